@@ -1,0 +1,4 @@
+using System.CommandLine;
+using Dlm.Cli;
+
+return CliApp.Run(args);

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using Dlm.TestSupport;
+
+namespace Dlm.Cli.Tests;
+
+/// <summary>Runs the real `dlm` program in a child process, as a user would.</summary>
+public static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    public static Result Run(IDictionary<string, string>? env = null, string? stdin = null, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "dlm.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoPaths.Root,
+        };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null) p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException($"dlm {string.Join(' ', args)} did not finish"); }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static Result Run(params string[] args) => Run(null, null, args);
+}
