@@ -35,8 +35,50 @@ public static class AdamW
         ReadOnlySpan<ParamRange> ranges, int step, float learningRate, AdamWOptions options)
         => Step(param, grad, m, v, ranges, step, learningRate, options, Kernel.Best);
 
+    /// <summary>
+    /// Applies one AdamW step to part <paramref name="part"/> of <paramref name="parts"/> of the
+    /// trainable elements (the ranges taken in order, cut into equal spans at multiples of 16
+    /// elements). Calling it for every part, from as many threads as you like, updates exactly what
+    /// <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, ReadOnlySpan{ParamRange}, int, float, AdamWOptions)"/>
+    /// updates, bit for bit: the update is element-wise. This is how a caller with its own thread pool
+    /// parallelises the optimizer without allocating.
+    /// </summary>
+    /// <param name="param">The parameter arena, updated in place.</param>
+    /// <param name="grad">Gradients, same length as <paramref name="param"/>.</param>
+    /// <param name="m">First-moment arena, same length; updated in place.</param>
+    /// <param name="v">Second-moment arena, same length; updated in place.</param>
+    /// <param name="ranges">The trainable tensors; they must not overlap.</param>
+    /// <param name="step">The 1-based step number.</param>
+    /// <param name="learningRate">The learning rate for this step.</param>
+    /// <param name="options">Betas, epsilon and weight decay.</param>
+    /// <param name="part">Which part to update, in [0, <paramref name="parts"/>).</param>
+    /// <param name="parts">How many parts the elements are cut into (for example the thread count).</param>
+    public static void Step(Span<float> param, ReadOnlySpan<float> grad, Span<float> m, Span<float> v,
+        ReadOnlySpan<ParamRange> ranges, int step, float learningRate, AdamWOptions options, int part, int parts)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(parts);
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, parts);
+        long total = 0;
+        foreach (var r in ranges) total += Math.Max(0, r.Length);
+        var begin = PartBoundary(total, part, parts);
+        var end = PartBoundary(total, part + 1, parts);
+        Step(param, grad, m, v, ranges, step, learningRate, options, Kernel.Best, begin, end);
+    }
+
+    // Cut points at multiples of 16 floats (one cache line) so threads do not share lines
+    // inside a range.
+    private static long PartBoundary(long total, int part, int parts)
+        => part >= parts ? total : Math.Min(total, total * part / parts / 16 * 16);
+
     internal static void Step(Span<float> param, ReadOnlySpan<float> grad, Span<float> m, Span<float> v,
         ReadOnlySpan<ParamRange> ranges, int step, float learningRate, AdamWOptions options, Kernel kernel)
+        => Step(param, grad, m, v, ranges, step, learningRate, options, kernel, 0, long.MaxValue);
+
+    /// <summary>Updates the trainable elements whose position in range order lies in [begin, end).</summary>
+    private static void Step(Span<float> param, ReadOnlySpan<float> grad, Span<float> m, Span<float> v,
+        ReadOnlySpan<ParamRange> ranges, int step, float learningRate, AdamWOptions options, Kernel kernel,
+        long begin, long end)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(step);
@@ -46,14 +88,20 @@ public static class AdamW
         options.Validate();
 
         var c = Coefficients.For(step, learningRate, options);
+        long position = 0; // index of the current range's first element in range order
         foreach (var r in ranges)
         {
             if (r.Offset < 0 || r.Length < 0 || (long)r.Offset + r.Length > param.Length)
                 throw new ArgumentOutOfRangeException(nameof(ranges),
                     $"parameter range '{r.Name}' [{r.Offset}, +{r.Length}) lies outside the arena of {param.Length}");
+            var from = (int)Math.Clamp(begin - position, 0, r.Length);
+            var to = (int)Math.Clamp(end - position, 0, r.Length);
+            position += r.Length;
+            if (from >= to) continue;
             var decay = r.Decay ? c.DecayFactor : 1f;
-            Update(param.Slice(r.Offset, r.Length), grad.Slice(r.Offset, r.Length),
-                m.Slice(r.Offset, r.Length), v.Slice(r.Offset, r.Length), in c, decay, kernel);
+            var o = r.Offset + from;
+            var n = to - from;
+            Update(param.Slice(o, n), grad.Slice(o, n), m.Slice(o, n), v.Slice(o, n), in c, decay, kernel);
         }
     }
 

@@ -135,3 +135,42 @@ public class AdamWTests
         Assert.Equal(double.PositiveInfinity, DecimalWidening.Widen(float.PositiveInfinity));
     }
 }
+
+public class AdamWPartitionTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(64)]
+    public void Parts_together_update_exactly_what_one_call_updates(int parts)
+    {
+        var options = new AdamWOptions(0.9f, 0.95f, 1e-8f, 0.1f);
+        var rng = new Random(parts);
+        const int n = 2000;
+        var g = OptimAssert.Random(rng, n, 0.1);
+        var p0 = OptimAssert.Random(rng, n, 1.0);
+        var (p1, m0, v0, m1, v1) = ((float[])p0.Clone(), new float[n], new float[n], new float[n], new float[n]);
+        ParamRange[] ranges = [new("a", 3, 500, true), new("b", 600, 37, false), new("c", 700, 1, true), new("d", 1000, 999, true)];
+        for (var t = 1; t <= 2; t++)
+        {
+            AdamW.Step(p0, g, m0, v0, ranges, t, 1e-2f, options);
+            // Parts in reverse order, as threads may finish in any order.
+            for (var part = parts - 1; part >= 0; part--)
+                AdamW.Step(p1, g, m1, v1, ranges, t, 1e-2f, options, part, parts);
+        }
+        Assert.Equal(p0, p1);
+        Assert.Equal(m0, m1);
+        Assert.Equal(v0, v1);
+    }
+
+    [Fact]
+    public void Part_must_be_inside_parts()
+    {
+        var a = new float[4];
+        ParamRange[] r = [new("w", 0, 4, true)];
+        Assert.Throws<ArgumentOutOfRangeException>(() => AdamW.Step(a, a, a, a, r, 1, 1e-3f, new AdamWOptions(), 2, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AdamW.Step(a, a, a, a, r, 1, 1e-3f, new AdamWOptions(), 0, 0));
+    }
+}
