@@ -7,6 +7,7 @@ Needs: Debian python3-torch (1.13, CPU). Prints progress to stderr and ONE JSON 
   {"preset", "threads", "torch", "batch", "seq_len", "tokens_per_step", "params", "matmul_params",
    "warmup_steps", "steps", "step_ms" (mean), "step_ms_median", "step_ms_min", "tokens_per_sec",
    "flops_per_token", "gflops", "loss_first", "loss_last", "cpu_s_per_step" (process CPU time),
+   "phase_ms" {forward, backward, optimizer} (mean wall time per phase; optimizer = clip + AdamW),
    "load_avg_1m" (before, after: the machine is shared; a load above the core count means the
    wall-clock figures are pessimistic, rerun when it is quiet)}
 
@@ -189,14 +190,22 @@ def main(args):
     params = list(model.parameters())
     gen = torch.Generator().manual_seed(args.seed + 1)
 
+    phases = {"forward": [], "backward": [], "optimizer": []}
+
     def step():
         window = torch.randint(0, V, (B, T + 1), generator=gen)
         x, y = window[:, :-1], window[:, 1:]
+        t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x).reshape(-1, V), y.reshape(-1))
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
+        t3 = time.perf_counter()
+        for k, dt in zip(phases, (t1 - t0, t2 - t1, t3 - t2)):
+            phases[k].append(dt)
         return float(loss)
 
     losses, times, cpu_times = [], [], []
@@ -227,6 +236,8 @@ def main(args):
         "flops_per_token": flops_per_token, "gflops": round(flops_per_token * tps / 1e9, 2),
         "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
         "cpu_s_per_step": round(sum(cpu_times) / len(cpu_times), 3),
+        # Mean wall time of each phase over the timed steps (optimizer = clip_grad_norm_ + AdamW).
+        "phase_ms": {k: round(sum(v[args.warmup:]) / args.steps * 1e3, 2) for k, v in phases.items()},
         "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }))
 
