@@ -58,7 +58,13 @@ internal sealed class CharPattern(Func<int, bool> predicate) : Pattern
     }
 }
 
-/// <summary>A .NET regular expression (compiled). Reads UTF-16 units: astral characters are two units.</summary>
+/// <summary>
+/// A .NET regular expression (compiled). The .NET engine reads UTF-16 units, so a surrogate pair
+/// would be two "characters" of category Cs; Oniguruma (which Hugging Face uses) reads code points.
+/// When the text has astral characters, each code point is first replaced by one BMP stand-in of
+/// the same Unicode category (chosen outside the ranges tokenizer regexes spell out), the regex runs
+/// on that, and match offsets are mapped back.
+/// </summary>
 internal sealed class RegexPattern : Pattern
 {
     private readonly Regex regex;
@@ -75,9 +81,62 @@ internal sealed class RegexPattern : Pattern
         }
     }
 
+    [ThreadStatic] private static char[]? mappedTls;
+    [ThreadStatic] private static int[]? offsetsTls;
+
     public override void FindMatches(ReadOnlySpan<char> text, List<TextRange> matches)
     {
-        foreach (var m in regex.EnumerateMatches(text))
-            if (m.Length > 0) matches.Add(new TextRange(m.Index, m.Index + m.Length));
+        if (!text.ContainsAnyInRange('\uD800', '\uDFFF'))
+        {
+            foreach (var m in regex.EnumerateMatches(text))
+                if (m.Length > 0) matches.Add(new TextRange(m.Index, m.Index + m.Length));
+            return;
+        }
+        var mapped = mappedTls is { } a && a.Length >= text.Length ? a : (mappedTls = new char[Math.Max(text.Length, 256)]);
+        var offsets = offsetsTls is { } o && o.Length >= text.Length + 1 ? o : (offsetsTls = new int[Math.Max(text.Length + 1, 257)]);
+        int n = 0;
+        for (int i = 0; i < text.Length;)
+        {
+            offsets[n] = i;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                mapped[n++] = StandIn(char.ConvertToUtf32(text[i], text[i + 1]));
+                i += 2;
+            }
+            else mapped[n++] = text[i++];
+        }
+        offsets[n] = text.Length;
+        foreach (var m in regex.EnumerateMatches(mapped.AsSpan(0, n)))
+            if (m.Length > 0) matches.Add(new TextRange(offsets[m.Index], offsets[m.Index + m.Length]));
     }
+
+    /// <summary>A BMP char of the same general category as the astral code point <paramref name="cp"/>.</summary>
+    private static char StandIn(int cp) => System.Globalization.CharUnicodeInfo.GetUnicodeCategory(cp) switch
+    {
+        System.Globalization.UnicodeCategory.UppercaseLetter => '\u01C4',
+        System.Globalization.UnicodeCategory.LowercaseLetter => '\u01C6',
+        System.Globalization.UnicodeCategory.TitlecaseLetter => '\u01C5',
+        System.Globalization.UnicodeCategory.ModifierLetter => '\u02B0',
+        System.Globalization.UnicodeCategory.OtherLetter => '\u01C0',
+        System.Globalization.UnicodeCategory.NonSpacingMark => '\u0610',
+        System.Globalization.UnicodeCategory.SpacingCombiningMark => '\u0903',
+        System.Globalization.UnicodeCategory.EnclosingMark => '\u20DD',
+        System.Globalization.UnicodeCategory.DecimalDigitNumber => '\u0660',
+        System.Globalization.UnicodeCategory.LetterNumber => '\u2160',
+        System.Globalization.UnicodeCategory.OtherNumber => '\u00B2',
+        System.Globalization.UnicodeCategory.ConnectorPunctuation => '\u203F',
+        System.Globalization.UnicodeCategory.DashPunctuation => '\u2010',
+        System.Globalization.UnicodeCategory.OpenPunctuation => '\u2045',
+        System.Globalization.UnicodeCategory.ClosePunctuation => '\u2046',
+        System.Globalization.UnicodeCategory.InitialQuotePunctuation => '\u2039',
+        System.Globalization.UnicodeCategory.FinalQuotePunctuation => '\u203A',
+        System.Globalization.UnicodeCategory.OtherPunctuation => '\u00B6',
+        System.Globalization.UnicodeCategory.MathSymbol => '\u00AC',
+        System.Globalization.UnicodeCategory.CurrencySymbol => '\u00A2',
+        System.Globalization.UnicodeCategory.ModifierSymbol => '\u02C2',
+        System.Globalization.UnicodeCategory.OtherSymbol => '\u00A9',
+        System.Globalization.UnicodeCategory.Format => '\u0600',
+        System.Globalization.UnicodeCategory.PrivateUse => '\uE000',
+        _ => '\u0378', // unassigned
+    };
 }
