@@ -16,7 +16,10 @@
 // - supervised: the template with add_generation_prompt=false, text right-stripped of "\n";
 // - qwen3 (thinking) supervised: HF adds "<think>\n\n</think>\n\n" to the last assistant message
 //   itself, the cookbook renderer expects it in the input, so `messages` (the renderer input)
-//   carries it and `hf_messages` (the template input) does not.
+//   carries it and `hf_messages` (the template input) does not;
+// - llama3: this package's template (the first Llama 3 release) appends the assistant header
+//   even when add_generation_prompt is false; Llama 3.1+ templates guard it. For supervised
+//   cases that unconditional tail is cut off (the script checks it is there).
 // Each case stores both message lists, the HF text and its ids.
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -127,6 +130,11 @@ for (const [modelName, renderer, options, genConvs, supConvs] of plan) {
         add_generation_prompt: mode === "generation",
         ...options,
       });
+      if (mode === "supervised" && modelName === "llama3") {
+        const tail = "<|start_header_id|>assistant<|end_header_id|>\n\n";
+        if (!text.endsWith(tail)) throw new Error(`llama3 template no longer ends with the unguarded ${JSON.stringify(tail)}`);
+        text = text.slice(0, -tail.length);
+      }
       if (mode === "supervised") text = text.replace(/\n+$/, "");
       const encoding = await model.tokenizer.encode(text, null, { addSpecialTokens: false });
       cases.push({
