@@ -14,18 +14,6 @@ namespace Dlm.Chat.Tests;
 public class RealTokenizerPropertyTests
 {
     private static readonly Lazy<string[]> Lines = new(() => ReferenceData.BrownLines().Take(4000).ToArray());
-    private static readonly Dictionary<string, Tokenizer> Loaded = new();
-
-    private static Tokenizer Load(string model)
-    {
-        lock (Loaded)
-        {
-            if (!Loaded.TryGetValue(model, out var t))
-                Loaded[model] = t = Tokenizer.FromPath(ReferenceData.TokenizerFolder(model));
-            return t;
-        }
-    }
-
     private static readonly (string Renderer, string Model)[] Pairs =
     [
         ("llama3", "llama3"), ("role_colon", "llama3"), ("qwen3", "qwen3"), ("qwen3_instruct", "qwen3"),
@@ -59,7 +47,7 @@ public class RealTokenizerPropertyTests
     {
         Prop.ForAll(Cases().ToArbitrary(), c =>
         {
-            var tok = Load(c.Model);
+            var tok = RealTokenizers.Get(c.Model);
             var renderer = RendererRegistry.Create(c.Renderer, tok);
             var ids = renderer.BuildSupervisedExample([.. c.History, Message.Assistant(c.Reply)], TrainOnWhat.AllMessages).ModelInput.ToInts();
             var whole = tok.Encode(tok.Decode(ids));
@@ -75,7 +63,7 @@ public class RealTokenizerPropertyTests
     {
         Prop.ForAll(Cases("deepseekv3_disable_thinking").ToArbitrary(), c =>
         {
-            var renderer = RendererRegistry.Create(c.Renderer, Load(c.Model));
+            var renderer = RendererRegistry.Create(c.Renderer, RealTokenizers.Get(c.Model));
             var prompt = renderer.BuildGenerationPrompt(c.History).ToInts();
             var full = renderer.BuildSupervisedExample([.. c.History, Message.Assistant(c.Reply)]).ModelInput.ToInts();
             return full.AsSpan().StartsWith(prompt);

@@ -9,24 +9,12 @@ namespace Dlm.Chat.Tests;
 /// </summary>
 public class TokenParityTests
 {
-    private static readonly Dictionary<string, Tokenizer> Tokenizers = new();
-
-    private static Tokenizer TokenizerFor(string model)
-    {
-        lock (Tokenizers)
-        {
-            if (!Tokenizers.TryGetValue(model, out var t))
-                Tokenizers[model] = t = Tokenizer.FromPath(ReferenceData.TokenizerFolder(model));
-            return t;
-        }
-    }
-
     [Theory]
     [MemberData(nameof(ParityCase.Names), MemberType = typeof(ParityCase))]
     public void Token_ids_match_the_HF_template_tokenized_by_the_Rust_tokenizers(string name)
     {
         var c = ParityCase.Load().Single(x => x.Name == name);
-        var tokenizer = TokenizerFor(c.Model);
+        var tokenizer = RealTokenizers.Get(c.Model);
         Assert.Equal(c.Ids, c.Render(tokenizer));
     }
 }
