@@ -35,6 +35,8 @@ public class TextParityTests
         Assert.Contains("llama3/generation/system_3turn", names);
         Assert.Contains("llama3/supervised/empty_2turn", names);
         Assert.Contains("qwen3/generation/multiline_unicode_3turn", names);
+        Assert.Contains("qwen3/generation/tool_3turn", names);
+        Assert.Contains("qwen3/supervised/tool_4turn", names);
     }
 
     [Theory]

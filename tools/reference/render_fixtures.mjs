@@ -83,6 +83,19 @@ const conversations = {
   ],
   empty_3turn: [u("Say nothing."), a(""), u("")],
   empty_2turn: [u(""), a("")],
+  tool_3turn: [
+    u("What's the weather in Paris?"),
+    { role: "assistant", content: "Let me check.", tool_calls: [
+      { type: "function", id: "call_1", function: { name: "get_weather", arguments: '{"city": "Paris", "unit": "C"}' } }] },
+    { role: "tool", content: '{"temperature": 21, "sky": "clear"}', tool_call_id: "call_1" },
+  ],
+  tool_4turn: [
+    u("What's the weather in Paris?"),
+    { role: "assistant", content: "", tool_calls: [
+      { type: "function", id: "call_1", function: { name: "get_weather", arguments: '{"city": "Paris"}' } }] },
+    { role: "tool", content: '{"temperature": 21}', tool_call_id: "call_1" },
+    a("It is 21 °C in Paris."),
+  ],
   thinking_2turn: [u("What is 2+2?"), a("<think>\nTwo plus two.\nThat makes four.\n</think>\n\nThe answer is 4.")],
   thinking_4turn: [
     u("What is 2+2?"),
@@ -96,8 +109,8 @@ const conversations = {
 const plan = [
   ["llama3", "llama3", {}, ["basic_3turn", "system_3turn", "multiline_unicode_3turn", "empty_3turn"],
     ["basic_2turn", "system_2turn", "multiline_unicode_2turn", "empty_2turn"]],
-  ["qwen3", "qwen3", {}, ["basic_3turn", "system_3turn", "multiline_unicode_3turn", "empty_3turn"],
-    ["basic_2turn", "system_2turn", "multiline_unicode_2turn", "empty_2turn", "thinking_2turn", "thinking_4turn"]],
+  ["qwen3", "qwen3", {}, ["basic_3turn", "system_3turn", "multiline_unicode_3turn", "empty_3turn", "tool_3turn"],
+    ["basic_2turn", "system_2turn", "multiline_unicode_2turn", "empty_2turn", "thinking_2turn", "thinking_4turn", "tool_4turn"]],
   ["qwen3", "qwen3_disable_thinking", { enable_thinking: false },
     ["basic_3turn", "system_3turn", "multiline_unicode_3turn"], ["basic_2turn", "system_2turn", "multiline_unicode_2turn"]],
   ["deepseek_v3", "deepseekv3", {}, ["basic_3turn", "multiline_unicode_3turn", "empty_3turn"],
@@ -106,7 +119,7 @@ const plan = [
 
 // The cookbook's Qwen3 renderer expects the empty think block HF adds to the last assistant turn.
 function rendererInput(renderer, mode, messages) {
-  const copy = messages.map((m) => ({ ...m }));
+  const copy = structuredClone(messages);
   if (renderer === "qwen3" && mode === "supervised") {
     for (let i = copy.length - 1; i >= 0; i--) {
       if (copy[i].role !== "assistant") continue;
