@@ -43,7 +43,7 @@ internal sealed class RegexPreTokenizer : PreTokenizer
         }
         catch (ArgumentException e)
         {
-            throw new DlmException($"bad --regex '{pattern}': {e.Message}", e);
+            throw new DlmException($"bad pre-tokenization regex '{pattern}': {e.Message}", e);
         }
         RegexPattern = pattern;
     }
