@@ -44,11 +44,22 @@ public sealed class TokenizerTrainTests : IDisposable
         using var doc = JsonDocument.Parse(r.Stdout);
         var s = doc.RootElement;
         Assert.Equal(270, s.GetProperty("vocab_size").GetInt32());
+        Assert.Equal(270, s.GetProperty("requested_vocab_size").GetInt32());
         Assert.Equal(13, s.GetProperty("merges").GetInt32());
         Assert.Equal(1, s.GetProperty("special_tokens").GetInt32());
         Assert.Equal(new FileInfo(file).Length, s.GetProperty("input_bytes").GetInt64());
         Assert.True(s.GetProperty("total_seconds").GetDouble() >= 0);
         Assert.Equal(Path.Combine(outDir, "tokenizer.json"), s.GetProperty("tokenizer_json").GetString());
+    }
+
+    [Fact]
+    public void Says_when_the_corpus_runs_out_of_pairs()
+    {
+        var file = Text("a.txt", "abc\n");
+        var r = CliRunner.Run("tokenizer", "train", file, "--vocab-size", "5000", "--out", Path.Combine(_dir, "o"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("vocab 258 (0 special + 256 bytes + 2 merged)", r.Stdout);
+        Assert.Contains("stopped below the requested 5000", r.Stdout);
     }
 
     [Fact]

@@ -86,7 +86,7 @@ internal static class TokenizerCommand
     }
 
     internal sealed record TrainSummary(
-        string TokenizerJson, int VocabSize, int SpecialTokens, int Merges, int DistinctWords, long Words,
+        string TokenizerJson, int RequestedVocabSize, int VocabSize, int SpecialTokens, int Merges, int DistinctWords, long Words,
         long InputBytes, double CountSeconds, double MergeSeconds, double TotalSeconds);
 
     private static TrainSummary Train(BpeTrainerOptions options, string[] inputs, string outDir,
@@ -124,7 +124,7 @@ internal static class TokenizerCommand
             mergeSeconds = sw.Elapsed.TotalSeconds;
         }
         var path = result.Save(outDir, bos, eos, pad);
-        return new TrainSummary(path, result.VocabSize, result.SpecialTokens.Count, result.Merges.Count,
+        return new TrainSummary(path, options.VocabSize, result.VocabSize, result.SpecialTokens.Count, result.Merges.Count,
             trainer.DistinctWords, trainer.TotalWords, bytes, Math.Round(countSeconds, 3), Math.Round(mergeSeconds, 3),
             Math.Round(total.Elapsed.TotalSeconds, 3));
     }
@@ -172,6 +172,9 @@ internal static class TokenizerCommand
         Console.WriteLine(string.Create(ci,
             $"vocab {s.VocabSize} ({s.SpecialTokens} special + 256 bytes + {s.VocabSize - s.SpecialTokens - 256} merged), " +
             $"{s.Merges} merges, from {s.Words} words ({s.DistinctWords} distinct, {s.InputBytes / 1e6:F1} MB)"));
+        if (s.VocabSize < s.RequestedVocabSize)
+            Console.WriteLine(string.Create(ci,
+                $"stopped below the requested {s.RequestedVocabSize}: no pair left that occurs often enough to merge"));
         Console.WriteLine(string.Create(ci,
             $"{s.TotalSeconds:F2} s (counting {s.CountSeconds:F2} s, merges {s.MergeSeconds:F2} s) -> {s.TokenizerJson}"));
     }
