@@ -22,7 +22,8 @@
 //                   alphabet) on train.txt with the same pre-tokenizer; dlm's trainer must
 //                   learn the same merges in the same order
 // With --bench: writes .cache/bpe/brown.txt (all of Brown) and prints the seconds of the
-// Hugging Face trainer (vocab 30000) and of `dlm tokenizer train` with 16000 and 30000 ids.
+// Hugging Face trainer (vocab 30000) and of `dlm tokenizer train` with 16000 and 30000 ids, wall
+// clock and CPU (the CPU seconds are the fairer figure on a machine shared with other jobs).
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -99,15 +100,16 @@ function hfTrain(file) {
   spec.model.vocab = {};
   spec.model.merges = [];
   const t = Tokenizer.fromString(JSON.stringify(spec));
-  const t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
   t.train([file]);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c1 = process.cpuUsage(c0), cpuSeconds = (c1.user + c1.system) / 1e6; // all threads of this process
   const tmp = path.join(os.tmpdir(), `hf-bpe-${process.pid}.json`);
   t.save(tmp, false);
   const merges = JSON.parse(fs.readFileSync(tmp, 'utf8')).model.merges
     .map(m => Array.isArray(m) ? m.join(' ') : m);
   fs.rmSync(tmp);
-  return { merges, seconds };
+  return { merges, seconds, cpuSeconds };
 }
 const hf = hfTrain(path.join(out, 'train.txt'));
 fs.writeFileSync(path.join(out, 'hf_merges.txt'), hf.merges.slice(0, 3000).join('\n') + '\n');
@@ -125,9 +127,10 @@ if (bench) {
   const s16 = JSON.parse(d16.stdout), s30 = JSON.parse(d30.stdout);
   console.log(JSON.stringify({
     corpus_mb: +mb.toFixed(2), cores: os.cpus().length,
-    hf_train_seconds_vocab30000: +h.seconds.toFixed(2), hf_merges: h.merges.length,
-    dlm_seconds_vocab30000: s30.total_seconds, dlm_merges_vocab30000: s30.merges, dlm_process_seconds_vocab30000: +d30.seconds.toFixed(2),
-    dlm_seconds_vocab16000: s16.total_seconds, dlm_merges_vocab16000: s16.merges, dlm_process_seconds_vocab16000: +d16.seconds.toFixed(2),
+    hf_train_seconds_vocab30000: +h.seconds.toFixed(2), hf_cpu_seconds_vocab30000: +h.cpuSeconds.toFixed(2), hf_merges: h.merges.length,
+    dlm_seconds_vocab30000: s30.total_seconds, dlm_cpu_seconds_vocab30000: s30.cpu_seconds, dlm_merges_vocab30000: s30.merges, dlm_process_seconds_vocab30000: +d30.seconds.toFixed(2),
+    dlm_seconds_vocab16000: s16.total_seconds, dlm_cpu_seconds_vocab16000: s16.cpu_seconds, dlm_merges_vocab16000: s16.merges, dlm_process_seconds_vocab16000: +d16.seconds.toFixed(2),
     speedup_vs_hf_vocab30000: +(h.seconds / s30.total_seconds).toFixed(2),
+    cpu_ratio_hf_over_dlm_vocab30000: +(h.cpuSeconds / s30.cpu_seconds).toFixed(2),
   }, null, 2));
 }

@@ -87,7 +87,7 @@ internal static class TokenizerCommand
 
     internal sealed record TrainSummary(
         string TokenizerJson, int RequestedVocabSize, int VocabSize, int SpecialTokens, int Merges, int DistinctWords, long Words,
-        long InputBytes, double CountSeconds, double MergeSeconds, double TotalSeconds);
+        long InputBytes, double CountSeconds, double MergeSeconds, double TotalSeconds, double CpuSeconds);
 
     private static TrainSummary Train(BpeTrainerOptions options, string[] inputs, string outDir,
         string? bos, string? eos, string? pad, bool quiet, CancellationToken ct)
@@ -104,6 +104,7 @@ internal static class TokenizerCommand
         long bytes = inputs.Sum(f => new FileInfo(f).Length);
 
         var total = Stopwatch.StartNew();
+        var cpu = Environment.CpuUsage.TotalTime;
         BpeTrainingResult result;
         double countSeconds, mergeSeconds;
         if (!quiet && AnsiConsole.Profile.Capabilities.Interactive)
@@ -126,7 +127,7 @@ internal static class TokenizerCommand
         var path = result.Save(outDir, bos, eos, pad);
         return new TrainSummary(path, options.VocabSize, result.VocabSize, result.SpecialTokens.Count, result.Merges.Count,
             trainer.DistinctWords, trainer.TotalWords, bytes, Math.Round(countSeconds, 3), Math.Round(mergeSeconds, 3),
-            Math.Round(total.Elapsed.TotalSeconds, 3));
+            Math.Round(total.Elapsed.TotalSeconds, 3), Math.Round((Environment.CpuUsage.TotalTime - cpu).TotalSeconds, 3));
     }
 
     private static (BpeTrainingResult, double, double) WithProgressBar(BpeTrainer trainer, string[] inputs, CancellationToken ct)
@@ -176,6 +177,6 @@ internal static class TokenizerCommand
             Console.WriteLine(string.Create(ci,
                 $"stopped below the requested {s.RequestedVocabSize}: no pair left that occurs often enough to merge"));
         Console.WriteLine(string.Create(ci,
-            $"{s.TotalSeconds:F2} s (counting {s.CountSeconds:F2} s, merges {s.MergeSeconds:F2} s) -> {s.TokenizerJson}"));
+            $"{s.TotalSeconds:F2} s (counting {s.CountSeconds:F2} s, merges {s.MergeSeconds:F2} s; {s.CpuSeconds:F2} s of CPU) -> {s.TokenizerJson}"));
     }
 }
