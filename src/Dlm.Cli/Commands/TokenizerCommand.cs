@@ -90,7 +90,7 @@ internal static class TokenizerCommand
         long InputBytes, double CountSeconds, double MergeSeconds, double TotalSeconds, double CpuSeconds);
 
     private static TrainSummary Train(BpeTrainerOptions options, string[] inputs, string outDir,
-        string? bos, string? eos, string? pad, bool quiet, CancellationToken ct)
+        string? bos, string? eos, string? pad, bool noProgressBar, CancellationToken ct)
     {
         var trainer = new BpeTrainer(options);
         // Check the roles and the output folder before the long part.
@@ -107,7 +107,7 @@ internal static class TokenizerCommand
         var cpu = Environment.CpuUsage.TotalTime;
         BpeTrainingResult result;
         double countSeconds, mergeSeconds;
-        if (!quiet && AnsiConsole.Profile.Capabilities.Interactive)
+        if (!noProgressBar && AnsiConsole.Profile.Capabilities.Interactive)
         {
             (result, countSeconds, mergeSeconds) = WithProgressBar(trainer, inputs, ct);
         }
