@@ -47,6 +47,7 @@ internal static class TokenizerCommand
         var bos = new Option<string?>("--bos") { Description = "Which special token is BOS in tokenizer_config.json." };
         var eos = new Option<string?>("--eos") { Description = "Which special token is EOS in tokenizer_config.json." };
         var pad = new Option<string?>("--pad") { Description = "Which special token pads in tokenizer_config.json." };
+        var threads = new Option<int>("--threads") { Description = "Threads counting words (default 0: one per processor); the result does not depend on it." };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object." };
         var files = new Argument<string[]>("FILES")
         {
@@ -56,7 +57,7 @@ internal static class TokenizerCommand
         var cmd = new Command("train",
             "Train a byte-level BPE tokenizer (GPT-2-style pre-tokenization, special tokens at ids 0..k-1) " +
             "and write a Hugging Face tokenizer.json. Deterministic: the same files give the same bytes.")
-        { vocabSize, special, regex, minFrequency, output, bos, eos, pad, json, files };
+        { vocabSize, special, regex, minFrequency, output, bos, eos, pad, threads, json, files };
 
         cmd.SetAction((parse, ct) =>
         {
@@ -75,6 +76,7 @@ internal static class TokenizerCommand
                 SpecialTokens = specials,
                 Pattern = parse.GetValue(regex),
                 MinFrequency = parse.GetValue(minFrequency),
+                Threads = parse.GetValue(threads),
             };
             var summary = Train(options, inputs, parse.GetValue(output)!,
                 parse.GetValue(bos), parse.GetValue(eos), parse.GetValue(pad), parse.GetValue(json), ct);

@@ -22,9 +22,40 @@ public sealed class BpeTrainer
     private readonly BpeTrainerOptions _options;
     private readonly PreTokenizer _preTokenizer;
     private readonly SpecialTokenSplitter _specials;
-    private readonly WordCounter _words = new();
-    private readonly PieceSink _countPiece;
-    private readonly PieceSink _splitText;
+    private readonly CountingLane[] _lanes;
+
+    /// <summary>
+    /// One counter of words with the delegates that fill it. Lane 0 takes <see cref="Feed"/>;
+    /// blocks of file lines are shared among all lanes, whose counts are summed before training
+    /// (sums do not depend on which lane counted what, so neither does the result).
+    /// </summary>
+    private sealed class CountingLane
+    {
+        public readonly WordCounter Words = new();
+        private readonly SpecialTokenSplitter _specials;
+        private readonly PieceSink _splitText;
+
+        public CountingLane(PreTokenizer preTokenizer, SpecialTokenSplitter specials)
+        {
+            _specials = specials;
+            PieceSink count = piece => Words.Add(piece);
+            _splitText = text => preTokenizer.Split(text, count);
+        }
+
+        public void Feed(ReadOnlySpan<char> sequence) => _specials.Split(sequence, _splitText);
+
+        /// <summary>Feeds each line of <paramref name="block"/> with its newline.</summary>
+        public void FeedLines(ReadOnlySpan<char> block)
+        {
+            while (!block.IsEmpty)
+            {
+                int nl = block.IndexOf('\n');
+                int len = nl < 0 ? block.Length : nl + 1;
+                Feed(block[..len]);
+                block = block[len..];
+            }
+        }
+    }
 
     /// <summary>Validates the options; a bad value throws <see cref="DlmException"/>.</summary>
     public BpeTrainer(BpeTrainerOptions options)
@@ -34,24 +65,35 @@ public sealed class BpeTrainer
         _options = options;
         _preTokenizer = PreTokenizer.Create(options.Pattern);
         _specials = new SpecialTokenSplitter(options.SpecialTokens);
-        _countPiece = piece => _words.Add(piece);
-        _splitText = text => _preTokenizer.Split(text, _countPiece);
+        int threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
+        _lanes = new CountingLane[threads];
+        for (int i = 0; i < threads; i++) _lanes[i] = new CountingLane(_preTokenizer, _specials);
     }
 
     /// <summary>Smallest vocabulary for these special tokens: the special tokens plus 256 byte tokens.</summary>
     public static int MinimumVocabSize(int specialTokenCount) => specialTokenCount + 256;
 
     /// <summary>Distinct words counted so far.</summary>
-    public int DistinctWords => _words.Distinct;
+    public int DistinctWords => Words.Distinct;
 
     /// <summary>Words counted so far, with repeats.</summary>
-    public long TotalWords => _words.Total;
+    public long TotalWords => Words.Total;
+
+    /// <summary>All lanes' counts, gathered into lane 0.</summary>
+    private WordCounter Words
+    {
+        get
+        {
+            for (int i = 1; i < _lanes.Length; i++) _lanes[0].Words.Drain(_lanes[i].Words);
+            return _lanes[0].Words;
+        }
+    }
 
     /// <summary>
     /// Counts the words of one sequence. Pre-tokenization never crosses a sequence boundary,
     /// so feed text in the units it should be split in (<see cref="FeedFile"/> feeds lines).
     /// </summary>
-    public void Feed(ReadOnlySpan<char> sequence) => _specials.Split(sequence, _splitText);
+    public void Feed(ReadOnlySpan<char> sequence) => _lanes[0].Feed(sequence);
 
     /// <summary>
     /// Feeds a UTF-8 text file line by line, each line with its line ending (as Hugging Face's
@@ -71,19 +113,18 @@ public sealed class BpeTrainer
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                int read = reader.Read(buffer, filled, buffer.Length - filled);
+                int read = reader.ReadBlock(buffer, filled, buffer.Length - filled);
                 bool end = read == 0;
                 filled += read;
                 int start = 0;
                 if (firstBlock && filled > 0 && buffer[0] == '\uFEFF') start = 1; // a BOM is not text
                 firstBlock = false;
                 var span = buffer.AsSpan(0, filled);
-                while (true)
+                int last = span[start..].LastIndexOf('\n');
+                if (last >= 0)
                 {
-                    int nl = span[start..].IndexOf('\n');
-                    if (nl < 0) break;
-                    Feed(span.Slice(start, nl + 1));
-                    start += nl + 1;
+                    FeedLines(buffer, start, start + last + 1);
+                    start += last + 1;
                 }
                 if (end)
                 {
@@ -106,6 +147,32 @@ public sealed class BpeTrainer
         {
             throw new DlmException($"cannot read {path}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Feeds the complete lines <c>buffer[from..to)</c>: cut at newlines into one part per lane,
+    /// counted in parallel.
+    /// </summary>
+    private void FeedLines(char[] buffer, int from, int to)
+    {
+        const int MinPart = 1 << 16;
+        int parts = Math.Min(_lanes.Length, Math.Max(1, (to - from) / MinPart));
+        if (parts == 1)
+        {
+            _lanes[0].FeedLines(buffer.AsSpan(from, to - from));
+            return;
+        }
+        var bounds = new int[parts + 1];
+        bounds[0] = from;
+        bounds[parts] = to;
+        for (int i = 1; i < parts; i++)
+        {
+            int guess = Math.Max(bounds[i - 1], from + (int)((long)(to - from) * i / parts));
+            int nl = buffer.AsSpan(guess, to - guess).IndexOf('\n');
+            bounds[i] = nl < 0 ? to : guess + nl + 1;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            i => _lanes[i].FeedLines(buffer.AsSpan(bounds[i], bounds[i + 1] - bounds[i])));
     }
 
     /// <summary>
@@ -163,7 +230,7 @@ public sealed class BpeTrainer
             vocab.Add(s);
         }
 
-        var sorted = _words.Sorted();
+        var sorted = Words.Sorted();
         var words = new List<int[]>(sorted.Count);
         var freqs = new List<long>(sorted.Count);
         Span<byte> small = stackalloc byte[256];
@@ -211,6 +278,8 @@ public sealed class BpeTrainer
         if (o.VocabSize < min)
             throw new DlmException(string.Create(CultureInfo.InvariantCulture,
                 $"vocabulary size {o.VocabSize} is too small: it must be at least {min} (256 byte tokens + {o.SpecialTokens.Count} special tokens)"));
+        if (o.Threads < 0)
+            throw new DlmException(string.Create(CultureInfo.InvariantCulture, $"threads must be 0 (one per processor) or more, not {o.Threads}"));
         if (o.MinFrequency < 0)
             throw new DlmException(string.Create(CultureInfo.InvariantCulture, $"minimum frequency must be 0 or more, not {o.MinFrequency}"));
     }

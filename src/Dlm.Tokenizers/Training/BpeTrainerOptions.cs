@@ -21,6 +21,12 @@ public sealed record BpeTrainerOptions
     /// <summary>A pair seen fewer times than this is never merged (0 or 1: any pair seen at all).</summary>
     public long MinFrequency { get; init; }
 
+    /// <summary>
+    /// Threads that count words while files are read; 0 means one per processor. Changes the
+    /// speed only: the result is the same for any value.
+    /// </summary>
+    public int Threads { get; init; }
+
     /// <summary>The GPT-2 pre-tokenization pattern, the default.</summary>
     public const string Gpt2Pattern = Gpt2PreTokenizer.Pattern;
 }

@@ -22,9 +22,17 @@ internal sealed class WordCounter
         Total += count;
     }
 
-    public void AddAll(WordCounter other)
+    /// <summary>Adds every count of <paramref name="other"/> (reusing its strings) and empties it.</summary>
+    public void Drain(WordCounter other)
     {
-        foreach (var (w, c) in other._counts) Add(w, c);
+        foreach (var (w, c) in other._counts)
+        {
+            ref long slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, w, out _);
+            slot += c;
+        }
+        Total += other.Total;
+        other._counts.Clear();
+        other.Total = 0;
     }
 
     /// <summary>The words in ordinal order, so that everything downstream is independent of hashing.</summary>

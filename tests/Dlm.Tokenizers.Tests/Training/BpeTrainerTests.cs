@@ -36,6 +36,27 @@ public class BpeTrainerTests
     }
 
     [Fact]
+    public void Any_number_of_counting_threads_gives_the_same_result()
+    {
+        BpeTrainer Fed(int threads)
+        {
+            var t = new BpeTrainer(new BpeTrainerOptions { VocabSize = 1200, SpecialTokens = FixtureSpecials, Threads = threads });
+            t.FeedFile(RepoPaths.Fixture("bpe", "train.txt"));
+            t.FeedFile(RepoPaths.Fixture("bpe", "heldout.txt"));
+            return t;
+        }
+        var one = Fed(1);
+        var expected = one.Train().ToTokenizerJson();
+        foreach (int threads in new[] { 2, 3, 7 })
+        {
+            var many = Fed(threads);
+            Assert.Equal(one.TotalWords, many.TotalWords);
+            Assert.Equal(one.DistinctWords, many.DistinctWords);
+            Assert.Equal(expected, many.Train().ToTokenizerJson());
+        }
+    }
+
+    [Fact]
     public void Learns_the_same_merges_as_the_hugging_face_trainer()
     {
         // hf_merges.txt: the Rust BpeTrainer on train.txt (alphabet = bytes seen, no specials).
