@@ -64,9 +64,9 @@ public class PreTokenizerTests
     [Fact]
     public void Matches_the_dotnet_regex_on_random_bmp_text()
     {
-        // Characters from every class the pattern cares about, none of them astral; \u001c..\u001f
-        // left out because .NET's \s and Oniguruma's disagree on them (tested above).
-        const string alphabet = "aZé中ß  \t\n\r\u000b\u00a0\u3000\u2028'srevtmld0९½Ⅳ.,!?-_'\"$😀\u0301\u200b";
+        // Characters from every class the pattern cares about; astral ones are skipped below,
+        // as .NET's regex sees their surrogates, not the character.
+        const string alphabet = "aZé中ß  \t\n\r\u000b\u001c\u00a0\u3000\u2028'srevtmld0९½Ⅳ.,!?-_'\"$😀\u0301\u200b";
         var rng = new Random(4);
         for (int n = 0; n < 3000; n++)
         {
