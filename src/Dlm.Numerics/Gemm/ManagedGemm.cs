@@ -90,7 +90,7 @@ public sealed unsafe class ManagedGemm : IGemm
         {
             A = a, B = b, C = c, BPack = bPack, Lda = lda, Ldb = ldb, Ldc = ldc,
             TransA = transA, TransB = transB, M = m, Alpha = alpha,
-            Kernel = Kernel, Mr = _mr, Nr = _nr, Mc = _mc,
+            Kernel = Kernel, Mr = _mr, Nr = _nr, Mc = _mc, KcMax = _kc,
         };
         int rowChunks = (m + _mc - 1) / _mc;
         for (int jc = 0; jc < n; jc += _nc)
@@ -127,7 +127,7 @@ public sealed unsafe class ManagedGemm : IGemm
         public float* A, B, C, BPack;
         public nint Lda, Ldb, Ldc;
         public bool TransA, TransB;
-        public int M, Jc, Nc, Pc, Kc, Slivers, ColChunks, PackChunks, Phase, Mr, Nr, Mc;
+        public int M, Jc, Nc, Pc, Kc, KcMax, Slivers, ColChunks, PackChunks, Phase, Mr, Nr, Mc;
         public float Alpha, Beta;
         public GemmKernel Kernel;
 
@@ -145,7 +145,8 @@ public sealed unsafe class ManagedGemm : IGemm
         {
             int i0 = rowChunk * Mc, rows = Math.Min(Mc, M - i0);
             int s0 = (int)((long)colChunk * Slivers / ColChunks), s1 = (int)((long)(colChunk + 1) * Slivers / ColChunks);
-            float* aPack = PackBuffer.ForA.Get(Mc * Kc);
+            // Sized for the largest block, not this one, so a thread's buffer never grows after its first task.
+            float* aPack = PackBuffer.ForA.Get(Mc * KcMax);
             GemmPacking.PackA(TransA, A, Lda, i0, rows, Pc, Kc, Mr, aPack);
             float* edge = stackalloc float[MaxTile];
             for (int ir = 0; ir < rows; ir += Mr)
