@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -20,8 +21,11 @@ namespace Dlm.Numerics.Threading;
 /// </remarks>
 public sealed unsafe class WorkerPool : IDisposable
 {
-    /// <summary>Spin iterations (each a short pause) a worker waits for the next loop before sleeping.</summary>
-    private const int SpinLimit = 4000;
+    /// <summary>
+    /// How long a worker spins for the next loop before it sleeps (200 µs): long enough to bridge
+    /// the gap between the loops of one layer, short enough not to starve other processes.
+    /// </summary>
+    private static readonly long SpinTicks = Math.Max(1, Stopwatch.Frequency / 5000);
 
     private static readonly Lazy<WorkerPool> SharedPool = new(() => new WorkerPool(ThreadsFromEnvironment()));
 
@@ -179,7 +183,8 @@ public sealed unsafe class WorkerPool : IDisposable
         int seen = Volatile.Read(ref _generation);
         while (true)
         {
-            for (int s = 0; s < SpinLimit && Volatile.Read(ref _generation) == seen; s++) Thread.SpinWait(20);
+            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() < deadline) Thread.SpinWait(8);
             if (Volatile.Read(ref _generation) == seen)
             {
                 lock (_gate)
