@@ -25,10 +25,18 @@ public sealed class ManagedGemmTests : IDisposable
     {
         var data = new TheoryData<string> { nameof(GemmKernel.Vector256), nameof(GemmKernel.Scalar) };
         if (Vector512.IsHardwareAccelerated) data.Add(nameof(GemmKernel.Vector512));
+        if (Vector128.IsHardwareAccelerated) data.Add(nameof(GemmKernel.Vector128));
         return data;
     }
 
     private static bool[] Bools => [false, true];
+
+    private static (int Mr, int Nr) Tile(GemmKernel kernel) => kernel switch
+    {
+        GemmKernel.Vector512 => (GemmKernels.Mr512, GemmKernels.Nr512),
+        GemmKernel.Vector128 => (GemmKernels.Mr128, GemmKernels.Nr128),
+        _ => (GemmKernels.Mr256, GemmKernels.Nr256),
+    };
 
     [Theory]
     [MemberData(nameof(Kernels))]
@@ -36,8 +44,7 @@ public sealed class ManagedGemmTests : IDisposable
     {
         var kernel = Enum.Parse<GemmKernel>(kernelName);
         // kc=8, nc=2 slivers, mc=2 slivers: m, n, k below, at and past each multiple of MR, NR, KC, NC, MC.
-        int mr = kernel == GemmKernel.Vector512 ? GemmKernels.Mr512 : GemmKernels.Mr256;
-        int nr = kernel == GemmKernel.Vector512 ? GemmKernels.Nr512 : GemmKernels.Nr256;
+        var (mr, nr) = Tile(kernel);
         foreach (var pool in new[] { _pool1, _pool3 })
         {
             var g = new ManagedGemm(pool, kernel, kc: 8, nc: 2 * nr, mc: 2 * mr, smallWork: 0, parallelWork: 0);
@@ -76,7 +83,8 @@ public sealed class ManagedGemmTests : IDisposable
     public void Alpha_and_beta_follow_the_contract(string kernelName)
     {
         var kernel = Enum.Parse<GemmKernel>(kernelName);
-        var g = new ManagedGemm(_pool3, kernel, kc: 8, nc: kernel == GemmKernel.Vector512 ? 64 : 32, mc: 24, smallWork: 0, parallelWork: 0);
+        var (mr, nr) = Tile(kernel);
+        var g = new ManagedGemm(_pool3, kernel, kc: 8, nc: 2 * nr, mc: 2 * mr, smallWork: 0, parallelWork: 0);
         foreach (bool ta in Bools)
             foreach (bool tb in Bools)
             {

@@ -17,6 +17,9 @@ internal static unsafe class GemmKernels
     /// <summary>Rows and columns of the Vector256 tile (12 accumulators of the 16 ymm registers).</summary>
     public const int Mr256 = 6, Nr256 = 16;
 
+    /// <summary>Rows and columns of the Vector128 tile (SSE/NEON; 12 accumulators of 16 registers).</summary>
+    public const int Mr128 = 6, Nr128 = 8;
+
     /// <summary>12×32 tile: C[0..12, 0..32] = alpha·(Ã·B̃) + beta·C over <paramref name="kc"/> packed steps.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile512(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
@@ -182,6 +185,69 @@ internal static unsafe class GemmKernels
             Vector256.Store(Vector256.MultiplyAddEstimate(c40, va, Vector256.Load(r4) * vb), r4); Vector256.Store(Vector256.MultiplyAddEstimate(c41, va, Vector256.Load(r4 + 8) * vb), r4 + 8);
             float* r5 = c + 5 * ldc;
             Vector256.Store(Vector256.MultiplyAddEstimate(c50, va, Vector256.Load(r5) * vb), r5); Vector256.Store(Vector256.MultiplyAddEstimate(c51, va, Vector256.Load(r5 + 8) * vb), r5 + 8);
+        }
+    }
+
+    /// <summary>6×8 tile: C[0..6, 0..8] = alpha·(Ã·B̃) + beta·C over <paramref name="kc"/> packed steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile128(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector128<float> c00 = default, c01 = default;
+        Vector128<float> c10 = default, c11 = default;
+        Vector128<float> c20 = default, c21 = default;
+        Vector128<float> c30 = default, c31 = default;
+        Vector128<float> c40 = default, c41 = default;
+        Vector128<float> c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector128.Load(b);
+            var b1 = Vector128.Load(b + 4);
+            var a0 = Vector128.Create(a[0]);
+            c00 = Vector128.MultiplyAddEstimate(a0, b0, c00);
+            c01 = Vector128.MultiplyAddEstimate(a0, b1, c01);
+            var a1 = Vector128.Create(a[1]);
+            c10 = Vector128.MultiplyAddEstimate(a1, b0, c10);
+            c11 = Vector128.MultiplyAddEstimate(a1, b1, c11);
+            var a2 = Vector128.Create(a[2]);
+            c20 = Vector128.MultiplyAddEstimate(a2, b0, c20);
+            c21 = Vector128.MultiplyAddEstimate(a2, b1, c21);
+            var a3 = Vector128.Create(a[3]);
+            c30 = Vector128.MultiplyAddEstimate(a3, b0, c30);
+            c31 = Vector128.MultiplyAddEstimate(a3, b1, c31);
+            var a4 = Vector128.Create(a[4]);
+            c40 = Vector128.MultiplyAddEstimate(a4, b0, c40);
+            c41 = Vector128.MultiplyAddEstimate(a4, b1, c41);
+            var a5 = Vector128.Create(a[5]);
+            c50 = Vector128.MultiplyAddEstimate(a5, b0, c50);
+            c51 = Vector128.MultiplyAddEstimate(a5, b1, c51);
+            a += 6;
+            b += 8;
+        }
+        var va = Vector128.Create(alpha);
+        if (beta == 0f)
+        {
+            Vector128.Store(c00 * va, c + 0 * ldc); Vector128.Store(c01 * va, c + 0 * ldc + 4);
+            Vector128.Store(c10 * va, c + 1 * ldc); Vector128.Store(c11 * va, c + 1 * ldc + 4);
+            Vector128.Store(c20 * va, c + 2 * ldc); Vector128.Store(c21 * va, c + 2 * ldc + 4);
+            Vector128.Store(c30 * va, c + 3 * ldc); Vector128.Store(c31 * va, c + 3 * ldc + 4);
+            Vector128.Store(c40 * va, c + 4 * ldc); Vector128.Store(c41 * va, c + 4 * ldc + 4);
+            Vector128.Store(c50 * va, c + 5 * ldc); Vector128.Store(c51 * va, c + 5 * ldc + 4);
+        }
+        else
+        {
+            var vb = Vector128.Create(beta);
+            float* r0 = c + 0 * ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(c00, va, Vector128.Load(r0) * vb), r0); Vector128.Store(Vector128.MultiplyAddEstimate(c01, va, Vector128.Load(r0 + 4) * vb), r0 + 4);
+            float* r1 = c + 1 * ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(c10, va, Vector128.Load(r1) * vb), r1); Vector128.Store(Vector128.MultiplyAddEstimate(c11, va, Vector128.Load(r1 + 4) * vb), r1 + 4);
+            float* r2 = c + 2 * ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(c20, va, Vector128.Load(r2) * vb), r2); Vector128.Store(Vector128.MultiplyAddEstimate(c21, va, Vector128.Load(r2 + 4) * vb), r2 + 4);
+            float* r3 = c + 3 * ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(c30, va, Vector128.Load(r3) * vb), r3); Vector128.Store(Vector128.MultiplyAddEstimate(c31, va, Vector128.Load(r3 + 4) * vb), r3 + 4);
+            float* r4 = c + 4 * ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(c40, va, Vector128.Load(r4) * vb), r4); Vector128.Store(Vector128.MultiplyAddEstimate(c41, va, Vector128.Load(r4 + 4) * vb), r4 + 4);
+            float* r5 = c + 5 * ldc;
+            Vector128.Store(Vector128.MultiplyAddEstimate(c50, va, Vector128.Load(r5) * vb), r5); Vector128.Store(Vector128.MultiplyAddEstimate(c51, va, Vector128.Load(r5 + 4) * vb), r5 + 4);
         }
     }
 }

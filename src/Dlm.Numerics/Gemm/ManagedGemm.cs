@@ -6,7 +6,7 @@ namespace Dlm.Numerics.Gemm;
 /// <summary>
 /// Pure managed SGEMM in the Goto/BLIS style: op(B) is packed a KC×NC panel at a time (kept in
 /// L2), op(A) a block of MC rows at a time, and a register-blocked micro-kernel (12×32 on
-/// Vector512, 6×16 on Vector256, fused multiply-add) sweeps each packed A sliver (kept in L1)
+/// Vector512, 6×16 on Vector256, 6×8 on Vector128, fused multiply-add) sweeps each packed A sliver (kept in L1)
 /// across the B panel. Transposes are handled by the packing. Rows of C are split across a
 /// <see cref="WorkerPool"/>; tiny products take the scalar reference loop. Packing buffers are
 /// per thread and reused: after the first call of a given size, calls allocate nothing.
@@ -34,7 +34,12 @@ public sealed unsafe class ManagedGemm : IGemm
     {
         _pool = pool;
         Kernel = kernel;
-        (_mr, _nr) = kernel == GemmKernel.Vector512 ? (GemmKernels.Mr512, GemmKernels.Nr512) : (GemmKernels.Mr256, GemmKernels.Nr256);
+        (_mr, _nr) = kernel switch
+        {
+            GemmKernel.Vector512 => (GemmKernels.Mr512, GemmKernels.Nr512),
+            GemmKernel.Vector128 => (GemmKernels.Mr128, GemmKernels.Nr128),
+            _ => (GemmKernels.Mr256, GemmKernels.Nr256),
+        };
         if (kc < 1 || nc < _nr || nc % _nr != 0 || mc < _mr || mc % _mr != 0)
             throw new ArgumentException($"GEMM blocking kc={kc} nc={nc} mc={mc} must be positive multiples of the {_mr}x{_nr} tile");
         (_kc, _nc, _mc) = (kc, nc, mc);
@@ -49,6 +54,7 @@ public sealed unsafe class ManagedGemm : IGemm
     {
         GemmKernel.Vector512 => $"vector512 {_mr}x{_nr}",
         GemmKernel.Vector256 => $"vector256 {_mr}x{_nr}",
+        GemmKernel.Vector128 => $"vector128 {_mr}x{_nr}",
         _ => "scalar",
     };
 
@@ -59,8 +65,12 @@ public sealed unsafe class ManagedGemm : IGemm
 
     private WorkerPool Pool => _pool ?? WorkerPool.Shared;
 
+    /// <summary>The widest kernel the hardware runs natively; scalar where no vector width is accelerated.</summary>
     internal static GemmKernel DetectKernel() =>
-        Vector512.IsHardwareAccelerated ? GemmKernel.Vector512 : GemmKernel.Vector256;
+        Vector512.IsHardwareAccelerated ? GemmKernel.Vector512
+        : Vector256.IsHardwareAccelerated ? GemmKernel.Vector256
+        : Vector128.IsHardwareAccelerated ? GemmKernel.Vector128
+        : GemmKernel.Scalar;
 
     /// <inheritdoc />
     public void Sgemm(bool transA, bool transB, int m, int n, int k,
@@ -178,7 +188,8 @@ public sealed unsafe class ManagedGemm : IGemm
         private readonly void Tile(float* a, float* b, float* c, nint ldc, float beta)
         {
             if (Kernel == GemmKernel.Vector512) GemmKernels.Tile512(Kc, a, b, c, ldc, Alpha, beta);
-            else GemmKernels.Tile256(Kc, a, b, c, ldc, Alpha, beta);
+            else if (Kernel == GemmKernel.Vector256) GemmKernels.Tile256(Kc, a, b, c, ldc, Alpha, beta);
+            else GemmKernels.Tile128(Kc, a, b, c, ldc, Alpha, beta);
         }
     }
 }
