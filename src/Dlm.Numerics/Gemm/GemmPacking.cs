@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dlm.Numerics.Gemm;
 
@@ -27,15 +28,17 @@ internal static unsafe class GemmPacking
                 {
                     float* src = a + (nint)(p0 + p) * lda + i0 + s;
                     float* o = d + (nint)p * mr;
-                    int r = 0;
-                    for (; r < h; r++) o[r] = src[r];
-                    for (; r < mr; r++) o[r] = 0f;
+                    Buffer.MemoryCopy(src, o, (long)mr * sizeof(float), (long)h * sizeof(float));
+                    for (int r = h; r < mr; r++) o[r] = 0f;
                 }
             }
             else
             {
-                // op(A)[i, p] = A[i, p]: read each row once, scatter it with stride mr (the sliver stays in L1).
-                for (int r = 0; r < h; r++)
+                // op(A)[i, p] = A[i, p]: transpose 4 rows at a time into steps of mr (the sliver stays in L1).
+                int r4 = 0;
+                for (; r4 + 4 <= h; r4 += 4)
+                    Transpose4(a + (nint)(i0 + s + r4) * lda + p0, lda, kc, d + r4, mr);
+                for (int r = r4; r < h; r++)
                 {
                     float* src = a + (nint)(i0 + s + r) * lda + p0;
                     float* o = d + r;
@@ -76,8 +79,11 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // op(B)[p, j] = B[j, p]: read each row of B once, scatter with stride nr.
-                for (int j = 0; j < w; j++)
+                // op(B)[p, j] = B[j, p]: transpose 4 rows of B at a time into steps of nr.
+                int j4 = 0;
+                for (; j4 + 4 <= w; j4 += 4)
+                    Transpose4(b + (nint)(j0 + jOff + j4) * ldb + p0, ldb, kc, d + j4, nr);
+                for (int j = j4; j < w; j++)
                 {
                     float* src = b + (nint)(j0 + jOff + j) * ldb + p0;
                     float* o = d + j;
@@ -86,6 +92,43 @@ internal static unsafe class GemmPacking
                 for (int j = w; j < nr; j++)
                     for (int p = 0; p < kc; p++) d[(nint)p * nr + j] = 0f;
             }
+        }
+    }
+
+    /// <summary>
+    /// dst[q·dstStride + r] = src[r·ld + q] for r &lt; 4, q &lt; len: four rows become len runs of four.
+    /// 4×4 blocks go through SSE shuffles (4 loads, 8 shuffles, 4 stores per 16 values).
+    /// </summary>
+    internal static void Transpose4(float* src, nint ld, int len, float* dst, nint dstStride)
+    {
+        float* s0 = src, s1 = src + ld, s2 = src + 2 * ld, s3 = src + 3 * ld;
+        int q = 0;
+        if (Sse.IsSupported)
+        {
+            for (; q + 4 <= len; q += 4)
+            {
+                var r0 = Sse.LoadVector128(s0 + q);
+                var r1 = Sse.LoadVector128(s1 + q);
+                var r2 = Sse.LoadVector128(s2 + q);
+                var r3 = Sse.LoadVector128(s3 + q);
+                var t0 = Sse.UnpackLow(r0, r1);  // r0[0] r1[0] r0[1] r1[1]
+                var t1 = Sse.UnpackLow(r2, r3);  // r2[0] r3[0] r2[1] r3[1]
+                var t2 = Sse.UnpackHigh(r0, r1); // r0[2] r1[2] r0[3] r1[3]
+                var t3 = Sse.UnpackHigh(r2, r3); // r2[2] r3[2] r2[3] r3[3]
+                float* o = dst + q * dstStride;
+                Sse.Store(o, Sse.MoveLowToHigh(t0, t1));
+                Sse.Store(o + dstStride, Sse.MoveHighToLow(t1, t0));
+                Sse.Store(o + 2 * dstStride, Sse.MoveLowToHigh(t2, t3));
+                Sse.Store(o + 3 * dstStride, Sse.MoveHighToLow(t3, t2));
+            }
+        }
+        for (; q < len; q++)
+        {
+            float* o = dst + q * dstStride;
+            o[0] = s0[q];
+            o[1] = s1[q];
+            o[2] = s2[q];
+            o[3] = s3[q];
         }
     }
 
