@@ -47,8 +47,9 @@ public sealed class ManagedGemmTests : IDisposable
         var (mr, nr) = Tile(kernel);
         foreach (var pool in new[] { _pool1, _pool3 })
         {
-            var g = new ManagedGemm(pool, kernel, kc: 8, nc: 2 * nr, mc: 2 * mr, smallWork: 0, parallelWork: 0);
-            int[] ms = [1, mr - 1, mr, mr + 1, 2 * mr + 1, 5 * mr + 3];
+            // Row blocks of 2 chunks (4·MR rows) so the larger m cross those too.
+            var g = new ManagedGemm(pool, kernel, kc: 8, nc: 2 * nr, mc: 2 * mr, smallWork: 0, parallelWork: 0, rowBlockChunks: 2);
+            int[] ms = [1, mr - 1, mr, mr + 1, 2 * mr + 1, 4 * mr, 9 * mr + 3];
             int[] ns = [1, nr - 1, nr + 1, 2 * nr, 2 * nr + 1, 5 * nr + 7];
             int[] ks = [1, 7, 8, 9, 17, 33];
             int i = 0;

@@ -4,8 +4,8 @@ using Dlm.Numerics.Threading;
 namespace Dlm.Numerics.Gemm;
 
 /// <summary>
-/// Pure managed SGEMM in the Goto/BLIS style: op(B) is packed a KC×NC panel at a time (kept in
-/// L2), op(A) a block of MC rows at a time, and a register-blocked micro-kernel (12×32 on
+/// Pure managed SGEMM in the Goto/BLIS style: op(A) is packed a block of rows × KC at a time (in
+/// L3, reused by every column panel), op(B) a KC×NC panel at a time (kept in L2), and a register-blocked micro-kernel (12×32 on
 /// Vector512, 6×16 on Vector256, 6×8 on Vector128, fused multiply-add) sweeps each packed A sliver (kept in L1)
 /// across the B panel. Transposes are handled by the packing. Rows of C are split across a
 /// <see cref="WorkerPool"/>; tiny products take the scalar reference loop. Packing buffers are
@@ -21,6 +21,9 @@ public sealed unsafe class ManagedGemm : IGemm
     private readonly int _mr, _nr, _kc, _nc, _mc;
     private readonly long _smallWork, _parallelWork;
 
+    /// <summary>MC chunks of op(A) packed at once (32: 3072 rows × KC = 4.7 MB by default, in L3).</summary>
+    private readonly int _rowBlockChunks;
+
     /// <summary>The managed kernel on the shared <see cref="WorkerPool"/> (<c>DLM_THREADS</c> threads).</summary>
     public ManagedGemm() : this(null) { }
 
@@ -30,7 +33,7 @@ public sealed unsafe class ManagedGemm : IGemm
 
     /// <summary>A configurable instance for tests and benchmarks: kernel and block sizes.</summary>
     internal ManagedGemm(WorkerPool? pool, GemmKernel kernel, int kc = 384, int nc = 480, int mc = 96,
-        long smallWork = 8 * 8 * 8, long parallelWork = 1 << 18)
+        long smallWork = 8 * 8 * 8, long parallelWork = 1 << 18, int rowBlockChunks = 32)
     {
         _pool = pool;
         Kernel = kernel;
@@ -44,6 +47,7 @@ public sealed unsafe class ManagedGemm : IGemm
             throw new ArgumentException($"GEMM blocking kc={kc} nc={nc} mc={mc} must be positive multiples of the {_mr}x{_nr} tile");
         (_kc, _nc, _mc) = (kc, nc, mc);
         (_smallWork, _parallelWork) = (smallWork, parallelWork);
+        _rowBlockChunks = Math.Max(1, rowBlockChunks);
     }
 
     /// <inheritdoc />
@@ -95,75 +99,97 @@ public sealed unsafe class ManagedGemm : IGemm
     {
         var pool = Pool;
         int threads = (long)m * n * k >= _parallelWork ? pool.Threads : 1;
+        int rowBlock = _mc * _rowBlockChunks;
+        int firstBlock = Math.Min(rowBlock, m);
         float* bPack = PackBuffer.ForB.Get(_kc * _nc);
+        float* aPack = PackBuffer.ForABlock.Get((firstBlock + _mc - 1) / _mc * _mc * _kc);
         var job = new Panel
         {
-            A = a, B = b, C = c, BPack = bPack, Lda = lda, Ldb = ldb, Ldc = ldc,
-            TransA = transA, TransB = transB, M = m, Alpha = alpha,
-            Kernel = Kernel, Mr = _mr, Nr = _nr, Mc = _mc, KcMax = _kc,
+            A = a, B = b, C = c, APack = aPack, BPack = bPack, Lda = lda, Ldb = ldb, Ldc = ldc,
+            TransA = transA, TransB = transB, Alpha = alpha,
+            Kernel = Kernel, Mr = _mr, Nr = _nr, Mc = _mc,
         };
-        int rowChunks = (m + _mc - 1) / _mc;
-        for (int jc = 0; jc < n; jc += _nc)
+        for (int ib = 0; ib < m; ib += rowBlock)
         {
-            job.Jc = jc;
-            job.Nc = Math.Min(_nc, n - jc);
-            job.Slivers = (job.Nc + _nr - 1) / _nr;
-            // Few row blocks: also split the panel's columns so every thread has work.
-            job.ColChunks = rowChunks >= 2 * threads ? 1 : Math.Min(job.Slivers, (2 * threads + rowChunks - 1) / rowChunks);
+            job.Ib = ib;
+            job.Mb = Math.Min(rowBlock, m - ib);
+            int rowChunks = (job.Mb + _mc - 1) / _mc;
             for (int pc = 0; pc < k; pc += _kc)
             {
                 job.Pc = pc;
                 job.Kc = Math.Min(_kc, k - pc);
                 job.Beta = pc == 0 ? beta : 1f; // later k blocks accumulate onto the first
 
-                job.Phase = Panel.PackPhase;
-                job.PackChunks = Math.Min(threads, job.Slivers);
-                if (job.PackChunks == 1) job.Invoke(0);
-                else pool.For(job.PackChunks, job);
+                // op(A) is packed once per k block and reused by every column panel.
+                job.Phase = Panel.PackAPhase;
+                Run(pool, threads, rowChunks, job);
 
-                job.Phase = Panel.ComputePhase;
-                int tasks = rowChunks * job.ColChunks;
-                if (threads == 1) for (int t = 0; t < tasks; t++) job.Invoke(t);
-                else pool.For(tasks, job);
+                for (int jc = 0; jc < n; jc += _nc)
+                {
+                    job.Jc = jc;
+                    job.Nc = Math.Min(_nc, n - jc);
+                    job.Slivers = (job.Nc + _nr - 1) / _nr;
+                    // Few row chunks: also split the panel's columns so every thread has work.
+                    job.ColChunks = rowChunks >= 2 * threads ? 1 : Math.Min(job.Slivers, (2 * threads + rowChunks - 1) / rowChunks);
+
+                    job.Phase = Panel.PackBPhase;
+                    job.PackChunks = Math.Min(threads, job.Slivers);
+                    Run(pool, threads, job.PackChunks, job);
+
+                    job.Phase = Panel.ComputePhase;
+                    Run(pool, threads, rowChunks * job.ColChunks, job);
+                }
             }
         }
     }
 
-    /// <summary>One (KC×NC) panel of the product, as a parallel-for body: pack B, then compute row blocks.</summary>
+    private static void Run(WorkerPool pool, int threads, int tasks, in Panel job)
+    {
+        if (threads == 1 || tasks == 1) for (int t = 0; t < tasks; t++) job.Invoke(t);
+        else pool.For(tasks, job);
+    }
+
+    /// <summary>One k block of a row block, as a parallel-for body: pack A, pack a B panel, or compute on it.</summary>
     private struct Panel : IParallelBody
     {
-        public const int PackPhase = 0, ComputePhase = 1;
+        public const int PackAPhase = 0, PackBPhase = 1, ComputePhase = 2;
 
-        public float* A, B, C, BPack;
+        public float* A, B, C, APack, BPack;
         public nint Lda, Ldb, Ldc;
         public bool TransA, TransB;
-        public int M, Jc, Nc, Pc, Kc, KcMax, Slivers, ColChunks, PackChunks, Phase, Mr, Nr, Mc;
+        public int Ib, Mb, Jc, Nc, Pc, Kc, Slivers, ColChunks, PackChunks, Phase, Mr, Nr, Mc;
         public float Alpha, Beta;
         public GemmKernel Kernel;
 
         public readonly void Invoke(int index)
         {
-            if (Phase == PackPhase)
+            switch (Phase)
             {
-                int s0 = (int)((long)index * Slivers / PackChunks), s1 = (int)((long)(index + 1) * Slivers / PackChunks);
-                GemmPacking.PackB(TransB, B, Ldb, Jc, Nc, Pc, Kc, Nr, s0, s1, BPack);
+                case PackAPhase:
+                    int i0 = index * Mc;
+                    GemmPacking.PackA(TransA, A, Lda, Ib + i0, Math.Min(Mc, Mb - i0), Pc, Kc, Mr, APack + (nint)i0 * Kc);
+                    break;
+                case PackBPhase:
+                    int s0 = (int)((long)index * Slivers / PackChunks), s1 = (int)((long)(index + 1) * Slivers / PackChunks);
+                    GemmPacking.PackB(TransB, B, Ldb, Jc, Nc, Pc, Kc, Nr, s0, s1, BPack);
+                    break;
+                default:
+                    Compute(index / ColChunks, index % ColChunks);
+                    break;
             }
-            else Compute(index / ColChunks, index % ColChunks);
         }
 
         private readonly void Compute(int rowChunk, int colChunk)
         {
-            int i0 = rowChunk * Mc, rows = Math.Min(Mc, M - i0);
+            int i0 = rowChunk * Mc, rows = Math.Min(Mc, Mb - i0);
             int s0 = (int)((long)colChunk * Slivers / ColChunks), s1 = (int)((long)(colChunk + 1) * Slivers / ColChunks);
-            // Sized for the largest block, not this one, so a thread's buffer never grows after its first task.
-            float* aPack = PackBuffer.ForA.Get(Mc * KcMax);
-            GemmPacking.PackA(TransA, A, Lda, i0, rows, Pc, Kc, Mr, aPack);
+            float* aPack = APack + (nint)i0 * Kc;
             float* edge = stackalloc float[MaxTile];
             for (int ir = 0; ir < rows; ir += Mr)
             {
                 int h = Math.Min(Mr, rows - ir);
                 float* aSliver = aPack + (nint)ir * Kc;
-                float* cRow = C + (i0 + ir) * Ldc + Jc;
+                float* cRow = C + (Ib + i0 + ir) * Ldc + Jc;
                 for (int s = s0; s < s1; s++)
                 {
                     int jOff = s * Nr, w = Math.Min(Nr, Nc - jOff);

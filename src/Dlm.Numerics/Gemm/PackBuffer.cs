@@ -17,8 +17,8 @@ internal sealed unsafe class PackBuffer
     private float* _aligned;
     private int _capacity;
 
-    /// <summary>This thread's buffer for packed slivers of A.</summary>
-    public static PackBuffer ForA => t_a ??= new PackBuffer();
+    /// <summary>This thread's buffer for a packed row block of A (shared read-only with the workers during a call).</summary>
+    public static PackBuffer ForABlock => t_a ??= new PackBuffer();
 
     /// <summary>This thread's buffer for a packed panel of B (shared read-only with the workers during a call).</summary>
     public static PackBuffer ForB => t_b ??= new PackBuffer();
