@@ -17,36 +17,39 @@ internal static unsafe class GemmPacking
     /// </summary>
     public static void PackA(bool transA, float* a, nint lda, int i0, int rows, int p0, int kc, int mr, float* dst)
     {
+        if (transA)
+        {
+            // op(A)[i, p] = A[p, i]: each step's values for all slivers are one contiguous run of A,
+            // so walk the steps once and deal each run out to the slivers.
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = a + (nint)(p0 + p) * lda + i0;
+                for (int s = 0; s < rows; s += mr)
+                {
+                    int h = Math.Min(mr, rows - s);
+                    float* o = dst + (nint)s * kc + (nint)p * mr;
+                    CopyRun(src + s, o, h);
+                    for (int r = h; r < mr; r++) o[r] = 0f;
+                }
+            }
+            return;
+        }
         for (int s = 0; s < rows; s += mr)
         {
             int h = Math.Min(mr, rows - s);
             float* d = dst + (nint)s * kc;
-            if (transA)
+            // op(A)[i, p] = A[i, p]: transpose 4 rows at a time into steps of mr (the sliver stays in L1).
+            int r4 = 0;
+            for (; r4 + 4 <= h; r4 += 4)
+                Transpose4(a + (nint)(i0 + s + r4) * lda + p0, lda, kc, d + r4, mr);
+            for (int r = r4; r < h; r++)
             {
-                // op(A)[i, p] = A[p, i]: the mr values of one step are contiguous in A.
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = a + (nint)(p0 + p) * lda + i0 + s;
-                    float* o = d + (nint)p * mr;
-                    Buffer.MemoryCopy(src, o, (long)mr * sizeof(float), (long)h * sizeof(float));
-                    for (int r = h; r < mr; r++) o[r] = 0f;
-                }
+                float* src = a + (nint)(i0 + s + r) * lda + p0;
+                float* o = d + r;
+                for (int p = 0; p < kc; p++) o[(nint)p * mr] = src[p];
             }
-            else
-            {
-                // op(A)[i, p] = A[i, p]: transpose 4 rows at a time into steps of mr (the sliver stays in L1).
-                int r4 = 0;
-                for (; r4 + 4 <= h; r4 += 4)
-                    Transpose4(a + (nint)(i0 + s + r4) * lda + p0, lda, kc, d + r4, mr);
-                for (int r = r4; r < h; r++)
-                {
-                    float* src = a + (nint)(i0 + s + r) * lda + p0;
-                    float* o = d + r;
-                    for (int p = 0; p < kc; p++) o[(nint)p * mr] = src[p];
-                }
-                for (int r = h; r < mr; r++)
-                    for (int p = 0; p < kc; p++) d[(nint)p * mr + r] = 0f;
-            }
+            for (int r = h; r < mr; r++)
+                for (int p = 0; p < kc; p++) d[(nint)p * mr + r] = 0f;
         }
     }
 
@@ -138,8 +141,10 @@ internal static unsafe class GemmPacking
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
             for (; j + 16 <= n; j += 16) Vector512.Store(Vector512.Load(src + j), dst + j);
-        else if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
             for (; j + 8 <= n; j += 8) Vector256.Store(Vector256.Load(src + j), dst + j);
+        if (Vector128.IsHardwareAccelerated)
+            for (; j + 4 <= n; j += 4) Vector128.Store(Vector128.Load(src + j), dst + j);
         for (; j < n; j++) dst[j] = src[j];
     }
 }
