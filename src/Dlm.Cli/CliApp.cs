@@ -18,6 +18,7 @@ internal static class CliApp
         DoctorCommand.Create(),
         TokenizerCommand.Create(),
         RenderCommand.Create(),
+        BenchCommand.Create(),
     ];
 
     public static RootCommand BuildRoot()
