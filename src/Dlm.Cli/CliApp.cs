@@ -16,7 +16,9 @@ internal static class CliApp
     private static IEnumerable<Command> Commands() =>
     [
         DoctorCommand.Create(),
+        TokenizerCommand.Create(),
         RenderCommand.Create(),
+        BenchCommand.Create(),
     ];
 
     public static RootCommand BuildRoot()

@@ -1,22 +1,83 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Dlm.Numerics.Threading;
 
 namespace Dlm.Numerics.Gemm;
 
 /// <summary>
-/// Pure managed GEMM: parallel over rows of C, SIMD over the contiguous dimension through
-/// <see cref="TensorPrimitives"/>. Used when OpenBLAS is not installed or when forced with
-/// <c>DLM_BLAS=managed</c>.
+/// Pure managed SGEMM in the Goto/BLIS style: op(A) is packed a block of rows × KC at a time (in
+/// L3, reused by every column panel), op(B) a KC×NC panel at a time (kept in L2), and a register-blocked micro-kernel (12×32 on
+/// Vector512, 6×16 on Vector256, 6×8 on Vector128, fused multiply-add) sweeps each packed A sliver (kept in L1)
+/// across the B panel. Transposes are handled by the packing. Rows of C are split across a
+/// <see cref="WorkerPool"/>; tiny products take the scalar reference loop. Packing buffers are
+/// per thread and reused: after the first call of a given size, calls allocate nothing.
+/// Used when OpenBLAS is not installed or when forced with <c>DLM_BLAS=managed</c>.
 /// </summary>
-public sealed class ManagedGemm : IGemm
+public sealed unsafe class ManagedGemm : IGemm
 {
-    /// <summary>Rows of C handled by one parallel work item; keeps small products on one thread.</summary>
-    private const int RowsPerTask = 16;
+    /// <summary>Largest micro-tile of any kernel (floats), for the on-stack edge tile.</summary>
+    private const int MaxTile = GemmKernels.Mr512 * GemmKernels.Nr512;
+
+    private readonly WorkerPool? _pool;
+    private readonly int _mr, _nr, _kc, _nc, _mc;
+    private readonly long _smallWork, _parallelWork;
+
+    /// <summary>MC chunks of op(A) packed at once (32: 3072 rows × KC = 4.7 MB by default, in L3).</summary>
+    private readonly int _rowBlockChunks;
+
+    /// <summary>The managed kernel on the shared <see cref="WorkerPool"/> (<c>DLM_THREADS</c> threads).</summary>
+    public ManagedGemm() : this(null) { }
+
+    /// <summary>The managed kernel on a given pool (null: <see cref="WorkerPool.Shared"/>).</summary>
+    /// <param name="pool">Threads to split products over; a 1-thread pool runs single-threaded.</param>
+    public ManagedGemm(WorkerPool? pool) : this(pool, DetectKernel()) { }
+
+    /// <summary>A configurable instance for tests and benchmarks: kernel and block sizes.</summary>
+    internal ManagedGemm(WorkerPool? pool, GemmKernel kernel, int kc = 384, int nc = 480, int mc = 96,
+        long smallWork = 8 * 8 * 8, long parallelWork = 1 << 18, int rowBlockChunks = 32)
+    {
+        _pool = pool;
+        Kernel = kernel;
+        (_mr, _nr) = kernel switch
+        {
+            GemmKernel.Vector512 => (GemmKernels.Mr512, GemmKernels.Nr512),
+            GemmKernel.Vector128 => (GemmKernels.Mr128, GemmKernels.Nr128),
+            _ => (GemmKernels.Mr256, GemmKernels.Nr256),
+        };
+        if (kc < 1 || nc < _nr || nc % _nr != 0 || mc < _mr || mc % _mr != 0)
+            throw new ArgumentException($"GEMM blocking kc={kc} nc={nc} mc={mc} must be positive multiples of the {_mr}x{_nr} tile");
+        (_kc, _nc, _mc) = (kc, nc, mc);
+        (_smallWork, _parallelWork) = (smallWork, parallelWork);
+        _rowBlockChunks = Math.Max(1, rowBlockChunks);
+    }
 
     /// <inheritdoc />
     public string Name => "managed";
 
+    /// <summary>The inner loop in use, e.g. <c>vector512 12x32</c>.</summary>
+    public string KernelDescription => Kernel switch
+    {
+        GemmKernel.Vector512 => $"vector512 {_mr}x{_nr}",
+        GemmKernel.Vector256 => $"vector256 {_mr}x{_nr}",
+        GemmKernel.Vector128 => $"vector128 {_mr}x{_nr}",
+        _ => "scalar",
+    };
+
+    /// <summary>Threads a product can use.</summary>
+    public int Threads => Pool.Threads;
+
+    internal GemmKernel Kernel { get; }
+
+    private WorkerPool Pool => _pool ?? WorkerPool.Shared;
+
+    /// <summary>The widest kernel the hardware runs natively; scalar where no vector width is accelerated.</summary>
+    internal static GemmKernel DetectKernel() =>
+        Vector512.IsHardwareAccelerated ? GemmKernel.Vector512
+        : Vector256.IsHardwareAccelerated ? GemmKernel.Vector256
+        : Vector128.IsHardwareAccelerated ? GemmKernel.Vector128
+        : GemmKernel.Scalar;
+
     /// <inheritdoc />
-    public unsafe void Sgemm(bool transA, bool transB, int m, int n, int k,
+    public void Sgemm(bool transA, bool transB, int m, int n, int k,
         float alpha, ReadOnlySpan<float> a, int lda,
         ReadOnlySpan<float> b, int ldb,
         float beta, Span<float> c, int ldc)
@@ -25,55 +86,136 @@ public sealed class ManagedGemm : IGemm
         if (m == 0 || n == 0) return;
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = new Job(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-            int tasks = (m + RowsPerTask - 1) / RowsPerTask;
-            if (tasks == 1 || (long)m * n * k < 32 * 1024)
-                for (int t = 0; t < tasks; t++) job.Rows(t * RowsPerTask, Math.Min(m, (t + 1) * RowsPerTask));
+            if (k == 0 || alpha == 0f) ReferenceGemm.Scale(m, n, beta, pc, ldc); // A and B are not read
+            else if (Kernel == GemmKernel.Scalar || (long)m * n * k <= _smallWork)
+                ReferenceGemm.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
             else
-                Parallel.For(0, tasks, t => job.Rows(t * RowsPerTask, Math.Min(job.M, (t + 1) * RowsPerTask)));
+                Tiled(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
         }
     }
 
-    private readonly unsafe struct Job(bool transA, bool transB, int m, int n, int k,
-        float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    private void Tiled(bool transA, bool transB, int m, int n, int k,
+        float alpha, float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
-        public int M => m;
-
-        public void Rows(int start, int end)
+        var pool = Pool;
+        int threads = (long)m * n * k >= _parallelWork ? pool.Threads : 1;
+        int rowBlock = _mc * _rowBlockChunks;
+        int firstBlock = Math.Min(rowBlock, m);
+        float* bPack = PackBuffer.ForB.Get(_kc * _nc);
+        float* aPack = PackBuffer.ForABlock.Get((firstBlock + _mc - 1) / _mc * _mc * _kc);
+        var job = new Panel
         {
-            // A row of op(A) is contiguous only without transA; gather it otherwise.
-            float[]? gathered = transA ? new float[k] : null;
-            for (int i = start; i < end; i++)
+            A = a, B = b, C = c, APack = aPack, BPack = bPack, Lda = lda, Ldb = ldb, Ldc = ldc,
+            TransA = transA, TransB = transB, Alpha = alpha,
+            Kernel = Kernel, Mr = _mr, Nr = _nr, Mc = _mc,
+        };
+        for (int ib = 0; ib < m; ib += rowBlock)
+        {
+            job.Ib = ib;
+            job.Mb = Math.Min(rowBlock, m - ib);
+            int rowChunks = (job.Mb + _mc - 1) / _mc;
+            for (int pc = 0; pc < k; pc += _kc)
             {
-                var cRow = new Span<float>(c + (long)i * ldc, n);
-                ReadOnlySpan<float> aRow;
-                if (gathered is null) aRow = new ReadOnlySpan<float>(a + (long)i * lda, k);
-                else
-                {
-                    for (int p = 0; p < k; p++) gathered[p] = a[(long)p * lda + i];
-                    aRow = gathered;
-                }
+                job.Pc = pc;
+                job.Kc = Math.Min(_kc, k - pc);
+                job.Beta = pc == 0 ? beta : 1f; // later k blocks accumulate onto the first
 
-                if (beta == 0f) cRow.Clear();
-                else if (beta != 1f) TensorPrimitives.Multiply(cRow, beta, cRow);
+                // op(A) is packed once per k block and reused by every column panel.
+                job.Phase = Panel.PackAPhase;
+                Run(pool, threads, rowChunks, job);
 
-                if (transB)
+                for (int jc = 0; jc < n; jc += _nc)
                 {
-                    // C[i, j] += alpha * dot(op(A)[i, :], B[j, :]); both rows contiguous.
-                    for (int j = 0; j < n; j++)
-                        cRow[j] += alpha * TensorPrimitives.Dot(aRow, new ReadOnlySpan<float>(b + (long)j * ldb, k));
+                    job.Jc = jc;
+                    job.Nc = Math.Min(_nc, n - jc);
+                    job.Slivers = (job.Nc + _nr - 1) / _nr;
+                    // Few row chunks: also split the panel's columns so every thread has work.
+                    job.ColChunks = rowChunks >= 2 * threads ? 1 : Math.Min(job.Slivers, (2 * threads + rowChunks - 1) / rowChunks);
+
+                    job.Phase = Panel.PackBPhase;
+                    job.PackChunks = Math.Min(threads, job.Slivers);
+                    Run(pool, threads, job.PackChunks, job);
+
+                    job.Phase = Panel.ComputePhase;
+                    Run(pool, threads, rowChunks * job.ColChunks, job);
                 }
-                else
+            }
+        }
+    }
+
+    private static void Run(WorkerPool pool, int threads, int tasks, in Panel job)
+    {
+        if (threads == 1 || tasks == 1) for (int t = 0; t < tasks; t++) job.Invoke(t);
+        else pool.For(tasks, job);
+    }
+
+    /// <summary>One k block of a row block, as a parallel-for body: pack A, pack a B panel, or compute on it.</summary>
+    private struct Panel : IParallelBody
+    {
+        public const int PackAPhase = 0, PackBPhase = 1, ComputePhase = 2;
+
+        public float* A, B, C, APack, BPack;
+        public nint Lda, Ldb, Ldc;
+        public bool TransA, TransB;
+        public int Ib, Mb, Jc, Nc, Pc, Kc, Slivers, ColChunks, PackChunks, Phase, Mr, Nr, Mc;
+        public float Alpha, Beta;
+        public GemmKernel Kernel;
+
+        public readonly void Invoke(int index)
+        {
+            switch (Phase)
+            {
+                case PackAPhase:
+                    int i0 = index * Mc;
+                    GemmPacking.PackA(TransA, A, Lda, Ib + i0, Math.Min(Mc, Mb - i0), Pc, Kc, Mr, APack + (nint)i0 * Kc);
+                    break;
+                case PackBPhase:
+                    int s0 = (int)((long)index * Slivers / PackChunks), s1 = (int)((long)(index + 1) * Slivers / PackChunks);
+                    GemmPacking.PackB(TransB, B, Ldb, Jc, Nc, Pc, Kc, Nr, s0, s1, BPack);
+                    break;
+                default:
+                    Compute(index / ColChunks, index % ColChunks);
+                    break;
+            }
+        }
+
+        private readonly void Compute(int rowChunk, int colChunk)
+        {
+            int i0 = rowChunk * Mc, rows = Math.Min(Mc, Mb - i0);
+            int s0 = (int)((long)colChunk * Slivers / ColChunks), s1 = (int)((long)(colChunk + 1) * Slivers / ColChunks);
+            float* aPack = APack + (nint)i0 * Kc;
+            float* edge = stackalloc float[MaxTile];
+            for (int ir = 0; ir < rows; ir += Mr)
+            {
+                int h = Math.Min(Mr, rows - ir);
+                float* aSliver = aPack + (nint)ir * Kc;
+                float* cRow = C + (Ib + i0 + ir) * Ldc + Jc;
+                for (int s = s0; s < s1; s++)
                 {
-                    // C[i, :] += alpha * A[i, p] * B[p, :]; rows of B contiguous.
-                    for (int p = 0; p < k; p++)
+                    int jOff = s * Nr, w = Math.Min(Nr, Nc - jOff);
+                    float* bSliver = BPack + (nint)s * Nr * Kc;
+                    if (h == Mr && w == Nr) Tile(aSliver, bSliver, cRow + jOff, Ldc, Beta);
+                    else
                     {
-                        float s = alpha * aRow[p];
-                        if (s == 0f) continue;
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (long)p * ldb, n), s, cRow, cRow);
+                        // Edge: compute the full tile aside, then merge only the valid h×w part.
+                        Tile(aSliver, bSliver, edge, Nr, 0f);
+                        for (int r = 0; r < h; r++)
+                        {
+                            float* cr = cRow + r * Ldc + jOff;
+                            float* er = edge + r * Nr;
+                            if (Beta == 0f) for (int j = 0; j < w; j++) cr[j] = er[j];
+                            else for (int j = 0; j < w; j++) cr[j] = er[j] + Beta * cr[j];
+                        }
                     }
                 }
             }
+        }
+
+        private readonly void Tile(float* a, float* b, float* c, nint ldc, float beta)
+        {
+            if (Kernel == GemmKernel.Vector512) GemmKernels.Tile512(Kc, a, b, c, ldc, Alpha, beta);
+            else if (Kernel == GemmKernel.Vector256) GemmKernels.Tile256(Kc, a, b, c, ldc, Alpha, beta);
+            else GemmKernels.Tile128(Kc, a, b, c, ldc, Alpha, beta);
         }
     }
 }

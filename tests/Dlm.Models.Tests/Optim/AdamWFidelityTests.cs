@@ -12,7 +12,7 @@ namespace Dlm.Models.Tests.Optim;
 /// </summary>
 public class AdamWFidelityTests
 {
-    // The tolerance the project asks for; measured errors are ~1e-7 (float rounding), see docs/optim.md.
+    // The tolerance the project asks for; 3e-7 holds today (float rounding), see docs/optim.md.
     private const double Tolerance = 1e-5;
 
     public static TheoryData<string> Cases => new() { "niels", "tinker" };
@@ -44,7 +44,7 @@ public class AdamWFidelityTests
         Assert.Equal(size, p.Length);
         var m = new float[size];
         var v = new float[size];
-        var clippedAtLeastOnce = false;
+        bool clippedAtLeastOnce = false, unclippedAtLeastOnce = false;
         for (var s = 0; s < steps; s++)
         {
             var lr = schedule.At(s);
@@ -53,6 +53,7 @@ public class AdamWFidelityTests
             var norm = GradientClipping.ClipByGlobalNorm(g, clip);
             Assert.Equal(expectedNorm[s], norm, 1e-6 * expectedNorm[s]);
             clippedAtLeastOnce |= norm > clip;
+            unclippedAtLeastOnce |= norm < clip;
             OptimAssert.Close(g, file.ReadFloat32($"{name}.clipped.{s}"), 1e-6, $"{name} step {s} clipped grad");
             AdamW.Step(p, g, m, v, ranges, s + 1, lr, options);
             OptimAssert.Close(m, file.ReadFloat32($"{name}.m.{s}"), Tolerance, $"{name} step {s} m");
@@ -64,7 +65,7 @@ public class AdamWFidelityTests
                 OptimAssert.Close(p.AsSpan(r.Offset, r.Length), expected.AsSpan(r.Offset, r.Length), Tolerance,
                     $"{name} step {s} {r.Name}");
         }
-        Assert.True(clippedAtLeastOnce);
+        Assert.True(clippedAtLeastOnce && unclippedAtLeastOnce, "the fixture must exercise both sides of the clip");
     }
 
     [Fact]
