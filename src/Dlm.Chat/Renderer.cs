@@ -118,21 +118,33 @@ public abstract class Renderer : IRenderer
     /// <summary>Encodes text without adding special tokens (added tokens in the text still match).</summary>
     protected EncodedTextChunk Encode(string text) => new(Tokenizer.Encode(text, addSpecialTokens: false));
 
+    private readonly Dictionary<string, int> _singleTokens = new(StringComparer.Ordinal);
+
     /// <summary>The id of a token that must encode to exactly one id (a special token of the layout).</summary>
     protected int SingleToken(string text)
     {
-        var ids = Tokenizer.Encode(text, addSpecialTokens: false);
-        if (ids.Length != 1)
-            throw new DlmException($"renderer {Name} needs '{text}' to be one token of the tokenizer, but it encodes to {ids.Length} tokens");
-        return ids[0];
+        lock (_singleTokens)
+        {
+            if (_singleTokens.TryGetValue(text, out var id)) return id;
+            var ids = Tokenizer.Encode(text, addSpecialTokens: false);
+            if (ids.Length != 1)
+                throw new DlmException($"renderer {Name} needs '{text}' to be one token of the tokenizer, but it encodes to {ids.Length} tokens");
+            return _singleTokens[text] = ids[0];
+        }
     }
 
-    /// <summary>Refuses a separate <see cref="Message.Thinking"/> field, which this layout cannot place.</summary>
-    protected void RefuseThinking(Message message)
+    /// <summary>
+    /// Refuses what this layout cannot place: a separate <see cref="Message.Thinking"/> field, and
+    /// tool calls unless <paramref name="toolCalls"/> says the layout renders them. Dropping them
+    /// silently would train on a different conversation than the data holds.
+    /// </summary>
+    protected void RefuseUnsupported(Message message, bool toolCalls = false)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (message.Thinking is not null)
             throw new DlmException($"renderer {Name} does not render a separate 'thinking' field; put the reasoning in the content");
+        if (!toolCalls && message.ToolCalls is { Count: > 0 })
+            throw new DlmException($"renderer {Name} does not render tool calls (qwen3 does)");
     }
 
     /// <summary>

@@ -232,3 +232,20 @@ public class RendererTests
         Assert.Contains("thinking", e.Message);
     }
 }
+
+public class UnsupportedFieldTests
+{
+    [Theory]
+    [InlineData("llama3")]
+    [InlineData("deepseekv3")]
+    [InlineData("role_colon")]
+    [InlineData("chatml")]
+    [InlineData("niels")]
+    public void Tool_calls_are_refused_where_the_layout_has_no_place_for_them(string name)
+    {
+        var r = RendererRegistry.Create(name, CharTokenizer.WithAllLayoutTokens());
+        var call = Message.Assistant("x") with { ToolCalls = [new ToolCall("f", "{}")] };
+        var e = Assert.Throws<DlmException>(() => r.BuildSupervisedExample([Message.User("q"), call]));
+        Assert.Contains("tool calls", e.Message);
+    }
+}

@@ -24,7 +24,7 @@ public sealed class ChatMLRenderer(ITokenizer tokenizer) : Renderer(tokenizer)
     /// <inheritdoc/>
     public override RenderedMessage RenderMessage(int index, Message message, bool isLast = false)
     {
-        RefuseThinking(message);
+        RefuseUnsupported(message);
         var header = $"{(index > 0 ? "\n" : "")}<|im_start|>{message.Role}\n";
         return new RenderedMessage(Encode(header), [Encode(message.Content + "<|im_end|>")]);
     }

@@ -31,7 +31,7 @@ public class DeepSeekV3Renderer(ITokenizer tokenizer) : Renderer(tokenizer)
     /// <inheritdoc/>
     public override RenderedMessage RenderMessage(int index, Message message, bool isLast = false)
     {
-        RefuseThinking(message);
+        RefuseUnsupported(message);
         int roleToken = message.Role switch
         {
             Roles.User => SingleToken(Special("User")),

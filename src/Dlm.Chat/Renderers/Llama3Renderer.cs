@@ -23,7 +23,7 @@ public sealed class Llama3Renderer(ITokenizer tokenizer) : Renderer(tokenizer)
     /// <inheritdoc/>
     public override RenderedMessage RenderMessage(int index, Message message, bool isLast = false)
     {
-        RefuseThinking(message);
+        RefuseUnsupported(message);
         var prefix = Encode($"<|start_header_id|>{message.Role}<|end_header_id|>\n\n");
         var content = Encode(message.Content + "<|eot_id|>");
         return new RenderedMessage(prefix, [content]);

@@ -23,7 +23,7 @@ public sealed class NielsRenderer : Renderer
     /// <inheritdoc/>
     public override RenderedMessage RenderMessage(int index, Message message, bool isLast = false)
     {
-        RefuseThinking(message);
+        RefuseUnsupported(message);
         string roleToken = message.Role switch
         {
             Roles.System => Tokens.System,

@@ -34,7 +34,7 @@ public partial class Qwen3Renderer(ITokenizer tokenizer) : Renderer(tokenizer)
     /// <inheritdoc/>
     public override RenderedMessage RenderMessage(int index, Message message, bool isLast = false)
     {
-        RefuseThinking(message);
+        RefuseUnsupported(message, toolCalls: true);
         var role = message.Role == Roles.Tool ? Roles.User : message.Role;
         var header = new StringBuilder(index > 0 ? "\n" : "").Append("<|im_start|>").Append(role).Append('\n');
         var content = message.Content;

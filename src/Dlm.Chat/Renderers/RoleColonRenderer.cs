@@ -31,7 +31,7 @@ public sealed class RoleColonRenderer(ITokenizer tokenizer) : Renderer(tokenizer
     /// <inheritdoc/>
     public override RenderedMessage RenderMessage(int index, Message message, bool isLast = false)
     {
-        RefuseThinking(message);
+        RefuseUnsupported(message);
         var prefix = Encode(Capitalize(message.Role) + ":");
         var content = Encode(" " + message.Content + "\n\n");
         var suffix = message.Role == Roles.Assistant ? Encode("User:") : null;
