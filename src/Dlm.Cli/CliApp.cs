@@ -16,6 +16,8 @@ internal static class CliApp
     private static IEnumerable<Command> Commands() =>
     [
         DoctorCommand.Create(),
+        TokenizeCommand.Create(),
+        BenchTokenizeCommand.CreateStandaloneParent(), // merge: add BenchTokenizeCommand.Create() to `bench` instead
     ];
 
     public static RootCommand BuildRoot()
