@@ -292,6 +292,7 @@ public sealed class Tokenizer : ITokenizer
     /// <inheritdoc />
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
     {
+        if (decoder is ByteLevelDecoder) return DecodeByteLevel(ids, skipSpecialTokens);
         var tokens = new List<string>(ids.Length);
         foreach (int id in ids)
         {
@@ -307,5 +308,44 @@ public sealed class Tokenizer : ITokenizer
         }
         if (decoder is null) return string.Join(' ', tokens);
         return string.Concat(decoder.DecodeChain(tokens));
+    }
+
+    [ThreadStatic] private static byte[]? decodeBytesTls;
+
+    /// <summary>
+    /// The ByteLevel decoder without its list of strings: each token's chars map straight to bytes
+    /// (a token with a char outside the alphabet gives its own UTF-8 bytes), then UTF-8 with U+FFFD.
+    /// </summary>
+    private string DecodeByteLevel(ReadOnlySpan<int> ids, bool skipSpecialTokens)
+    {
+        var bytes = decodeBytesTls ??= new byte[1024];
+        int n = 0;
+        foreach (int id in ids)
+        {
+            string? tok;
+            if (addedById.TryGetValue(id, out var t))
+            {
+                if (skipSpecialTokens && t.Special) continue;
+                tok = t.Content;
+            }
+            else
+            {
+                tok = model.IdToToken(id);
+                if (tok is null) continue;
+                if (skipSpecialTokens && addedByContent.TryGetValue(tok, out var at) && at.Special) continue;
+            }
+            int need = n + Encoding.UTF8.GetMaxByteCount(tok.Length);
+            if (need > bytes.Length) Array.Resize(ref bytes, Math.Max(need, bytes.Length * 2));
+            int mark = n;
+            bool ok = true;
+            foreach (char c in tok)
+            {
+                if (!ByteLevelAlphabet.TryCharToByte(c, out byte b)) { ok = false; break; }
+                bytes[n++] = b;
+            }
+            if (!ok) n = mark + Encoding.UTF8.GetBytes(tok, bytes.AsSpan(mark));
+        }
+        decodeBytesTls = bytes;
+        return Encoding.UTF8.GetString(bytes, 0, n);
     }
 }
