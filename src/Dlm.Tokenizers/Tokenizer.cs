@@ -268,6 +268,44 @@ public sealed class Tokenizer : ITokenizer
         return ids;
     }
 
+    /// <summary>
+    /// The pieces the model would see for <paramref name="text"/>: added tokens cut out (returned as
+    /// their content), the rest normalized and pre-tokenized (byte-level pieces in the byte alphabet).
+    /// For trainers and debugging; encoding does not go through it.
+    /// </summary>
+    public IReadOnlyList<string> PreTokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var result = new List<string>();
+        var segs = new List<Segment>();
+        if (rawMatcher.IsEmpty) segs.Add(new Segment(0, text.Length, -1));
+        else rawMatcher.Split(text, 0, segs);
+        var norm = new CharBuffer();
+        foreach (var seg in segs)
+        {
+            if (seg.Id >= 0) { result.Add(addedById[seg.Id].Content); continue; }
+            var part = text.AsSpan(seg.Start, seg.End - seg.Start);
+            if (normalizer is not null) { normalizer.Normalize(part, norm); part = norm.Span; }
+            var inner = new List<Segment>();
+            if (normalizedMatcher.IsEmpty) inner.Add(new Segment(0, part.Length, -1));
+            else normalizedMatcher.Split(part, 0, inner);
+            foreach (var s in inner)
+            {
+                if (s.Id >= 0) { result.Add(addedById[s.Id].Content); continue; }
+                var src = new PieceBuffer();
+                src.Add(part[s.Start..s.End], seg.Start == 0 && s.Start == 0);
+                foreach (var step in preSteps)
+                {
+                    var dst = new PieceBuffer();
+                    step.PreTokenize(src, dst);
+                    src = dst;
+                }
+                for (int i = 0; i < src.Count; i++) result.Add(src.Text(i).ToString());
+            }
+        }
+        return result;
+    }
+
     private void RunPipeline(ReadOnlySpan<char> text, bool atStart, EncodeState st)
     {
         if (text.IsEmpty) return;

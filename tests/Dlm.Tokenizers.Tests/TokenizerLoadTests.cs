@@ -119,4 +119,15 @@ public class TokenizerLoadTests
         var expected = strings.Select(s => tok.Encode(s)).ToArray();
         Parallel.For(0, 400, i => Assert.Equal(expected[i % strings.Length], tok.Encode(strings[i % strings.Length])));
     }
+
+    [Fact]
+    public void PreTokenize_shows_the_pieces_the_model_sees()
+    {
+        var tok = ReferenceParityTests.Load("llama3");
+        Assert.Equal(["Hello", "Ġworld", "<|end_of_text|>", "Ġ", "Ġ", "123", "4"], tok.PreTokenize("Hello world<|end_of_text|>  1234"));
+        // The byte-level pieces map back to exactly the input text.
+        var text = "It's 2024, ça va? 😀  ok\n";
+        var bytes = tok.PreTokenize(text).SelectMany(p => p.Select(c => ByteLevelAlphabet.TryCharToByte(c, out var b) ? b : throw new InvalidOperationException())).ToArray();
+        Assert.Equal(text, System.Text.Encoding.UTF8.GetString(bytes));
+    }
 }
