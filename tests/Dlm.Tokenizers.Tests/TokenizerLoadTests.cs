@@ -130,4 +130,20 @@ public class TokenizerLoadTests
         var bytes = tok.PreTokenize(text).SelectMany(p => p.Select(c => ByteLevelAlphabet.TryCharToByte(c, out var b) ? b : throw new InvalidOperationException())).ToArray();
         Assert.Equal(text, System.Text.Encoding.UTF8.GetString(bytes));
     }
+
+    [Theory]
+    [InlineData("NFC", "e\u0301 \u00e9 \uFB01 \u2460", "\u00e9 \u00e9 \uFB01 \u2460")]
+    [InlineData("NFD", "\u00e9 e\u0301", "e\u0301 e\u0301")]
+    [InlineData("NFD", "caf\u00e9", "cafe\u0301")]
+    [InlineData("NFKC", "e\u0301 \uFB01 \u2460 \uFF48", "\u00e9 fi 1 h")]
+    [InlineData("NFKD", "\u00e9 \uFB01", "e\u0301 fi")]
+    public void Unicode_normalizers_work_under_invariant_globalization(string form, string input, string expected)
+    {
+        // A Metaspace-free, pre-tokenizer-free Unigram of single chars shows the normalized text through decode.
+        var chars = string.Concat(input, expected).Distinct().Where(c => c != ' ').Select(c => $"[\"{c}\", -1.0]");
+        var json = "{\"normalizer\":{\"type\":\"" + form + "\"},\"pre_tokenizer\":null,\"decoder\":{\"type\":\"Fuse\"}," +
+            "\"model\":{\"type\":\"Unigram\",\"unk_id\":0,\"vocab\":[[\"<unk>\",0.0],[\" \",-1.0]," + string.Join(",", chars) + "]}}";
+        var tok = Tokenizer.FromJson(json);
+        Assert.Equal(expected, tok.Decode(tok.Encode(input)));
+    }
 }
