@@ -16,6 +16,7 @@ internal static class CliApp
     private static IEnumerable<Command> Commands() =>
     [
         DoctorCommand.Create(),
+        TokenizeCommand.Create(),
         TokenizerCommand.Create(),
         RenderCommand.Create(),
         BenchCommand.Create(),

@@ -268,6 +268,44 @@ public sealed class Tokenizer : ITokenizer
         return ids;
     }
 
+    /// <summary>
+    /// The pieces the model would see for <paramref name="text"/>: added tokens cut out (returned as
+    /// their content), the rest normalized and pre-tokenized (byte-level pieces in the byte alphabet).
+    /// For trainers and debugging; encoding does not go through it.
+    /// </summary>
+    public IReadOnlyList<string> PreTokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var result = new List<string>();
+        var segs = new List<Segment>();
+        if (rawMatcher.IsEmpty) segs.Add(new Segment(0, text.Length, -1));
+        else rawMatcher.Split(text, 0, segs);
+        var norm = new CharBuffer();
+        foreach (var seg in segs)
+        {
+            if (seg.Id >= 0) { result.Add(addedById[seg.Id].Content); continue; }
+            var part = text.AsSpan(seg.Start, seg.End - seg.Start);
+            if (normalizer is not null) { normalizer.Normalize(part, norm); part = norm.Span; }
+            var inner = new List<Segment>();
+            if (normalizedMatcher.IsEmpty) inner.Add(new Segment(0, part.Length, -1));
+            else normalizedMatcher.Split(part, 0, inner);
+            foreach (var s in inner)
+            {
+                if (s.Id >= 0) { result.Add(addedById[s.Id].Content); continue; }
+                var src = new PieceBuffer();
+                src.Add(part[s.Start..s.End], seg.Start == 0 && s.Start == 0);
+                foreach (var step in preSteps)
+                {
+                    var dst = new PieceBuffer();
+                    step.PreTokenize(src, dst);
+                    src = dst;
+                }
+                for (int i = 0; i < src.Count; i++) result.Add(src.Text(i).ToString());
+            }
+        }
+        return result;
+    }
+
     private void RunPipeline(ReadOnlySpan<char> text, bool atStart, EncodeState st)
     {
         if (text.IsEmpty) return;
@@ -292,6 +330,7 @@ public sealed class Tokenizer : ITokenizer
     /// <inheritdoc />
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
     {
+        if (decoder is ByteLevelDecoder) return DecodeByteLevel(ids, skipSpecialTokens);
         var tokens = new List<string>(ids.Length);
         foreach (int id in ids)
         {
@@ -307,5 +346,44 @@ public sealed class Tokenizer : ITokenizer
         }
         if (decoder is null) return string.Join(' ', tokens);
         return string.Concat(decoder.DecodeChain(tokens));
+    }
+
+    [ThreadStatic] private static byte[]? decodeBytesTls;
+
+    /// <summary>
+    /// The ByteLevel decoder without its list of strings: each token's chars map straight to bytes
+    /// (a token with a char outside the alphabet gives its own UTF-8 bytes), then UTF-8 with U+FFFD.
+    /// </summary>
+    private string DecodeByteLevel(ReadOnlySpan<int> ids, bool skipSpecialTokens)
+    {
+        var bytes = decodeBytesTls ??= new byte[1024];
+        int n = 0;
+        foreach (int id in ids)
+        {
+            string? tok;
+            if (addedById.TryGetValue(id, out var t))
+            {
+                if (skipSpecialTokens && t.Special) continue;
+                tok = t.Content;
+            }
+            else
+            {
+                tok = model.IdToToken(id);
+                if (tok is null) continue;
+                if (skipSpecialTokens && addedByContent.TryGetValue(tok, out var at) && at.Special) continue;
+            }
+            int need = n + Encoding.UTF8.GetMaxByteCount(tok.Length);
+            if (need > bytes.Length) Array.Resize(ref bytes, Math.Max(need, bytes.Length * 2));
+            int mark = n;
+            bool ok = true;
+            foreach (char c in tok)
+            {
+                if (!ByteLevelAlphabet.TryCharToByte(c, out byte b)) { ok = false; break; }
+                bytes[n++] = b;
+            }
+            if (!ok) n = mark + Encoding.UTF8.GetBytes(tok, bytes.AsSpan(mark));
+        }
+        decodeBytesTls = bytes;
+        return Encoding.UTF8.GetString(bytes, 0, n);
     }
 }

@@ -16,6 +16,7 @@ internal static class BenchCommand
     {
         var cmd = new Command("bench", "Measure dlm's speed against the reference implementations.");
         cmd.Subcommands.Add(CreateGemm());
+        cmd.Subcommands.Add(BenchTokenizeCommand.Create());
         return cmd;
     }
 

@@ -78,8 +78,8 @@ internal sealed class UnicodeNormalizer : Normalizer
     public override void Normalize(ReadOnlySpan<char> input, CharBuffer output)
     {
         output.Clear();
-        // Below U+0300 nothing composes or decomposes canonically; ASCII is stable under every form.
-        int limit = form is NormalizationForm.FormC or NormalizationForm.FormD ? 0x300 : 0x80;
+        // Below U+0300 every char is already NFC (combining marks start there); ASCII is stable under every form.
+        int limit = form == NormalizationForm.FormC ? 0x300 : 0x80;
         if (!input.ContainsAnyInRange((char)limit, '\uffff') || IcuNormalization.QuickSpan(icu, input) == input.Length)
         {
             output.Append(input);

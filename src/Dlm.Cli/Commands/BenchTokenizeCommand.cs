@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dlm.Cli.Output;
+using Dlm.Core;
+using Dlm.Tokenizers;
+
+namespace Dlm.Cli.Commands;
+
+/// <summary>
+/// `dlm bench tokenize`: encoding speed of dlm's tokenizer (single-threaded and on all cores), and,
+/// when node and the reference packages are installed (tools/reference/setup.sh), the Rust Hugging
+/// Face tokenizers timed on the same text in the same run by tools/reference/bench_tokenizers.mjs.
+/// </summary>
+internal static class BenchTokenizeCommand
+{
+    /// <summary>The `tokenize` subcommand, to sit under `bench`.</summary>
+    public static Command Create()
+    {
+        var tokenizer = new Option<string>("--tokenizer") { Description = "A tokenizer.json or a folder holding one.", Required = true };
+        var input = new Option<FileInfo>("--input") { Description = "Text file; each non-empty line is one text to encode.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var seconds = new Option<double>("--seconds") { Description = "Time spent per measurement (best pass wins).", DefaultValueFactory = _ => 3 };
+        var noReference = new Option<bool>("--no-reference") { Description = "Do not time the Rust tokenizers." };
+        var cmd = new Command("tokenize", "Measure tokenizer encode speed (MB/s, tokens/s, allocation per token) against the Rust tokenizers.")
+        { tokenizer, input, json, seconds, noReference };
+        cmd.SetAction(parse =>
+        {
+            var path = parse.GetValue(tokenizer)!;
+            var file = parse.GetValue(input)!;
+            if (!file.Exists) throw new DlmException($"{file.FullName}: no such file");
+            var tok = Tokenizer.FromPath(path);
+            var lines = File.ReadLines(file.FullName).Where(l => l.Length > 0).ToList();
+            var r = TokenizerBenchmark.Run(tok, lines, parse.GetValue(seconds));
+            var report = new JsonObject
+            {
+                ["tokenizer"] = path,
+                ["input"] = file.FullName,
+                ["lines"] = r.Lines,
+                ["bytes"] = r.Bytes,
+                ["tokens"] = r.Tokens,
+                ["single_thread_mb_per_s"] = Math.Round(r.SingleThreadMbPerS, 3),
+                ["all_threads_mb_per_s"] = Math.Round(r.AllThreadsMbPerS, 3),
+                ["tokens_per_s"] = Math.Round(r.TokensPerS),
+                ["alloc_bytes_per_token"] = Math.Round(r.AllocBytesPerToken, 3),
+                ["threads"] = r.Threads,
+            };
+            if (!parse.GetValue(noReference))
+            {
+                var single = RunReference(path, file.FullName, parse.GetValue(seconds), parallel: false, out var why);
+                var all = single is null ? null : RunReference(path, file.FullName, parse.GetValue(seconds), parallel: true, out why);
+                if (single is not null && all is not null)
+                {
+                    double rs = single["batch_mb_per_s"]!.GetValue<double>();
+                    double ra = all["batch_mb_per_s"]!.GetValue<double>();
+                    report["reference"] = new JsonObject
+                    {
+                        ["library"] = "@anush008/tokenizers (Rust tokenizers via Node)",
+                        ["tokens"] = single["tokens"]!.GetValue<long>(),
+                        ["single_thread_mb_per_s"] = Math.Round(rs, 3),
+                        ["single_encode_calls_mb_per_s"] = Math.Round(single["single_mb_per_s"]!.GetValue<double>(), 3),
+                        ["all_threads_mb_per_s"] = Math.Round(ra, 3),
+                        ["tokens_per_s"] = Math.Round(single["tokens_per_s"]!.GetValue<double>()),
+                    };
+                    report["single_thread_ratio"] = Math.Round(r.SingleThreadMbPerS / rs, 3);
+                    report["all_threads_ratio"] = Math.Round(r.AllThreadsMbPerS / ra, 3);
+                }
+                else report["reference"] = new JsonObject { ["skipped"] = why };
+            }
+            if (parse.GetValue(json)) Console.WriteLine(report.ToJsonString(Json.Indented));
+            else
+                foreach (var (k, v) in report)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-24} {v?.ToJsonString(Json.Compact)}"));
+            return CliApp.ExitOk;
+        });
+        return cmd;
+    }
+
+    /// <summary>
+    /// A `bench` parent holding only `tokenize`, for this branch alone. At merge, register
+    /// <see cref="Create"/> under the shared `bench` command instead and drop this.
+    /// </summary>
+    private static JsonNode? RunReference(string tokenizer, string input, double seconds, bool parallel, out string why)
+    {
+        var script = FindScript();
+        if (script is null) { why = "tools/reference/bench_tokenizers.mjs not found"; return null; }
+        var psi = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(script);
+        foreach (var a in new[] { "--tokenizer", Path.GetFullPath(tokenizer), "--input", input, "--seconds", seconds.ToString(CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        psi.Environment["TOKENIZERS_PARALLELISM"] = parallel ? "true" : "false";
+        try
+        {
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            if (p.ExitCode != 0) { why = "reference script failed: " + stderr.Result.Trim().Split('\n').LastOrDefault(); return null; }
+            why = "";
+            return JsonNode.Parse(stdout.Result);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            why = "node is not installed";
+            return null;
+        }
+        catch (JsonException e)
+        {
+            why = "reference script printed no JSON: " + e.Message;
+            return null;
+        }
+    }
+
+    private static string? FindScript()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var s = Path.Combine(dir.FullName, "tools", "reference", "bench_tokenizers.mjs");
+            if (File.Exists(s) && Directory.Exists(Path.Combine(dir.FullName, ".cache", "reference", "node_modules"))) return s;
+        }
+        var cwd = Path.Combine(Directory.GetCurrentDirectory(), "tools", "reference", "bench_tokenizers.mjs");
+        return File.Exists(cwd) ? cwd : null;
+    }
+}
