@@ -140,6 +140,31 @@ public sealed class ManagedGemmTests : IDisposable
         Assert.Empty(errors);
     }
 
+    private readonly struct GemmInLoop(IGemm g, int[] failures) : IParallelBody
+    {
+        public void Invoke(int index)
+        {
+            try
+            {
+                GemmCheck.Product(g, 40 + index, 90, 50, index % 2 == 1, index % 3 == 0, seed: index);
+            }
+            catch (Xunit.Sdk.XunitException)
+            {
+                Interlocked.Increment(ref failures[0]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Gemm_inside_a_parallel_loop_runs_inline_and_is_correct()
+    {
+        // The engine's pattern: a loop over heads or batch rows, each calling GEMM on its own slice.
+        var g = new ManagedGemm(_pool3, ManagedGemm.DetectKernel(), kc: 16, nc: 64, mc: 24, smallWork: 0, parallelWork: 0);
+        var failures = new int[1];
+        _pool3.For(6, new GemmInLoop(g, failures));
+        Assert.Equal(0, failures[0]);
+    }
+
     [Fact]
     public void Reference_path_matches_float64()
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dlm.Numerics.Gemm;
 
@@ -11,6 +12,19 @@ namespace Dlm.Numerics.Gemm;
 /// </summary>
 internal static unsafe class GemmKernels
 {
+    /// <summary>Prefetches the first and last element of each of <paramref name="rows"/> rows of <paramref name="cols"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc, int rows, int cols)
+    {
+        if (!Sse.IsSupported) return;
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + r * ldc;
+            Sse.Prefetch0(row);
+            Sse.Prefetch0(row + cols - 1);
+        }
+    }
+
     /// <summary>Rows and columns of the Vector512 tile (24 accumulators of the 32 zmm registers).</summary>
     public const int Mr512 = 12, Nr512 = 32;
 
@@ -36,6 +50,8 @@ internal static unsafe class GemmKernels
         Vector512<float> c90 = default, c91 = default;
         Vector512<float> c100 = default, c101 = default;
         Vector512<float> c110 = default, c111 = default;
+        // C is read only at the end; start fetching its rows now so the k loop hides the latency.
+        if (beta != 0f) PrefetchTile(c, ldc, 12, 32);
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -135,6 +151,8 @@ internal static unsafe class GemmKernels
         Vector256<float> c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default;
         Vector256<float> c50 = default, c51 = default;
+        // C is read only at the end; start fetching its rows now so the k loop hides the latency.
+        if (beta != 0f) PrefetchTile(c, ldc, 6, 16);
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
@@ -198,6 +216,8 @@ internal static unsafe class GemmKernels
         Vector128<float> c30 = default, c31 = default;
         Vector128<float> c40 = default, c41 = default;
         Vector128<float> c50 = default, c51 = default;
+        // C is read only at the end; start fetching its rows now so the k loop hides the latency.
+        if (beta != 0f) PrefetchTile(c, ldc, 6, 8);
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector128.Load(b);

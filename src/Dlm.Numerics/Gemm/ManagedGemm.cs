@@ -4,13 +4,14 @@ using Dlm.Numerics.Threading;
 namespace Dlm.Numerics.Gemm;
 
 /// <summary>
-/// Pure managed SGEMM in the Goto/BLIS style: op(A) is packed a block of rows × KC at a time (in
-/// L3, reused by every column panel), op(B) a KC×NC panel at a time (kept in L2), and a register-blocked micro-kernel (12×32 on
-/// Vector512, 6×16 on Vector256, 6×8 on Vector128, fused multiply-add) sweeps each packed A sliver (kept in L1)
-/// across the B panel. Transposes are handled by the packing. Rows of C are split across a
-/// <see cref="WorkerPool"/>; tiny products take the scalar reference loop. Packing buffers are
-/// per thread and reused: after the first call of a given size, calls allocate nothing.
-/// Used when OpenBLAS is not installed or when forced with <c>DLM_BLAS=managed</c>.
+/// Pure managed SGEMM in the Goto/BLIS style: op(A) is packed a block of rows × KC at a time
+/// (in L3, reused by every column panel), op(B) a KC×NC panel at a time (kept in L2), and a
+/// register-blocked micro-kernel (12×32 on Vector512, 6×16 on Vector256, 6×8 on Vector128,
+/// fused multiply-add) sweeps each packed A sliver (kept in L1) across the B panel. Transposes
+/// are absorbed by the packing. Row chunks of C are spread over a <see cref="WorkerPool"/>; tiny
+/// products take the scalar reference loop. Packing buffers belong to the calling thread and are
+/// reused: once warmed up, calls allocate nothing. Used when OpenBLAS is not installed or when
+/// forced with <c>DLM_BLAS=managed</c>; see docs/numerics.md.
 /// </summary>
 public sealed unsafe class ManagedGemm : IGemm
 {
