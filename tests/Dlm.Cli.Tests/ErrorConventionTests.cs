@@ -56,6 +56,7 @@ public class ErrorConventionTests
         Assert.Equal("/tmp/dlm-doctor-home", root.GetProperty("dlm_home").GetString());
         Assert.True(root.GetProperty("threads").GetInt32() >= 1);
         Assert.False(string.IsNullOrEmpty(root.GetProperty("simd").GetString()));
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("managed_kernel").GetString()));
         var gemm = root.GetProperty("gemm").EnumerateArray().ToList();
         Assert.Contains(gemm, g => g.GetProperty("backend").GetString() == "managed");
         Assert.All(gemm, g => Assert.True(g.GetProperty("gflops").GetDouble() > 0));

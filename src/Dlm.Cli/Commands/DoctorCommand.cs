@@ -39,6 +39,7 @@ internal static class DoctorCommand
         Row("threads", r.Threads.ToString(ci));
         Row("memory", $"{r.MemoryBytes / (1024.0 * 1024 * 1024):F1} GiB");
         Row("gemm backend", $"{r.GemmBackend} ({r.GemmSelection})");
+        Row("managed kernel", r.ManagedKernel);
         Row("openblas", r.OpenBlasAvailable ? r.OpenBlasStatus : $"not available: {r.OpenBlasStatus}");
         foreach (var g in r.Gemm)
             Row($"gemm {g.Backend}", string.Create(ci, $"{g.Gflops:F1} GFLOP/s ({g.Size}x{g.Size}x{g.Size} fp32)"));

@@ -27,6 +27,7 @@ public sealed record SystemReport(
     string GemmSelection,
     bool OpenBlasAvailable,
     string OpenBlasStatus,
+    string ManagedKernel,
     IReadOnlyList<GemmMeasurement> Gemm,
     string DlmHome)
 {
@@ -49,6 +50,7 @@ public sealed record SystemReport(
             GemmSelection: GemmBackends.SelectionReason,
             OpenBlasAvailable: GemmBackends.OpenBlas is not null,
             OpenBlasStatus: GemmBackends.OpenBlasStatus,
+            ManagedKernel: GemmBackends.Managed is ManagedGemm m ? m.KernelDescription : GemmBackends.Managed.Name,
             Gemm: rates,
             DlmHome: DlmPaths.Home);
     }
