@@ -16,6 +16,7 @@ internal static class CliApp
     private static IEnumerable<Command> Commands() =>
     [
         DoctorCommand.Create(),
+        ModelCommand.Create(),
     ];
 
     public static RootCommand BuildRoot()
