@@ -1,0 +1,311 @@
+using System.Text;
+using Decoder = Dlm.Tokenizers.Decoders.Decoder;
+using System.Text.Json;
+using Dlm.Core;
+using Dlm.Tokenizers.AddedTokens;
+using Dlm.Tokenizers.Decoders;
+using Dlm.Tokenizers.Models;
+using Dlm.Tokenizers.Normalizers;
+using Dlm.Tokenizers.Pipeline;
+using Dlm.Tokenizers.PostProcessors;
+using Dlm.Tokenizers.PreTokenizers;
+
+namespace Dlm.Tokenizers;
+
+/// <summary>
+/// A Hugging Face <c>tokenizer.json</c> pipeline: added tokens are cut out of the text, the rest
+/// goes normalizer → pre-tokenizer → model (BPE or Unigram), and with add_special_tokens the
+/// post-processor adds its tokens; decoding runs the decoder chain. Encodes id-for-id like the
+/// Rust <c>tokenizers</c> library. Thread-safe: per-thread scratch buffers and caches.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The ThreadLocal holds only managed scratch buffers, which the GC reclaims.")]
+public sealed class Tokenizer : ITokenizer
+{
+    private readonly Normalizer? normalizer;
+    private readonly PreTokenizer? preTokenizer;
+    private readonly PreTokenizer[] preSteps;
+    private readonly Model model;
+    private readonly PostProcessor? postProcessor;
+    private readonly Decoder? decoder;
+    private readonly AddedToken[] addedTokens;
+    private readonly Dictionary<int, AddedToken> addedById = [];
+    private readonly Dictionary<string, AddedToken> addedByContent = new(StringComparer.Ordinal);
+    private readonly AddedTokenMatcher rawMatcher;
+    private readonly AddedTokenMatcher normalizedMatcher;
+    private readonly TokenizerConfig? config;
+    private readonly string? truncationJson, paddingJson;
+    private readonly ThreadLocal<EncodeState> state = new(() => new EncodeState());
+
+    private sealed class EncodeState
+    {
+        public readonly IdBuffer Ids = new();
+        public readonly CharBuffer Normalized = new();
+        public readonly PieceBuffer A = new(), B = new();
+        public readonly List<Segment> Segments = [], InnerSegments = [];
+    }
+
+    private Tokenizer(JsonElement root, TokenizerConfig? config)
+    {
+        this.config = config;
+        if (root.ValueKind != JsonValueKind.Object) throw new DlmException("tokenizer.json: expected a JSON object");
+        normalizer = JsonRead.Has(root, "normalizer") ? Normalizer.FromJson(root.GetProperty("normalizer")) : null;
+        preTokenizer = JsonRead.Has(root, "pre_tokenizer") ? PreTokenizer.FromJson(root.GetProperty("pre_tokenizer")) : null;
+        preSteps = preTokenizer switch
+        {
+            null => [],
+            SequencePreTokenizer s => s.Steps,
+            var p => [p],
+        };
+        if (!JsonRead.Has(root, "model")) throw new DlmException("tokenizer.json: no \"model\"");
+        model = Model.FromJson(root.GetProperty("model"));
+        postProcessor = JsonRead.Has(root, "post_processor") ? PostProcessor.FromJson(root.GetProperty("post_processor")) : null;
+        decoder = JsonRead.Has(root, "decoder") ? Decoder.FromJson(root.GetProperty("decoder")) : null;
+        truncationJson = JsonRead.Has(root, "truncation") ? root.GetProperty("truncation").GetRawText() : null;
+        paddingJson = JsonRead.Has(root, "padding") ? root.GetProperty("padding").GetRawText() : null;
+
+        var added = new List<AddedToken>();
+        if (root.TryGetProperty("added_tokens", out var at) && at.ValueKind == JsonValueKind.Array)
+            foreach (var t in at.EnumerateArray()) added.Add(AddedToken.FromJson(t));
+        addedTokens = [.. added];
+        foreach (var t in addedTokens)
+        {
+            addedById[t.Id] = t;
+            addedByContent[t.Content] = t;
+        }
+        rawMatcher = new AddedTokenMatcher(addedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
+        var normBuf = new CharBuffer();
+        normalizedMatcher = new AddedTokenMatcher(addedTokens.Where(t => t.Normalized).Select(t =>
+        {
+            if (normalizer is null) return (t.Content, t);
+            normalizer.Normalize(t.Content, normBuf);
+            return (normBuf.Span.ToString(), t);
+        }));
+        int size = model.VocabSize;
+        foreach (var t in addedTokens) size = Math.Max(size, t.Id + 1);
+        VocabSize = size;
+    }
+
+    /// <summary>
+    /// Loads a tokenizer from a <c>tokenizer.json</c> file, or from a folder holding one; a
+    /// <c>tokenizer_config.json</c> in the same folder supplies the special tokens and chat template.
+    /// </summary>
+    /// <exception cref="DlmException">The file is missing or invalid, or names a component dlm does not have.</exception>
+    public static Tokenizer FromPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
+        if (!File.Exists(file))
+            throw new DlmException(Directory.Exists(path) ? $"{path}: no tokenizer.json in this folder" : $"{path}: no such file");
+        var configFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
+        string? configJson = File.Exists(configFile) ? File.ReadAllText(configFile) : null;
+        try
+        {
+            return FromJson(File.ReadAllText(file), configJson);
+        }
+        catch (DlmException e) when (!e.Message.StartsWith(file, StringComparison.Ordinal))
+        {
+            throw new DlmException($"{file}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Builds a tokenizer from the text of a <c>tokenizer.json</c> and optionally of a <c>tokenizer_config.json</c>.</summary>
+    /// <exception cref="DlmException">The JSON is invalid or names a component dlm does not have.</exception>
+    public static Tokenizer FromJson(string tokenizerJson, string? tokenizerConfigJson = null)
+    {
+        var config = tokenizerConfigJson is null ? null : TokenizerConfig.Parse(tokenizerConfigJson, "tokenizer_config.json");
+        try
+        {
+            using var doc = JsonDocument.Parse(tokenizerJson, new JsonDocumentOptions { MaxDepth = 256 });
+            return new Tokenizer(doc.RootElement, config);
+        }
+        catch (JsonException e)
+        {
+            throw new DlmException($"tokenizer.json: invalid JSON: {e.Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new DlmException($"tokenizer.json: unexpected value: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Writes <c>tokenizer.json</c> (atomically). <paramref name="path"/> is the file, or an existing
+    /// folder, which then also receives the <c>tokenizer_config.json</c> this tokenizer was loaded with.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            AtomicFile.WriteAllText(Path.Combine(path, "tokenizer.json"), ToJson());
+            if (config is not null) AtomicFile.WriteAllText(Path.Combine(path, "tokenizer_config.json"), config.Json);
+        }
+        else AtomicFile.WriteAllText(path, ToJson());
+    }
+
+    /// <summary>The <c>tokenizer.json</c> text of this tokenizer (indented, vocabulary in id order).</summary>
+    public string ToJson()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("version", "1.0");
+            WriteRaw(w, "truncation", truncationJson);
+            WriteRaw(w, "padding", paddingJson);
+            w.WriteStartArray("added_tokens");
+            foreach (var t in addedTokens) t.WriteJson(w);
+            w.WriteEndArray();
+            w.WritePropertyName("normalizer");
+            if (normalizer is null) w.WriteNullValue(); else normalizer.WriteJson(w);
+            w.WritePropertyName("pre_tokenizer");
+            if (preTokenizer is null) w.WriteNullValue(); else preTokenizer.WriteJson(w);
+            w.WritePropertyName("post_processor");
+            if (postProcessor is null) w.WriteNullValue(); else postProcessor.WriteJson(w);
+            w.WritePropertyName("decoder");
+            if (decoder is null) w.WriteNullValue(); else decoder.WriteJson(w);
+            w.WritePropertyName("model");
+            model.WriteJson(w);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static void WriteRaw(Utf8JsonWriter w, string name, string? raw)
+    {
+        w.WritePropertyName(name);
+        if (raw is null) w.WriteNullValue(); else w.WriteRawValue(raw);
+    }
+
+    /// <inheritdoc />
+    public int VocabSize { get; }
+
+    /// <inheritdoc />
+    public string? BosToken => config?.BosToken;
+
+    /// <inheritdoc />
+    public string? EosToken => config?.EosToken;
+
+    /// <summary>The padding token from <c>tokenizer_config.json</c>, if any.</summary>
+    public string? PadToken => config?.PadToken;
+
+    /// <inheritdoc />
+    public string? ChatTemplate => config?.ChatTemplate;
+
+    /// <summary>The contents of the special added tokens, in id order of the file.</summary>
+    public IReadOnlyList<string> SpecialTokens => [.. addedTokens.Where(t => t.Special).Select(t => t.Content)];
+
+    /// <summary>Whether <paramref name="id"/> is a special added token.</summary>
+    public bool IsSpecial(int id) => addedById.TryGetValue(id, out var t) && t.Special;
+
+    /// <inheritdoc />
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return addedByContent.TryGetValue(token, out var t) ? t.Id : model.TokenToId(token);
+    }
+
+    /// <inheritdoc />
+    public string? IdToToken(int id) => addedById.TryGetValue(id, out var t) ? t.Content : model.IdToToken(id);
+
+    /// <inheritdoc />
+    public int[] Encode(string text, bool addSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return EncodeToState(text, addSpecialTokens).Span.ToArray();
+    }
+
+    /// <summary>
+    /// Encodes into the caller's buffer without allocating (after warm-up). Returns false, with
+    /// <paramref name="written"/> set to the number of ids needed, when <paramref name="destination"/> is too small.
+    /// </summary>
+    public bool TryEncode(ReadOnlySpan<char> text, Span<int> destination, out int written, bool addSpecialTokens = false)
+    {
+        var ids = EncodeToState(text, addSpecialTokens);
+        written = ids.Count;
+        if (ids.Count > destination.Length) return false;
+        ids.Span.CopyTo(destination);
+        return true;
+    }
+
+    /// <summary>The number of ids <paramref name="text"/> encodes to, without allocating.</summary>
+    public int CountTokens(ReadOnlySpan<char> text, bool addSpecialTokens = false) => EncodeToState(text, addSpecialTokens).Count;
+
+    private IdBuffer EncodeToState(ReadOnlySpan<char> text, bool addSpecialTokens)
+    {
+        var st = state.Value!;
+        var ids = st.Ids;
+        ids.Clear();
+        var segs = st.Segments;
+        segs.Clear();
+        if (rawMatcher.IsEmpty) segs.Add(new Segment(0, text.Length, -1));
+        else rawMatcher.Split(text, 0, segs);
+        foreach (var seg in segs)
+        {
+            if (seg.Id >= 0) { ids.Add(seg.Id); continue; }
+            var part = text[seg.Start..seg.End];
+            if (part.IsEmpty) continue;
+            if (normalizer is not null)
+            {
+                normalizer.Normalize(part, st.Normalized);
+                part = st.Normalized.Span;
+            }
+            if (normalizedMatcher.IsEmpty)
+            {
+                RunPipeline(part, seg.Start == 0, st);
+                continue;
+            }
+            var inner = st.InnerSegments;
+            inner.Clear();
+            normalizedMatcher.Split(part, 0, inner);
+            foreach (var s in inner)
+            {
+                if (s.Id >= 0) ids.Add(s.Id);
+                else RunPipeline(part[s.Start..s.End], seg.Start == 0 && s.Start == 0, st);
+            }
+        }
+        if (addSpecialTokens) postProcessor?.Process(ids);
+        return ids;
+    }
+
+    private void RunPipeline(ReadOnlySpan<char> text, bool atStart, EncodeState st)
+    {
+        if (text.IsEmpty) return;
+        if (preSteps.Length == 0)
+        {
+            model.Tokenize(text, st.Ids);
+            return;
+        }
+        var src = st.A;
+        src.Clear();
+        src.Add(text, atStart);
+        foreach (var step in preSteps)
+        {
+            var dst = src == st.A ? st.B : st.A;
+            dst.Clear();
+            step.PreTokenize(src, dst);
+            src = dst;
+        }
+        for (int i = 0; i < src.Count; i++) model.Tokenize(src.Text(i), st.Ids);
+    }
+
+    /// <inheritdoc />
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
+    {
+        var tokens = new List<string>(ids.Length);
+        foreach (int id in ids)
+        {
+            if (addedById.TryGetValue(id, out var t))
+            {
+                if (!(skipSpecialTokens && t.Special)) tokens.Add(t.Content);
+                continue;
+            }
+            var tok = model.IdToToken(id);
+            if (tok is null) continue;
+            if (skipSpecialTokens && addedByContent.TryGetValue(tok, out var at) && at.Special) continue;
+            tokens.Add(tok);
+        }
+        if (decoder is null) return string.Join(' ', tokens);
+        return string.Concat(decoder.DecodeChain(tokens));
+    }
+}
