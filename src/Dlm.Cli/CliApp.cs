@@ -17,6 +17,7 @@ internal static class CliApp
     [
         DoctorCommand.Create(),
         ModelCommand.Create(),
+        BenchCommand.Create(),
     ];
 
     public static RootCommand BuildRoot()

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Dlm.Models.Layers;
 
 /// <summary>SwiGLU (<c>silu(gate)·up</c> over a fused gate|up row) and GELU with the tanh approximation.</summary>
@@ -11,11 +13,9 @@ internal static class Activations
             var g = fc.Slice(r * 2 * f, f);
             var u = fc.Slice(r * 2 * f + f, f);
             var a = act.Slice(r * f, f);
-            for (int i = 0; i < f; i++)
-            {
-                float x = g[i];
-                a[i] = x / (1f + MathF.Exp(-x)) * u[i];
-            }
+            TensorPrimitives.Sigmoid(g, a);
+            TensorPrimitives.Multiply(a, g, a);
+            TensorPrimitives.Multiply(a, u, a);
         }
     }
 
@@ -29,10 +29,11 @@ internal static class Activations
             var da = dact.Slice(r * f, f);
             var dg = dfc.Slice(r * 2 * f, f);
             var du = dfc.Slice(r * 2 * f + f, f);
+            TensorPrimitives.Sigmoid(g, dg);
             for (int i = 0; i < f; i++)
             {
                 float x = g[i];
-                float sig = 1f / (1f + MathF.Exp(-x));
+                float sig = dg[i];
                 du[i] = da[i] * x * sig;
                 dg[i] = da[i] * u[i] * sig * (1f + x * (1f - sig));
             }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Dlm.Models.Layers;
 
 /// <summary>
@@ -7,16 +9,20 @@ namespace Dlm.Models.Layers;
 /// </summary>
 internal static class CrossEntropy
 {
-    /// <summary>Writes lse[r] and logp[r] for rows [start, end); rows with weight 0 or a negative target get logp 0.</summary>
-    public static void Forward(Span<float> logp, Span<float> lse, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int v, int start, int end)
+    /// <summary>
+    /// Writes lse[r] and logp[r] for rows [start, end); rows with a negative target get logp 0.
+    /// <paramref name="scratch"/> holds at least V floats private to the caller.
+    /// </summary>
+    public static void Forward(Span<float> logp, Span<float> lse, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> scratch, int v, int start, int end)
     {
+        var e = scratch[..v];
         for (int r = start; r < end; r++)
         {
             var row = logits.Slice(r * v, v);
-            float max = System.Numerics.Tensors.TensorPrimitives.Max(row);
-            double sum = 0;
-            for (int i = 0; i < v; i++) sum += MathF.Exp(row[i] - max);
-            float l = max + (float)Math.Log(sum);
+            float max = TensorPrimitives.Max(row);
+            TensorPrimitives.Subtract(row, max, e);
+            TensorPrimitives.Exp(e, e);
+            float l = max + MathF.Log(TensorPrimitives.Sum(e));
             lse[r] = l;
             int tg = targets[r];
             logp[r] = tg >= 0 ? row[tg] - l : 0f;
@@ -32,8 +38,9 @@ internal static class CrossEntropy
             int tg = targets[r];
             float k = tg >= 0 ? scale * weights[r] : 0f;
             if (k == 0f) { row.Clear(); continue; }
-            float l = lse[r];
-            for (int i = 0; i < v; i++) row[i] = k * MathF.Exp(row[i] - l);
+            TensorPrimitives.Subtract(row, lse[r], row);
+            TensorPrimitives.Exp(row, row);
+            TensorPrimitives.Multiply(row, k, row);
             row[tg] -= k;
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dlm.Core;
 using Dlm.Models.Config;
 using Dlm.Models.Layers;
@@ -36,6 +37,8 @@ public sealed class TransformerModel
     private readonly bool _rms;
     private readonly List<int>[,] _adaptersAt; // adapter indices per [layer, slot]
     private SplitMix64 _rng;
+    private readonly long[] _profileTicks = new long[(int)Phase.Count];
+    private long _mark;
     private int _b, _t;
     private bool _training, _haveTargets, _logitsAreGrads;
 
@@ -43,7 +46,7 @@ public sealed class TransformerModel
     private readonly int _n, _qkvW, _qd, _fcW;
     private readonly int[] _res, _mid, _ln1, _ln1Mean, _ln1Rstd, _qkv, _att, _atty, _ln2, _ln2Mean, _ln2Rstd, _fc, _actOut, _mask1, _mask2;
     private readonly int _lnf, _lnfMean, _lnfRstd, _logits, _logp, _lse;
-    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch;
+    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _ceScratch;
     private readonly int[] _loraXa, _loraXd, _loraMask;
     private readonly int _loraDxa, _loraDxd;
 
@@ -114,6 +117,7 @@ public sealed class TransformerModel
         _dfc = Alloc((long)n * _fcW);
         _dact = Alloc((long)n * config.DFf);
         _attScratch = Alloc((long)maxBatch * config.KvHeads * maxSeq);
+        _ceScratch = Alloc((long)ChunkCount(n) * config.VocabSize);
         _adaptersAt = new List<int>[L, 4];
         for (int l = 0; l < L; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
         if (Lora is { } la)
@@ -247,21 +251,26 @@ public sealed class TransformerModel
         _training = training;
         _logitsAreGrads = false;
         var lay = Layout;
+        _mark = Stopwatch.GetTimestamp();
 
         Embedding.Forward(A(_res[0], (long)n * c), _tokens.AsSpan(0, n), P(lay.Wte, v * c), P(lay.Wpe, seq * c), batch, seq, c);
+        Mark(Phase.EmbeddingForward);
         for (int l = 0; l < _c.Layers; l++) BlockForward(l);
 
         Norm(A(_lnf, (long)n * c), _lnfMean, _lnfRstd, A(_res[_c.Layers], (long)n * c), lay.NormFW, lay.NormFB, n);
+        Mark(Phase.NormForward);
         Linear.Forward(_gemm, A(_logits, (long)n * v), v, A(_lnf, (long)n * c), P(lay.Head, v * c), [], n, c, v);
+        Mark(Phase.LmHeadForward);
         if (!_haveTargets) return default;
 
-        var logits = _act; int lo = _logits, lpo = _logp, lseo = _lse;
+        var logits = _act; int lo = _logits, lpo = _logp, lseo = _lse, ceo = _ceScratch;
         var targetsArr = _targets;
         Parallel.For(0, ChunkCount(n), k =>
         {
             var (s, e) = Chunk(k, n);
-            CrossEntropy.Forward(logits.AsSpan(lpo, n), logits.AsSpan(lseo, n), logits.AsSpan(lo, n * v), targetsArr, v, s, e);
+            CrossEntropy.Forward(logits.AsSpan(lpo, n), logits.AsSpan(lseo, n), logits.AsSpan(lo, n * v), targetsArr, logits.AsSpan(ceo + k * v, v), v, s, e);
         });
+        Mark(Phase.CrossEntropyForward);
         double sum = 0, wsum = 0;
         var logp = A(_logp, n);
         for (int i = 0; i < n; i++)
@@ -279,27 +288,38 @@ public sealed class TransformerModel
         var o = Layout.Blocks[l];
         var x = A(_res[l], (long)n * c);
         Norm(A(_ln1[l], (long)n * c), _ln1Mean[l], _ln1Rstd[l], x, o.Norm1W, o.Norm1B, n);
+        Mark(Phase.NormForward);
         LinearForward(l, LinearSlot.Qkv, A(_qkv[l], (long)n * _qkvW), _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
+        Mark(Phase.QkvForward);
         if (_rope is not null) _rope.Apply(A(_qkv[l], (long)n * _qkvW), _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: false);
+        Mark(Phase.RopeForward);
 
         var arr = _act; int t = _t, heads = _c.Heads, kv = _c.KvHeads;
         int yo = _atty[l], ao = _att[l], qo = _qkv[l], qkvW = _qkvW, qd = _qd, b = _b;
         Parallel.For(0, b * kv, unit =>
             Attention.Forward(arr.AsSpan(yo, n * qd), arr.AsSpan(ao, b * heads * t * t), arr.AsSpan(qo, n * qkvW), unit, t, heads, kv, hd));
+        Mark(Phase.AttentionForward);
 
         var branch = A(_branch, (long)n * c);
         LinearForward(l, LinearSlot.Out, branch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
+        Mark(Phase.OutProjForward);
         var mid = A(_mid[l], (long)n * c);
         Residual(mid, x, branch, _mask1[l], n * c);
+        Mark(Phase.ResidualForward);
 
         Norm(A(_ln2[l], (long)n * c), _ln2Mean[l], _ln2Rstd[l], mid, o.Norm2W, o.Norm2B, n);
+        Mark(Phase.NormForward);
         var fc = A(_fc[l], (long)n * _fcW);
         LinearForward(l, LinearSlot.Fc, fc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
+        Mark(Phase.MlpUpForward);
         var act = A(_actOut[l], (long)n * f);
         if (_rms) Activations.SwiGluForward(act, fc, f, 0, n);
         else Activations.GeluForward(act, fc, f, 0, n);
+        Mark(Phase.ActivationForward);
         LinearForward(l, LinearSlot.Proj, branch, c, act, o.ProjW, o.ProjB, f, c);
+        Mark(Phase.MlpDownForward);
         Residual(A(_res[l + 1], (long)n * c), mid, branch, _mask2[l], n * c);
+        Mark(Phase.ResidualForward);
     }
 
     // y = x + dropout(branch); the dropout mask is drawn here when training.
@@ -393,6 +413,7 @@ public sealed class TransformerModel
         if (!_haveTargets || _logitsAreGrads) throw new InvalidOperationException("Backward needs a Forward pass with targets first");
         int n = _b * _t, c = _c.DModel, v = _c.VocabSize, f = _c.DFf, hd = _c.ResolvedHeadDim;
         var lay = Layout;
+        _mark = Stopwatch.GetTimestamp();
         var arr = _act; int lo = _logits, lseo = _lse;
         var targetsArr = _targets; var weightsArr = _weights;
         Parallel.For(0, ChunkCount(n), k =>
@@ -400,14 +421,17 @@ public sealed class TransformerModel
             var (s, e) = Chunk(k, n);
             CrossEntropy.Backward(arr.AsSpan(lo, n * v), arr.AsSpan(lseo, n), targetsArr, weightsArr, lossScale, v, s, e);
         });
+        Mark(Phase.CrossEntropyBackward);
         _logitsAreGrads = true;
         var dlogits = A(_logits, (long)n * v);
         var dln = A(_dln, (long)n * c);
         Linear.BackwardInput(_gemm, dln, dlogits, v, P(lay.Head, v * c), n, c, v, accumulate: false);
         if (_grads is not null) Linear.BackwardParams(_gemm, G(lay.Head, v * c), [], dlogits, v, A(_lnf, (long)n * c), n, c, v);
+        Mark(Phase.LmHeadBackward);
         var dres = A(_dres, (long)n * c);
         dres.Clear();
         NormBackward(dres, dln, A(_res[_c.Layers], (long)n * c), _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB, n);
+        Mark(Phase.NormBackward);
 
         var dtmp = A(_dtmp, (long)n * c);
         for (int l = _c.Layers - 1; l >= 0; l--)
@@ -415,31 +439,44 @@ public sealed class TransformerModel
             var o = lay.Blocks[l];
             // res[l+1] = mid + dropout(proj(act))
             ReadOnlySpan<float> dbranch = BranchGrad(dres, dtmp, _mask2[l], n * c);
+            Mark(Phase.ResidualBackward);
             var dact = A(_dact, (long)n * f);
             LinearBackward(l, LinearSlot.Proj, dact, dbranch, c, A(_actOut[l], (long)n * f), o.ProjW, o.ProjB, f, c);
+            Mark(Phase.MlpDownBackward);
             var dfc = A(_dfc, (long)n * _fcW);
             if (_rms) Activations.SwiGluBackward(dfc, dact, A(_fc[l], (long)n * _fcW), f, 0, n);
             else Activations.GeluBackward(dfc, dact, A(_fc[l], (long)n * _fcW), f, 0, n);
+            Mark(Phase.ActivationBackward);
             LinearBackward(l, LinearSlot.Fc, dln, dfc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
+            Mark(Phase.MlpUpBackward);
             NormBackward(dres, dln, A(_mid[l], (long)n * c), _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, n);
+            Mark(Phase.NormBackward);
 
             // mid = x + dropout(out(attention(rope(qkv(norm1(x))))))
             dbranch = BranchGrad(dres, dtmp, _mask1[l], n * c);
+            Mark(Phase.ResidualBackward);
             var datty = A(_datty, (long)n * _qd);
             LinearBackward(l, LinearSlot.Out, datty, dbranch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
+            Mark(Phase.OutProjBackward);
             var dqkv = A(_dqkv, (long)n * _qkvW);
             dqkv.Clear();
+            Mark(Phase.AttentionBackward);
             int t = _t, heads = _c.Heads, kv = _c.KvHeads, b = _b, qkvW = _qkvW, qd = _qd;
             int dqo = _dqkv, dyo = _datty, ao = _att[l], qo = _qkv[l], so = _attScratch;
             Parallel.For(0, b * kv, unit =>
                 Attention.Backward(arr.AsSpan(dqo, n * qkvW), arr.AsSpan(dyo, n * qd), arr.AsSpan(ao, b * heads * t * t), arr.AsSpan(qo, n * qkvW),
                     arr.AsSpan(so + unit * t, t), unit, t, heads, kv, hd));
+            Mark(Phase.AttentionBackward);
             _rope?.Apply(dqkv, _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: true);
+            Mark(Phase.RopeBackward);
             LinearBackward(l, LinearSlot.Qkv, dln, dqkv, _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
+            Mark(Phase.QkvBackward);
             NormBackward(dres, dln, A(_res[l], (long)n * c), _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B, n);
+            Mark(Phase.NormBackward);
         }
         if (_grads is not null)
             Embedding.Backward(G(lay.Wte, v * c), G(lay.Wpe, _t * c), dres, _tokens.AsSpan(0, n), _b, _t, c);
+            Mark(Phase.EmbeddingBackward);
     }
 
     private ReadOnlySpan<float> BranchGrad(Span<float> dres, Span<float> dtmp, int maskOffset, int count)
@@ -462,6 +499,39 @@ public sealed class TransformerModel
             _gemm.Sgemm(false, false, a.OutF, a.InF, r, Lora.Config.Scale, _loraParams.AsSpan(a.BOffset, a.OutF * r), r,
                 _loraParams.AsSpan(a.AOffset, r * a.InF), a.InF, 1f, target, a.InF);
         }
+    }
+
+    /// <summary>Seconds spent per phase (forward and backward apart) since the last <see cref="ResetProfile"/>.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> Profile() =>
+        Enumerable.Range(0, (int)Phase.Count)
+            .Select(i => new KeyValuePair<string, double>(PhaseName((Phase)i), _profileTicks[i] / (double)Stopwatch.Frequency))
+            .ToList();
+
+    /// <summary>Zeroes the per-phase timers.</summary>
+    public void ResetProfile() => Array.Clear(_profileTicks);
+
+    private static string PhaseName(Phase p)
+    {
+        var s = p.ToString();
+        bool fwd = s.EndsWith("Forward", StringComparison.Ordinal);
+        var stem = s[..^(fwd ? "Forward".Length : "Backward".Length)];
+        return $"{stem.ToLowerInvariant()}.{(fwd ? "forward" : "backward")}";
+    }
+
+    private void Mark(Phase phase)
+    {
+        long now = Stopwatch.GetTimestamp();
+        _profileTicks[(int)phase] += now - _mark;
+        _mark = now;
+    }
+
+    private enum Phase
+    {
+        EmbeddingForward, NormForward, QkvForward, RopeForward, AttentionForward, OutProjForward, ResidualForward,
+        MlpUpForward, ActivationForward, MlpDownForward, LmHeadForward, CrossEntropyForward,
+        CrossEntropyBackward, LmHeadBackward, NormBackward, MlpDownBackward, ActivationBackward, MlpUpBackward,
+        ResidualBackward, OutProjBackward, AttentionBackward, RopeBackward, QkvBackward, EmbeddingBackward,
+        Count,
     }
 
     private static int ChunkCount(int n) => Math.Min(n, Environment.ProcessorCount * 4);

@@ -199,7 +199,7 @@ public class LayerGradientTests
         var lse = new float[Rows];
         double Loss()
         {
-            CrossEntropy.Forward(logp, lse, logits, targets, v, 0, Rows);
+            CrossEntropy.Forward(logp, lse, logits, targets, new float[v], v, 0, Rows);
             double s = 0;
             for (int i = 0; i < Rows; i++) if (targets[i] >= 0) s -= weights[i] * (double)logp[i];
             return s;
