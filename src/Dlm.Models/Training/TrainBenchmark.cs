@@ -26,9 +26,12 @@ namespace Dlm.Models.Training;
 /// <param name="LossFirst">Loss of the first step.</param>
 /// <param name="LossLast">Loss of the last step.</param>
 /// <param name="PhaseMs">Mean milliseconds per step in each phase of forward, backward and optimizer.</param>
+/// <param name="CpuSPerStep">Process CPU seconds per step (all threads): less sensitive than wall time to a busy machine.</param>
+/// <param name="LoadAvg1m">The 1-minute load average before and after (Linux; empty elsewhere).</param>
 public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, long Params, long MatmulParams, int Steps,
     double StepMs, double TokensPerSec, double FlopsPerToken, double Gflops, double GemmGflops, double Mfu,
-    double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs);
+    double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs,
+    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m);
 
 /// <summary>
 /// Times full training steps (forward, backward, clip 1.0, AdamW lr 3e-4, betas (0.9, 0.95),
@@ -83,6 +86,8 @@ public static class TrainBenchmark
             progress?.Invoke($"warmup {s + 1}/{warmup}: loss {r.Loss:F4}");
         }
         model.ResetProfile();
+        double loadBefore = LoadAverage();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         long optTicks = 0;
         long allocBefore = GC.GetTotalAllocatedBytes(precise: true);
         var total = Stopwatch.StartNew();
@@ -100,6 +105,8 @@ public static class TrainBenchmark
         }
         total.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocBefore;
+        double cpuPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / steps;
+        double loadAfter = LoadAverage();
 
         long matmul = cfg.TiedEmbeddings ? (long)cfg.VocabSize * cfg.DModel : 0; // an untied head is counted below
         foreach (var tns in model.Layout.Tensors)
@@ -113,6 +120,24 @@ public static class TrainBenchmark
         foreach (var (name, sec) in model.Profile()) phases[name] = sec * 1000 / steps;
         phases["optimizer"] = optTicks * 1000.0 / Stopwatch.Frequency / steps;
         return new TrainBenchmarkResult(preset, b, t, model.Layout.Count, matmul, steps, stepS * 1000, tps, flopsPerToken, gflops,
-            gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases);
+            gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
+            cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter]);
+    }
+
+    private static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return double.NaN;
+        }
     }
 }

@@ -116,7 +116,7 @@ public sealed class TransformerModel
         _datty = Alloc((long)n * _qd);
         _dfc = Alloc((long)n * _fcW);
         _dact = Alloc((long)n * config.DFf);
-        _attScratch = Alloc((long)maxBatch * config.KvHeads * maxSeq);
+        _attScratch = Alloc((long)maxSeq * maxSeq);
         _ceScratch = Alloc((long)ChunkCount(n) * config.VocabSize);
         _adaptersAt = new List<int>[L, 4];
         for (int l = 0; l < L; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
@@ -294,10 +294,11 @@ public sealed class TransformerModel
         if (_rope is not null) _rope.Apply(A(_qkv[l], (long)n * _qkvW), _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: false);
         Mark(Phase.RopeForward);
 
-        var arr = _act; int t = _t, heads = _c.Heads, kv = _c.KvHeads;
-        int yo = _atty[l], ao = _att[l], qo = _qkv[l], qkvW = _qkvW, qd = _qd, b = _b;
-        Parallel.For(0, b * kv, unit =>
-            Attention.Forward(arr.AsSpan(yo, n * qd), arr.AsSpan(ao, b * heads * t * t), arr.AsSpan(qo, n * qkvW), unit, t, heads, kv, hd));
+        var atty = A(_atty[l], (long)n * _qd);
+        var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
+        var qkv = A(_qkv[l], (long)n * _qkvW);
+        for (int bh = 0; bh < _b * _c.Heads; bh++)
+            Attention.Forward(_gemm, atty, att, qkv, bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, hd);
         Mark(Phase.AttentionForward);
 
         var branch = A(_branch, (long)n * c);
@@ -461,11 +462,11 @@ public sealed class TransformerModel
             var dqkv = A(_dqkv, (long)n * _qkvW);
             dqkv.Clear();
             Mark(Phase.AttentionBackward);
-            int t = _t, heads = _c.Heads, kv = _c.KvHeads, b = _b, qkvW = _qkvW, qd = _qd;
-            int dqo = _dqkv, dyo = _datty, ao = _att[l], qo = _qkv[l], so = _attScratch;
-            Parallel.For(0, b * kv, unit =>
-                Attention.Backward(arr.AsSpan(dqo, n * qkvW), arr.AsSpan(dyo, n * qd), arr.AsSpan(ao, b * heads * t * t), arr.AsSpan(qo, n * qkvW),
-                    arr.AsSpan(so + unit * t, t), unit, t, heads, kv, hd));
+            var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
+            var qkv = A(_qkv[l], (long)n * _qkvW);
+            var scratch = A(_attScratch, (long)_t * _t);
+            for (int bh = 0; bh < _b * _c.Heads; bh++)
+                Attention.Backward(_gemm, dqkv, datty, att, qkv, scratch, bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, hd);
             Mark(Phase.AttentionBackward);
             _rope?.Apply(dqkv, _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: true);
             Mark(Phase.RopeBackward);

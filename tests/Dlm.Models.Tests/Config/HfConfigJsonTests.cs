@@ -90,3 +90,23 @@ public class HfConfigJsonTests
         }
     }
 }
+
+public class ModelConfigTests
+{
+    [Fact]
+    public void Niels_default_has_the_parameter_count_of_the_pytorch_model()
+    {
+        // tools/reference/bench_torch.py reports params 21507456 for the same model (REFERENCE.md R1: about 21.5M).
+        var layout = new Dlm.Models.Transformer.ParameterLayout(ModelConfig.NielsDefault());
+        Assert.Equal(21_507_456, layout.Count);
+    }
+
+    [Fact]
+    public void Invalid_shapes_are_refused()
+    {
+        var ok = ModelConfig.NielsDefault();
+        Assert.Throws<Dlm.Core.DlmException>(() => (ok with { KvHeads = 4 }).Validate());
+        Assert.Throws<Dlm.Core.DlmException>(() => (ok with { Dropout = 1f }).Validate());
+        Assert.Throws<Dlm.Core.DlmException>(() => (ok with { Family = ModelFamily.Gpt2, KvHeads = 3 }).Validate());
+    }
+}

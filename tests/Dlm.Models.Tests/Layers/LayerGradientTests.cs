@@ -116,10 +116,13 @@ public class LayerGradientTests
     }
 
     [Theory]
-    [InlineData(4, 4)]
-    [InlineData(4, 2)]
-    [InlineData(4, 1)]
-    public void Attention_backward_matches_finite_differences(int heads, int kvHeads)
+    [InlineData(4, 4, false)]
+    [InlineData(4, 2, false)]
+    [InlineData(4, 1, false)]
+    [InlineData(4, 4, true)]
+    [InlineData(4, 2, true)]
+    [InlineData(4, 1, true)]
+    public void Attention_backward_matches_finite_differences(int heads, int kvHeads, bool gemm)
     {
         const int b = 2, t = 5, hd = 4;
         int width = (heads + 2 * kvHeads) * hd, n = b * t;
@@ -127,16 +130,48 @@ public class LayerGradientTests
         var r = Random(n * heads * hd, 2);
         var y = new float[n * heads * hd];
         var att = new float[b * heads * t * t];
+        IGemm g = GemmBackends.Managed;
         double Loss()
         {
-            for (int u = 0; u < b * kvHeads; u++) Attention.Forward(y, att, qkv, u, t, heads, kvHeads, hd);
+            if (gemm) for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y, att, qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
+            else for (int u = 0; u < b * kvHeads; u++) Attention.ForwardReference(y, att, qkv, u, t, heads, kvHeads, hd);
             return Dot(y, r);
         }
         Loss();
         var d = new float[qkv.Length];
-        var scratch = new float[t];
-        for (int u = 0; u < b * kvHeads; u++) Attention.Backward(d, r, att, qkv, scratch, u, t, heads, kvHeads, hd);
+        if (gemm)
+        {
+            var scratch = new float[t * t];
+            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d, r, att, qkv, scratch, bh / heads, bh % heads, t, heads, kvHeads, hd);
+        }
+        else
+        {
+            var scratch = new float[t];
+            for (int u = 0; u < b * kvHeads; u++) Attention.BackwardReference(d, r, att, qkv, scratch, u, t, heads, kvHeads, hd);
+        }
         Check("attention dqkv", qkv, d, Loss);
+    }
+
+    [Fact]
+    public void Gemm_attention_agrees_with_the_scalar_reference()
+    {
+        const int b = 2, t = 9, hd = 8, heads = 4, kvHeads = 2;
+        int width = (heads + 2 * kvHeads) * hd, n = b * t;
+        var qkv = Random(n * width, 3, 2f);
+        var dy = Random(n * heads * hd, 4);
+        var (y1, a1, y2, a2) = (new float[n * heads * hd], new float[b * heads * t * t], new float[n * heads * hd], new float[b * heads * t * t]);
+        var (d1, d2) = (new float[qkv.Length], new float[qkv.Length]);
+        for (int u = 0; u < b * kvHeads; u++) Attention.ForwardReference(y1, a1, qkv, u, t, heads, kvHeads, hd);
+        for (int u = 0; u < b * kvHeads; u++) Attention.BackwardReference(d1, dy, a1, qkv, new float[t], u, t, heads, kvHeads, hd);
+        foreach (var g in GemmBackends.Available)
+        {
+            Array.Clear(d2);
+            for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y2, a2, qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
+            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d2, dy, a2, qkv, new float[t * t], bh / heads, bh % heads, t, heads, kvHeads, hd);
+            Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} y", y2, y1, 1e-5);
+            Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} att", a2, a1, 1e-5);
+            Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} dqkv", d2, d1, 1e-5);
+        }
     }
 
     [Fact]
@@ -146,10 +181,10 @@ public class LayerGradientTests
         var qkv = Random(t * width, 1);
         var y1 = new float[t * hd];
         var att = new float[t * t];
-        Attention.Forward(y1, att, qkv, 0, t, heads, 1, hd);
+        Attention.Forward(GemmBackends.Default, y1, att, qkv, 0, 0, t, heads, 1, hd);
         for (int j = 0; j < width; j++) qkv[(t - 1) * width + j] += 1f; // change only the last position
         var y2 = new float[t * hd];
-        Attention.Forward(y2, att, qkv, 0, t, heads, 1, hd);
+        Attention.Forward(GemmBackends.Default, y2, att, qkv, 0, 0, t, heads, 1, hd);
         Assert.Equal(y1.AsSpan(0, (t - 1) * hd).ToArray(), y2.AsSpan(0, (t - 1) * hd).ToArray());
         Assert.NotEqual(y1[(t - 1) * hd], y2[(t - 1) * hd]);
     }
