@@ -39,6 +39,9 @@ public sealed class TransformerModel
     private SplitMix64 _rng;
     private readonly long[] _profileTicks = new long[(int)Phase.Count];
     private long _mark;
+    private float _lossScale;
+    // Loop bodies created once, so a step does not allocate closures.
+    private readonly Action<int> _crossEntropyForward, _crossEntropyBackward;
     private int _b, _t;
     private bool _training, _haveTargets, _logitsAreGrads;
 
@@ -145,6 +148,19 @@ public sealed class TransformerModel
             _loraDxa = _loraDxd = -1;
         }
         _act = new float[used];
+        _crossEntropyForward = k =>
+        {
+            int rows = _b * _t, v = _c.VocabSize;
+            var (s, e) = Chunk(k, rows);
+            CrossEntropy.Forward(_act.AsSpan(_logp, rows), _act.AsSpan(_lse, rows), _act.AsSpan(_logits, rows * v), _targets,
+                _act.AsSpan(_ceScratch + k * v, v), v, s, e);
+        };
+        _crossEntropyBackward = k =>
+        {
+            int rows = _b * _t, v = _c.VocabSize;
+            var (s, e) = Chunk(k, rows);
+            CrossEntropy.Backward(_act.AsSpan(_logits, rows * v), _act.AsSpan(_lse, rows), _targets, _weights, _lossScale, v, s, e);
+        };
         _tokens = new int[n];
         _targets = new int[n];
         _weights = new float[n];
@@ -263,13 +279,7 @@ public sealed class TransformerModel
         Mark(Phase.LmHeadForward);
         if (!_haveTargets) return default;
 
-        var logits = _act; int lo = _logits, lpo = _logp, lseo = _lse, ceo = _ceScratch;
-        var targetsArr = _targets;
-        Parallel.For(0, ChunkCount(n), k =>
-        {
-            var (s, e) = Chunk(k, n);
-            CrossEntropy.Forward(logits.AsSpan(lpo, n), logits.AsSpan(lseo, n), logits.AsSpan(lo, n * v), targetsArr, logits.AsSpan(ceo + k * v, v), v, s, e);
-        });
+        Parallel.For(0, ChunkCount(n), _crossEntropyForward);
         Mark(Phase.CrossEntropyForward);
         double sum = 0, wsum = 0;
         var logp = A(_logp, n);
@@ -415,13 +425,8 @@ public sealed class TransformerModel
         int n = _b * _t, c = _c.DModel, v = _c.VocabSize, f = _c.DFf, hd = _c.ResolvedHeadDim;
         var lay = Layout;
         _mark = Stopwatch.GetTimestamp();
-        var arr = _act; int lo = _logits, lseo = _lse;
-        var targetsArr = _targets; var weightsArr = _weights;
-        Parallel.For(0, ChunkCount(n), k =>
-        {
-            var (s, e) = Chunk(k, n);
-            CrossEntropy.Backward(arr.AsSpan(lo, n * v), arr.AsSpan(lseo, n), targetsArr, weightsArr, lossScale, v, s, e);
-        });
+        _lossScale = lossScale;
+        Parallel.For(0, ChunkCount(n), _crossEntropyBackward);
         Mark(Phase.CrossEntropyBackward);
         _logitsAreGrads = true;
         var dlogits = A(_logits, (long)n * v);
