@@ -23,10 +23,12 @@ internal sealed class Rope
         var freq = InverseFrequencies(hd, config.RopeTheta, config.RopeScaling);
         _cos = new float[maxT * _half];
         _sin = new float[maxT * _half];
+        // Angles in float32, as transformers computes them (inv_freq float32 times the float
+        // position), so long positions round the way the reference models were trained with.
         for (int t = 0; t < maxT; t++)
             for (int i = 0; i < _half; i++)
             {
-                double a = t * freq[i];
+                float a = (float)freq[i] * t;
                 _cos[t * _half + i] = (float)Math.Cos(a);
                 _sin[t * _half + i] = (float)Math.Sin(a);
             }
@@ -36,7 +38,8 @@ internal sealed class Rope
     public static double[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling)
     {
         var f = new double[headDim / 2];
-        for (int i = 0; i < f.Length; i++) f[i] = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
+        // float32 like transformers: 1 / base ** (arange(0, dim, 2).float() / dim)
+        for (int i = 0; i < f.Length; i++) f[i] = 1f / (float)Math.Pow(theta, (float)(2 * i) / headDim);
         if (scaling is null) return f;
         double lowWavelen = scaling.OriginalMaxPositionEmbeddings / scaling.LowFreqFactor;
         double highWavelen = scaling.OriginalMaxPositionEmbeddings / scaling.HighFreqFactor;
