@@ -50,7 +50,7 @@ public static class SequenceLoss
         int longest = sequences.Count == 0 ? 2 : sequences.Max(s => s.Length);
         if (longest - 1 > config.ContextLength)
             throw new DlmException($"a sequence of {longest} tokens needs a context of {longest - 1}; the model's is {config.ContextLength}");
-        var model = HfModelFolder.LoadModel(modelFolder, 1, longest - 1);
+        var model = HfModelFolder.LoadModel(modelFolder, 1, longest - 1, inferenceOnly: true);
         var results = new List<SequenceLossResult>(sequences.Count);
         foreach (var ids in sequences)
         {

@@ -23,10 +23,10 @@ public static class HfModelFolder
     }
 
     /// <summary>Loads config and weights into a new model sized for <paramref name="maxBatch"/> × <paramref name="maxSeq"/>.</summary>
-    public static TransformerModel LoadModel(string folder, int maxBatch, int maxSeq, LoraConfig? lora = null)
+    public static TransformerModel LoadModel(string folder, int maxBatch, int maxSeq, LoraConfig? lora = null, bool inferenceOnly = false)
     {
         var config = LoadConfig(folder);
-        var model = new TransformerModel(config, maxBatch, Math.Min(maxSeq, config.ContextLength), lora);
+        var model = new TransformerModel(config, maxBatch, Math.Min(maxSeq, config.ContextLength), lora, inferenceOnly: inferenceOnly);
         LoadWeights(folder, model.Layout, model.Weights);
         return model;
     }

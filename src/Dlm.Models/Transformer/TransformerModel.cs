@@ -53,8 +53,12 @@ public sealed class TransformerModel
     private readonly int[] _loraXa, _loraXd, _loraMask;
     private readonly int _loraDxa, _loraDxd;
 
-    /// <summary>Creates a model with zeroed weights, sized for batches of at most <paramref name="maxBatch"/> × <paramref name="maxSeq"/>.</summary>
-    public TransformerModel(ModelConfig config, int maxBatch, int maxSeq, LoraConfig? lora = null, IGemm? gemm = null)
+    /// <summary>
+    /// Creates a model with zeroed weights, sized for batches of at most <paramref name="maxBatch"/> × <paramref name="maxSeq"/>.
+    /// With <paramref name="inferenceOnly"/> the layers share one set of activation buffers and no
+    /// gradient is allocated (about L times less memory; <see cref="Backward"/> is then refused).
+    /// </summary>
+    public TransformerModel(ModelConfig config, int maxBatch, int maxSeq, LoraConfig? lora = null, IGemm? gemm = null, bool inferenceOnly = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         Layout = new ParameterLayout(config);
@@ -65,12 +69,16 @@ public sealed class TransformerModel
         MaxBatch = maxBatch;
         MaxSeq = maxSeq;
         _params = new float[Layout.Count];
-        if (lora is null) _grads = new float[Layout.Count];
+        InferenceOnly = inferenceOnly;
+        if (lora is null)
+        {
+            if (!inferenceOnly) _grads = new float[Layout.Count];
+        }
         else
         {
             Lora = new LoraAdapters(Layout, lora);
             _loraParams = new float[Lora.Count];
-            _loraGrads = new float[Lora.Count];
+            if (!inferenceOnly) _loraGrads = new float[Lora.Count];
         }
         _rms = config.Family != ModelFamily.Gpt2;
         if (_rms) _rope = new Rope(config, maxSeq);
@@ -89,7 +97,14 @@ public sealed class TransformerModel
             if (used > Array.MaxLength) throw new DlmException($"activations for {maxBatch}x{maxSeq} tokens do not fit in one arena; use a smaller batch");
             return (int)off;
         }
-        int[] PerLayer(long count, bool when = true) => Enumerable.Range(0, L).Select(_ => when ? Alloc(count) : -1).ToArray();
+        int[] PerLayer(long count, bool when = true)
+        {
+            if (!when) return Enumerable.Repeat(-1, L).ToArray();
+            // Inference keeps nothing for a backward pass, so every layer reuses the same buffer.
+            if (inferenceOnly) return Enumerable.Repeat(Alloc(count), L).ToArray();
+            return Enumerable.Range(0, L).Select(_ => Alloc(count)).ToArray();
+        }
+        long Grad(long count) => inferenceOnly ? 0 : count;
         _res = Enumerable.Range(0, L + 1).Select(_ => Alloc((long)n * c)).ToArray();
         _mid = PerLayer((long)n * c);
         _ln1 = PerLayer((long)n * c);
@@ -112,14 +127,14 @@ public sealed class TransformerModel
         _logp = Alloc(n);
         _lse = Alloc(n);
         _branch = Alloc((long)n * c);
-        _dres = Alloc((long)n * c);
-        _dtmp = Alloc((long)n * c);
-        _dln = Alloc((long)n * c);
-        _dqkv = Alloc((long)n * _qkvW);
-        _datty = Alloc((long)n * _qd);
-        _dfc = Alloc((long)n * _fcW);
-        _dact = Alloc((long)n * config.DFf);
-        _attScratch = Alloc((long)maxSeq * maxSeq);
+        _dres = Alloc(Grad((long)n * c));
+        _dtmp = Alloc(Grad((long)n * c));
+        _dln = Alloc(Grad((long)n * c));
+        _dqkv = Alloc(Grad((long)n * _qkvW));
+        _datty = Alloc(Grad((long)n * _qd));
+        _dfc = Alloc(Grad((long)n * _fcW));
+        _dact = Alloc(Grad((long)n * config.DFf));
+        _attScratch = Alloc(Grad((long)maxSeq * maxSeq));
         _ceScratch = Alloc((long)ChunkCount(n) * config.VocabSize);
         _adaptersAt = new List<int>[L, 4];
         for (int l = 0; l < L; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
@@ -191,7 +206,10 @@ public sealed class TransformerModel
     public Span<float> TrainableWeights => _loraParams ?? _params;
 
     /// <summary>Gradients of <see cref="TrainableWeights"/>, same layout (accumulated by <see cref="Backward"/>).</summary>
-    public Span<float> TrainableGradients => _loraGrads ?? _grads!;
+    public Span<float> TrainableGradients => _loraGrads ?? _grads ?? [];
+
+    /// <summary>Built for forward passes only (no gradients, shared activation buffers).</summary>
+    public bool InferenceOnly { get; }
 
     /// <summary>The tensors inside <see cref="TrainableWeights"/>.</summary>
     public IReadOnlyList<ParameterTensor> TrainableTensors => Lora?.Tensors ?? Layout.Tensors;
@@ -421,6 +439,7 @@ public sealed class TransformerModel
     /// </summary>
     public void Backward(float lossScale)
     {
+        if (InferenceOnly) throw new InvalidOperationException("this model was built for inference only");
         if (!_haveTargets || _logitsAreGrads) throw new InvalidOperationException("Backward needs a Forward pass with targets first");
         int n = _b * _t, c = _c.DModel, v = _c.VocabSize, f = _c.DFf, hd = _c.ResolvedHeadDim;
         var lay = Layout;

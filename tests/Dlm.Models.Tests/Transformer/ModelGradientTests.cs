@@ -106,3 +106,21 @@ public class ModelGradientTests
         Assert.Equal(small.Logits.ToArray(), big.Logits.ToArray());
     }
 }
+
+public class InferenceOnlyTests
+{
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void Inference_only_models_give_the_same_logits_and_refuse_backward(string name)
+    {
+        using var fx = new TorchFixture(name);
+        var folder = fx.Folder;
+        var model = Dlm.Models.IO.HfModelFolder.LoadModel(folder, fx.Batch, fx.Seq, inferenceOnly: true);
+        var loss = model.Forward(fx.Tokens, fx.Targets, fx.Weights, fx.Batch, fx.Seq, training: false);
+        TorchFixture.AssertClose("logits", model.Logits, fx.Tensor("logits"));
+        TorchFixture.AssertClose("loss", [(float)loss.Mean], fx.Tensor("loss"));
+        Assert.Equal(0, model.TrainableGradients.Length);
+        Assert.Throws<InvalidOperationException>(() => model.Backward(1f));
+    }
+}
