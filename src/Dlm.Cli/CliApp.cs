@@ -19,6 +19,7 @@ internal static class CliApp
         TokenizeCommand.Create(),
         TokenizerCommand.Create(),
         RenderCommand.Create(),
+        ModelCommand.Create(),
         BenchCommand.Create(),
     ];
 

@@ -210,8 +210,15 @@ public sealed class SafeTensorsFile : IDisposable
 /// <param name="Shape">Dimensions, outermost first.</param>
 /// <param name="FloatData">Data when the tensor is F32.</param>
 /// <param name="IntData">Data when the tensor is I64.</param>
-public sealed record SafeTensorToWrite(string Name, long[] Shape, float[]? FloatData = null, long[]? IntData = null)
+/// <param name="FloatType">How float data is stored: F32, or F16/BF16 (rounded to nearest even).</param>
+public sealed record SafeTensorToWrite(string Name, long[] Shape, float[]? FloatData = null, long[]? IntData = null, SafeTensorDType FloatType = SafeTensorDType.F32)
 {
+    /// <summary>A float tensor stored as F32, F16 or BF16.</summary>
+    public static SafeTensorToWrite Stored(string name, float[] data, SafeTensorDType storeAs, params long[] shape) =>
+        storeAs is SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16
+            ? new(name, shape, FloatData: data, FloatType: storeAs)
+            : throw new ArgumentException($"float data cannot be stored as {storeAs}", nameof(storeAs));
+
     /// <summary>A float32 tensor.</summary>
     public static SafeTensorToWrite F32(string name, float[] data, params long[] shape) => new(name, shape, FloatData: data);
 
@@ -240,10 +247,10 @@ public static class SafeTensorsWriter
             long count = t.Shape.Aggregate(1L, (a, b) => a * b);
             long have = t.FloatData?.Length ?? t.IntData?.Length ?? throw new ArgumentException($"tensor {t.Name} has no data");
             if (have != count) throw new ArgumentException($"tensor {t.Name}: shape [{string.Join(", ", t.Shape)}] needs {count} elements, data has {have}");
-            long size = count * (t.FloatData is not null ? 4 : 8);
+            long size = count * (t.FloatData is null ? 8 : t.FloatType == SafeTensorDType.F32 ? 4 : 2);
             header[t.Name] = new JsonObject
             {
-                ["dtype"] = t.FloatData is not null ? "F32" : "I64",
+                ["dtype"] = t.FloatData is not null ? t.FloatType.ToString() : "I64",
                 ["shape"] = new JsonArray(t.Shape.Select(s => (JsonNode)s).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + size),
             };
@@ -262,11 +269,24 @@ public static class SafeTensorsWriter
             var buf = new byte[8];
             foreach (var t in list)
             {
-                if (t.FloatData is { } f)
-                    foreach (var x in f) { BinaryPrimitives.WriteSingleLittleEndian(buf, x); s.Write(buf, 0, 4); }
+                if (t.FloatData is { } f && t.FloatType == SafeTensorDType.F16)
+                    foreach (var x in f) { BinaryPrimitives.WriteHalfLittleEndian(buf, (Half)x); s.Write(buf, 0, 2); }
+                else if (t.FloatData is { } g && t.FloatType == SafeTensorDType.BF16)
+                    foreach (var x in g) { BinaryPrimitives.WriteUInt16LittleEndian(buf, ToBFloat16(x)); s.Write(buf, 0, 2); }
+                else if (t.FloatData is { } f32)
+                    foreach (var x in f32) { BinaryPrimitives.WriteSingleLittleEndian(buf, x); s.Write(buf, 0, 4); }
                 else
                     foreach (var x in t.IntData!) { BinaryPrimitives.WriteInt64LittleEndian(buf, x); s.Write(buf, 0, 8); }
             }
         });
+    }
+
+    /// <summary>float32 to bfloat16, round to nearest even (NaN stays NaN).</summary>
+    internal static ushort ToBFloat16(float x)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(x);
+        if (float.IsNaN(x)) return (ushort)((bits >> 16) | 0x40);
+        uint rounding = 0x7FFF + ((bits >> 16) & 1);
+        return (ushort)((bits + rounding) >> 16);
     }
 }

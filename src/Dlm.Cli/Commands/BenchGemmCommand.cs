@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Dlm.Cli.Output;
+using Dlm.Core;
+using Dlm.Numerics;
+using Dlm.Numerics.Gemm;
+using Dlm.Numerics.Threading;
+
+namespace Dlm.Cli.Commands;
+
+/// <summary>`dlm bench gemm`: SGEMM rates of the managed kernel and OpenBLAS, same run, same threads.</summary>
+internal static class BenchGemmCommand
+{
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the results as one JSON object on the last line." };
+        var backend = new Option<string>("--backend") { Description = "managed, openblas or all.", DefaultValueFactory = _ => "all" };
+        var threads = new Option<int?>("--threads") { Description = "Threads for every backend (default: DLM_THREADS, else all processors)." };
+        var shapes = new Option<string>("--shapes") { Description = "square, model or all.", DefaultValueFactory = _ => "all" };
+        var seconds = new Option<double>("--seconds") { Description = "Timing per shape and backend, in 3 alternating rounds of at least 3 runs each.", DefaultValueFactory = _ => 0.6 };
+        var cmd = new Command("gemm",
+            "Time SGEMM in GFLOP/s on square products (256, 512, 1024) and on the niels-default " +
+            "training shapes (2048 rows, width 384, outputs 384/1152/16000; forward NT, dX NN, dW TN), " +
+            "for the managed kernel and OpenBLAS with the same thread count, and their ratio.")
+        { json, backend, threads, shapes, seconds };
+        cmd.SetAction(parse =>
+        {
+            var which = parse.GetValue(backend)?.Trim().ToLowerInvariant() ?? "all";
+            if (which is not ("managed" or "openblas" or "all")) throw new UsageException($"--backend must be managed, openblas or all, not '{which}'");
+            int n = parse.GetValue(threads) ?? WorkerPool.ThreadsFromEnvironment();
+            if (n < 1) throw new UsageException($"--threads must be at least 1, not {n}");
+            var shapeSet = (parse.GetValue(shapes)?.Trim().ToLowerInvariant() ?? "all") switch
+            {
+                "square" => GemmBench.SquareShapes,
+                "model" => GemmBench.ModelShapes,
+                "all" => [.. GemmBench.SquareShapes, .. GemmBench.ModelShapes],
+                var s => throw new UsageException($"--shapes must be square, model or all, not '{s}'"),
+            };
+            double secs = parse.GetValue(seconds);
+            if (!(secs >= 0)) throw new UsageException("--seconds must not be negative");
+
+            OpenBlasGemm? openBlas = null;
+            if (which is "openblas" or "all")
+            {
+                openBlas = GemmBackends.OpenBlas;
+                if (openBlas is null && which == "openblas") throw new DlmException($"OpenBLAS is unavailable: {GemmBackends.OpenBlasStatus}");
+                openBlas?.SetThreads(n);
+            }
+            using var pool = new WorkerPool(n);
+            var managed = which is "managed" or "all" ? new ManagedGemm(pool) : null;
+            bool asJson = parse.GetValue(json);
+
+            var rows = new List<BenchRow>();
+            foreach (var s in shapeSet)
+            {
+                // Alternate the backends in rounds and keep each one's best, so a burst of load from
+                // other processes on the machine does not land on one backend only.
+                double? mg = null, ob = null;
+                for (int round = 0; round < 3; round++)
+                {
+                    if (managed is not null) mg = Math.Max(mg ?? 0, GemmBench.Measure(managed, s, secs / 3));
+                    if (openBlas is not null) ob = Math.Max(ob ?? 0, GemmBench.Measure(openBlas, s, secs / 3));
+                }
+                mg = mg is { } mv ? Math.Round(mv, 2) : null;
+                ob = ob is { } ov ? Math.Round(ov, 2) : null;
+                double? ratio = mg is { } x && ob is { } y && y > 0 ? Math.Round(x / y, 3) : null;
+                var row = new BenchRow(s.Name, s.Trans, s.M, s.N, s.K, mg, ob, ratio);
+                rows.Add(row);
+                if (!asJson) PrintRow(row);
+            }
+            var ratios = rows.Where(r => r.Ratio is not null).Select(r => r.Ratio!.Value).ToList();
+            var result = new BenchGemmReport(
+                Threads: n,
+                Cpu: CpuInfo.ModelName,
+                Simd: CpuInfo.SimdLevel,
+                ManagedKernel: managed?.KernelDescription,
+                OpenblasStatus: GemmBackends.OpenBlasStatus,
+                Results: rows,
+                GeomeanRatio: ratios.Count == 0 ? null : Math.Round(Math.Exp(ratios.Average(Math.Log)), 3));
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(result, Json.Compact));
+            else if (result.GeomeanRatio is { } g)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"managed/openblas geometric mean over {ratios.Count} shapes: {g:F3} ({n} threads, {result.ManagedKernel})"));
+            return CliApp.ExitOk;
+        });
+        return cmd;
+    }
+
+    private static void PrintRow(BenchRow r)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        string F(double? v) => v is { } x ? x.ToString("F1", ci) : "-";
+        Console.WriteLine(string.Create(ci,
+            $"{r.Shape,-16} {r.Trans} {r.M,5}x{r.N,5}x{r.K,5}  managed {F(r.ManagedGflops),7} GFLOP/s  openblas {F(r.OpenblasGflops),7} GFLOP/s  ratio {(r.Ratio is { } q ? q.ToString("F3", ci) : "-")}"));
+    }
+
+    private sealed record BenchRow(string Shape, string Trans, int M, int N, int K, double? ManagedGflops, double? OpenblasGflops, double? Ratio);
+
+    private sealed record BenchGemmReport(int Threads, string Cpu, string Simd, string? ManagedKernel, string OpenblasStatus,
+        IReadOnlyList<BenchRow> Results, double? GeomeanRatio);
+}

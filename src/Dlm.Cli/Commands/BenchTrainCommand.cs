@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Dlm.Cli.Output;
+using Dlm.Models.Training;
+using Spectre.Console;
+
+namespace Dlm.Cli.Commands;
+
+/// <summary>`dlm bench train`: training-step speed of a preset model (compare with tools/reference/bench_torch.py).</summary>
+internal static class BenchTrainCommand
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset") { Description = $"Model and batch: {string.Join(", ", TrainBenchmark.Presets)}.", DefaultValueFactory = _ => "niels-default" };
+        var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
+        var json = new Option<bool>("--json") { Description = "Print progress to stderr and one JSON object as the last line." };
+        var cmd = new Command("train",
+            "Time training steps (forward, backward, clip, AdamW) of a preset model: tokens/s, GFLOP/s, MFU against the " +
+            "GEMM rate, managed bytes allocated per step, and where the time goes per layer.")
+        { preset, steps, warmup, json };
+        cmd.SetAction(parse =>
+        {
+            bool asJson = parse.GetValue(json);
+            var r = TrainBenchmark.Run(parse.GetValue(preset)!, parse.GetValue(steps), parse.GetValue(warmup),
+                msg => Console.Error.WriteLine(msg));
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(r, Json.Compact));
+                return CliApp.ExitOk;
+            }
+            var ci = CultureInfo.InvariantCulture;
+            var t = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value");
+            void Row(string k, string v) => t.AddRow(Markup.Escape(k), Markup.Escape(v));
+            Row("preset", $"{r.Preset} (batch {r.Batch} x {r.SeqLen}, {r.Params:N0} parameters)");
+            Row("step", string.Create(ci, $"{r.StepMs:F1} ms"));
+            Row("tokens/s", string.Create(ci, $"{r.TokensPerSec:F0}"));
+            Row("GFLOP/s", string.Create(ci, $"{r.Gflops:F1} (MFU {r.Mfu:P1} of {r.GemmGflops:F1} GFLOP/s {r.Gemm} GEMM)"));
+            Row("allocated/step", string.Create(ci, $"{r.AllocBytesPerStep:F0} bytes"));
+            foreach (var (phase, ms) in r.PhaseMs.OrderByDescending(kv => kv.Value))
+                Row("  " + phase, string.Create(ci, $"{ms:F1} ms ({ms / r.StepMs:P0})"));
+            AnsiConsole.Write(t);
+            return CliApp.ExitOk;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using Dlm.Core;
+using Dlm.Models.Config;
+using Dlm.Models.Optim;
+using Dlm.Models.Transformer;
+using Dlm.Numerics.Gemm;
+
+namespace Dlm.Models.Training;
+
+/// <summary>What <c>dlm bench train</c> measured (steady-state steps only).</summary>
+/// <param name="Preset">Preset name.</param>
+/// <param name="Batch">Sequences per step.</param>
+/// <param name="SeqLen">Tokens per sequence.</param>
+/// <param name="Params">All parameters.</param>
+/// <param name="MatmulParams">Weights that take part in a matrix multiply (the N of 6N).</param>
+/// <param name="Steps">Timed steps.</param>
+/// <param name="StepMs">Mean wall time per step.</param>
+/// <param name="TokensPerSec">Trained tokens per second.</param>
+/// <param name="FlopsPerToken">6N + 12·L·T·C (PaLM appendix B; the convention of bench_torch.py).</param>
+/// <param name="Gflops">Achieved GFLOP/s by that count.</param>
+/// <param name="GemmGflops">Rate of the GEMM backend on a 512³ product, as <c>dlm doctor</c> measures it.</param>
+/// <param name="Mfu">Gflops / GemmGflops.</param>
+/// <param name="AllocBytesPerStep">Managed bytes allocated per steady-state step, all threads.</param>
+/// <param name="Gemm">GEMM backend name.</param>
+/// <param name="Threads">Processor count.</param>
+/// <param name="LossFirst">Loss of the first step.</param>
+/// <param name="LossLast">Loss of the last step.</param>
+/// <param name="PhaseMs">Mean milliseconds per step in each phase of forward, backward and optimizer.</param>
+/// <param name="CpuSPerStep">Process CPU seconds per step (all threads): less sensitive than wall time to a busy machine.</param>
+/// <param name="LoadAvg1m">The 1-minute load average before and after (Linux; empty elsewhere).</param>
+public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, long Params, long MatmulParams, int Steps,
+    double StepMs, double TokensPerSec, double FlopsPerToken, double Gflops, double GemmGflops, double Mfu,
+    double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs,
+    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m);
+
+/// <summary>
+/// Times full training steps (forward, backward, clip 1.0, AdamW lr 3e-4, betas (0.9, 0.95),
+/// wd 0.1) of a preset model on seeded random batches, the same work as tools/reference/bench_torch.py.
+/// </summary>
+public static class TrainBenchmark
+{
+    private static readonly Dictionary<string, (ModelConfig Config, int Batch)> PresetTable = new(StringComparer.Ordinal)
+    {
+        ["niels-default"] = (ModelConfig.NielsDefault(256), 8),
+        ["niels-t512"] = (ModelConfig.NielsDefault(512), 8),
+        ["niels-small"] = (ModelConfig.NielsDefault(128) with { VocabSize = 4096, DModel = 192, Layers = 4, Heads = 4, KvHeads = 4, DFf = 576 }, 8),
+        ["niels-tiny"] = (ModelConfig.NielsDefault(64) with { VocabSize = 512, DModel = 64, Layers = 2, Heads = 2, KvHeads = 2, DFf = 192 }, 4),
+    };
+
+    /// <summary>Preset names.</summary>
+    public static IReadOnlyList<string> Presets => PresetTable.Keys.ToList();
+
+    private sealed class ConstantRate(float lr) : ILearningRateSchedule
+    {
+        public float At(int step) => lr;
+    }
+
+    /// <summary>Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones.</summary>
+    public static TrainBenchmarkResult Run(string preset, int steps = 10, int warmup = 2, Action<string>? progress = null)
+    {
+        if (!PresetTable.TryGetValue(preset, out var p))
+            throw new DlmException($"unknown preset '{preset}' (known: {string.Join(", ", PresetTable.Keys)})");
+        if (steps <= 0 || warmup < 0) throw new DlmException("steps must be positive and warmup not negative");
+        var cfg = p.Config;
+        int b = p.Batch, t = cfg.ContextLength, n = b * t;
+        var model = new TransformerModel(cfg, b, t);
+        model.InitializeWeights(0);
+        var trainer = new ModelTrainer(model, AdamWOptions.NielsGptPretrain, new ConstantRate(3e-4f), 1f);
+
+        var rng = new Random(0);
+        var tokens = new int[n];
+        var targets = new int[n];
+        var weights = new float[n];
+        weights.AsSpan().Fill(1f);
+        for (int i = 0; i < b; i++)
+        {
+            var window = Enumerable.Range(0, t + 1).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
+            window.AsSpan(0, t).CopyTo(tokens.AsSpan(i * t));
+            window.AsSpan(1, t).CopyTo(targets.AsSpan(i * t));
+        }
+
+        double lossFirst = 0, lossLast = 0;
+        for (int s = 0; s < warmup; s++)
+        {
+            var r = trainer.TrainStep(tokens, targets, weights, b, t);
+            progress?.Invoke($"warmup {s + 1}/{warmup}: loss {r.Loss:F4}");
+        }
+        model.ResetProfile();
+        double loadBefore = LoadAverage();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long optTicks = 0;
+        long allocBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var total = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++)
+        {
+            model.ZeroGradients();
+            var loss = model.Forward(tokens, targets, weights, b, t, training: true);
+            model.Backward((float)(1.0 / loss.WeightSum));
+            long o0 = Stopwatch.GetTimestamp();
+            trainer.ApplyUpdate(loss.Mean);
+            optTicks += Stopwatch.GetTimestamp() - o0;
+            if (s == 0) lossFirst = loss.Mean;
+            lossLast = loss.Mean;
+            progress?.Invoke($"step {s + 1}/{steps}: loss {loss.Mean:F4}");
+        }
+        total.Stop();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocBefore;
+        double cpuPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / steps;
+        double loadAfter = LoadAverage();
+
+        long matmul = cfg.TiedEmbeddings ? (long)cfg.VocabSize * cfg.DModel : 0; // an untied head is counted below
+        foreach (var tns in model.Layout.Tensors)
+            if (tns.Shape.Length == 2 && tns.Offset != model.Layout.Wte && tns.Offset != model.Layout.Wpe) matmul += tns.Length;
+        double flopsPerToken = 6.0 * matmul + 12.0 * cfg.Layers * t * cfg.DModel;
+        double stepS = total.Elapsed.TotalSeconds / steps;
+        double tps = n / stepS;
+        double gflops = flopsPerToken * tps / 1e9;
+        double gemmRate = GemmRate.Measure(model.Gemm);
+        var phases = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, sec) in model.Profile()) phases[name] = sec * 1000 / steps;
+        phases["optimizer"] = optTicks * 1000.0 / Stopwatch.Frequency / steps;
+        return new TrainBenchmarkResult(preset, b, t, model.Layout.Count, matmul, steps, stepS * 1000, tps, flopsPerToken, gflops,
+            gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
+            cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter]);
+    }
+
+    private static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return double.NaN;
+        }
+    }
+}

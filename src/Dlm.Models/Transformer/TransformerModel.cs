@@ -1,0 +1,569 @@
+using System.Diagnostics;
+using Dlm.Core;
+using Dlm.Models.Config;
+using Dlm.Models.Layers;
+using Dlm.Models.Lora;
+using Dlm.Numerics.Gemm;
+
+namespace Dlm.Models.Transformer;
+
+/// <summary>Result of a forward pass with targets: loss = −Σ w·logp(target).</summary>
+/// <param name="Sum">−Σ w·logp over the batch.</param>
+/// <param name="WeightSum">Σ w over tokens with a target.</param>
+public readonly record struct LossResult(double Sum, double WeightSum)
+{
+    /// <summary>The weighted mean, Sum / WeightSum (0 when no token has weight).</summary>
+    public double Mean => WeightSum > 0 ? Sum / WeightSum : 0;
+}
+
+/// <summary>
+/// A decoder-only transformer (niels, llama/qwen2, gpt2) with an explicit forward and backward
+/// pass, llm.c style: parameters, gradients and every activation live in arenas allocated once
+/// for at most <see cref="MaxBatch"/> × <see cref="MaxSeq"/> tokens, so a training step allocates
+/// nothing of its own. With LoRA the base weights are frozen and only the adapters get gradients.
+/// </summary>
+public sealed class TransformerModel
+{
+    private readonly IGemm _gemm;
+    private readonly ModelConfig _c;
+    private readonly float[] _params;
+    private readonly float[]? _grads;          // base gradients (null when LoRA freezes the base)
+    private readonly float[]? _loraParams;
+    private readonly float[]? _loraGrads;
+    private readonly float[] _act;
+    private readonly int[] _tokens, _targets;
+    private readonly float[] _weights;
+    private readonly Rope? _rope;
+    private readonly bool _rms;
+    private readonly List<int>[,] _adaptersAt; // adapter indices per [layer, slot]
+    private SplitMix64 _rng;
+    private readonly long[] _profileTicks = new long[(int)Phase.Count];
+    private long _mark;
+    private float _lossScale;
+    // Loop bodies created once, so a step does not allocate closures.
+    private readonly Action<int> _crossEntropyForward, _crossEntropyBackward;
+    private int _b, _t;
+    private bool _training, _haveTargets, _logitsAreGrads;
+
+    // Activation arena offsets.
+    private readonly int _n, _qkvW, _qd, _fcW;
+    private readonly int[] _res, _mid, _ln1, _ln1Mean, _ln1Rstd, _qkv, _att, _atty, _ln2, _ln2Mean, _ln2Rstd, _fc, _actOut, _mask1, _mask2;
+    private readonly int _lnf, _lnfMean, _lnfRstd, _logits, _logp, _lse;
+    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _ceScratch;
+    private readonly int[] _loraXa, _loraXd, _loraMask;
+    private readonly int _loraDxa, _loraDxd;
+
+    /// <summary>
+    /// Creates a model with zeroed weights, sized for batches of at most <paramref name="maxBatch"/> × <paramref name="maxSeq"/>.
+    /// With <paramref name="inferenceOnly"/> the layers share one set of activation buffers and no
+    /// gradient is allocated (about L times less memory; <see cref="Backward"/> is then refused).
+    /// </summary>
+    public TransformerModel(ModelConfig config, int maxBatch, int maxSeq, LoraConfig? lora = null, IGemm? gemm = null, bool inferenceOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Layout = new ParameterLayout(config);
+        _c = config;
+        if (maxBatch <= 0 || maxSeq <= 0) throw new DlmException($"batch ({maxBatch}) and sequence length ({maxSeq}) must be positive");
+        if (maxSeq > config.ContextLength) throw new DlmException($"sequence length {maxSeq} exceeds the model's context length {config.ContextLength}");
+        _gemm = gemm ?? GemmBackends.Default;
+        MaxBatch = maxBatch;
+        MaxSeq = maxSeq;
+        _params = new float[Layout.Count];
+        InferenceOnly = inferenceOnly;
+        if (lora is null)
+        {
+            if (!inferenceOnly) _grads = new float[Layout.Count];
+        }
+        else
+        {
+            Lora = new LoraAdapters(Layout, lora);
+            _loraParams = new float[Lora.Count];
+            if (!inferenceOnly) _loraGrads = new float[Lora.Count];
+        }
+        _rms = config.Family != ModelFamily.Gpt2;
+        if (_rms) _rope = new Rope(config, maxSeq);
+        _rng = new SplitMix64(0x5EEDUL);
+
+        int n = _n = maxBatch * maxSeq, c = config.DModel, L = config.Layers, hd = config.ResolvedHeadDim;
+        _qd = config.Heads * hd;
+        _qkvW = (config.Heads + 2 * config.KvHeads) * hd;
+        _fcW = _rms ? 2 * config.DFf : config.DFf;
+        bool dropout = config.Dropout > 0;
+        long used = 0;
+        int Alloc(long count)
+        {
+            long off = used;
+            used += count;
+            if (used > Array.MaxLength) throw new DlmException($"activations for {maxBatch}x{maxSeq} tokens do not fit in one arena; use a smaller batch");
+            return (int)off;
+        }
+        int[] PerLayer(long count, bool when = true)
+        {
+            if (!when) return Enumerable.Repeat(-1, L).ToArray();
+            // Inference keeps nothing for a backward pass, so every layer reuses the same buffer.
+            if (inferenceOnly) return Enumerable.Repeat(Alloc(count), L).ToArray();
+            return Enumerable.Range(0, L).Select(_ => Alloc(count)).ToArray();
+        }
+        long Grad(long count) => inferenceOnly ? 0 : count;
+        _res = Enumerable.Range(0, L + 1).Select(_ => Alloc((long)n * c)).ToArray();
+        _mid = PerLayer((long)n * c);
+        _ln1 = PerLayer((long)n * c);
+        _ln1Mean = PerLayer(n, !_rms);
+        _ln1Rstd = PerLayer(n);
+        _qkv = PerLayer((long)n * _qkvW);
+        _att = PerLayer((long)maxBatch * config.Heads * maxSeq * maxSeq);
+        _atty = PerLayer((long)n * _qd);
+        _ln2 = PerLayer((long)n * c);
+        _ln2Mean = PerLayer(n, !_rms);
+        _ln2Rstd = PerLayer(n);
+        _fc = PerLayer((long)n * _fcW);
+        _actOut = PerLayer((long)n * config.DFf);
+        _mask1 = PerLayer((long)n * c, dropout);
+        _mask2 = PerLayer((long)n * c, dropout);
+        _lnf = Alloc((long)n * c);
+        _lnfMean = Alloc(n);
+        _lnfRstd = Alloc(n);
+        _logits = Alloc((long)n * config.VocabSize);
+        _logp = Alloc(n);
+        _lse = Alloc(n);
+        _branch = Alloc((long)n * c);
+        _dres = Alloc(Grad((long)n * c));
+        _dtmp = Alloc(Grad((long)n * c));
+        _dln = Alloc(Grad((long)n * c));
+        _dqkv = Alloc(Grad((long)n * _qkvW));
+        _datty = Alloc(Grad((long)n * _qd));
+        _dfc = Alloc(Grad((long)n * _fcW));
+        _dact = Alloc(Grad((long)n * config.DFf));
+        _attScratch = Alloc(Grad((long)maxSeq * maxSeq));
+        _ceScratch = Alloc((long)ChunkCount(n) * config.VocabSize);
+        _adaptersAt = new List<int>[L, 4];
+        for (int l = 0; l < L; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
+        if (Lora is { } la)
+        {
+            int r = la.Config.Rank, maxIn = 0;
+            _loraXa = new int[la.Adapters.Count];
+            _loraXd = new int[la.Adapters.Count];
+            _loraMask = new int[la.Adapters.Count];
+            for (int i = 0; i < la.Adapters.Count; i++)
+            {
+                var a = la.Adapters[i];
+                _adaptersAt[a.Layer, (int)a.Slot].Add(i);
+                _loraXa[i] = Alloc((long)n * r);
+                bool drop = la.Config.Dropout > 0;
+                _loraXd[i] = drop ? Alloc((long)n * a.InF) : -1;
+                _loraMask[i] = drop ? Alloc((long)n * a.InF) : -1;
+                maxIn = Math.Max(maxIn, a.InF);
+            }
+            _loraDxa = Alloc((long)n * r);
+            _loraDxd = Alloc((long)n * maxIn);
+        }
+        else
+        {
+            _loraXa = _loraXd = _loraMask = [];
+            _loraDxa = _loraDxd = -1;
+        }
+        _act = new float[used];
+        _crossEntropyForward = k =>
+        {
+            int rows = _b * _t, v = _c.VocabSize;
+            var (s, e) = Chunk(k, rows);
+            CrossEntropy.Forward(_act.AsSpan(_logp, rows), _act.AsSpan(_lse, rows), _act.AsSpan(_logits, rows * v), _targets,
+                _act.AsSpan(_ceScratch + k * v, v), v, s, e);
+        };
+        _crossEntropyBackward = k =>
+        {
+            int rows = _b * _t, v = _c.VocabSize;
+            var (s, e) = Chunk(k, rows);
+            CrossEntropy.Backward(_act.AsSpan(_logits, rows * v), _act.AsSpan(_lse, rows), _targets, _weights, _lossScale, v, s, e);
+        };
+        _tokens = new int[n];
+        _targets = new int[n];
+        _weights = new float[n];
+    }
+
+    /// <summary>The configuration.</summary>
+    public ModelConfig Config => _c;
+
+    /// <summary>Where each base parameter lives in <see cref="Weights"/>.</summary>
+    public ParameterLayout Layout { get; }
+
+    /// <summary>The LoRA adapters, when the model was built with LoRA.</summary>
+    public LoraAdapters? Lora { get; }
+
+    /// <summary>Largest batch a forward pass accepts.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Longest sequence a forward pass accepts.</summary>
+    public int MaxSeq { get; }
+
+    /// <summary>The GEMM backend in use.</summary>
+    public IGemm Gemm => _gemm;
+
+    /// <summary>The base weights (arena layout of <see cref="Layout"/>).</summary>
+    public Span<float> Weights => _params;
+
+    /// <summary>The trainable weights: the base weights, or the adapter arena under LoRA.</summary>
+    public Span<float> TrainableWeights => _loraParams ?? _params;
+
+    /// <summary>Gradients of <see cref="TrainableWeights"/>, same layout (accumulated by <see cref="Backward"/>).</summary>
+    public Span<float> TrainableGradients => _loraGrads ?? _grads ?? [];
+
+    /// <summary>Built for forward passes only (no gradients, shared activation buffers).</summary>
+    public bool InferenceOnly { get; }
+
+    /// <summary>The tensors inside <see cref="TrainableWeights"/>.</summary>
+    public IReadOnlyList<ParameterTensor> TrainableTensors => Lora?.Tensors ?? Layout.Tensors;
+
+    /// <summary>State of the dropout generator (save it to resume a run exactly).</summary>
+    public ulong RngState
+    {
+        get => _rng.State;
+        set => _rng.State = value;
+    }
+
+    /// <summary>Logits [B, T, V] of the last forward pass (invalid once <see cref="Backward"/> has run: the buffer then holds their gradient).</summary>
+    public ReadOnlySpan<float> Logits => _logitsAreGrads
+        ? throw new InvalidOperationException("the logits were overwritten by Backward; run Forward again")
+        : _act.AsSpan(_logits, _b * _t * _c.VocabSize);
+
+    /// <summary>log p(target) per token of the last forward pass with targets (0 where there is no target).</summary>
+    public ReadOnlySpan<float> TokenLogprobs => _act.AsSpan(_logp, _b * _t);
+
+    /// <summary>Initialises like niels-gpt and GPT-2: linear and embedding weights N(0, 0.02), norm weights 1, biases 0; LoRA A N(0, 0.02), B 0.</summary>
+    public void InitializeWeights(ulong seed)
+    {
+        var rng = new SplitMix64(seed);
+        foreach (var t in Layout.Tensors)
+        {
+            var s = _params.AsSpan(t.Offset, t.Length);
+            bool norm = t.Shape.Length == 1 && t.Name.EndsWith(".weight", StringComparison.Ordinal);
+            if (norm) s.Fill(1f);
+            else if (t.Shape.Length == 1) s.Clear();
+            else for (int i = 0; i < s.Length; i++) s[i] = (float)(0.02 * rng.NextGaussian());
+        }
+        if (Lora is null) return;
+        foreach (var t in Lora.Tensors)
+        {
+            var s = _loraParams.AsSpan(t.Offset, t.Length);
+            if (t.Name.EndsWith("lora_B.weight", StringComparison.Ordinal)) s.Clear();
+            else for (int i = 0; i < s.Length; i++) s[i] = (float)(0.02 * rng.NextGaussian());
+        }
+    }
+
+    /// <summary>Sets every trainable gradient to zero.</summary>
+    public void ZeroGradients() => TrainableGradients.Clear();
+
+    private Span<float> P(int offset, int length) => offset < 0 ? [] : _params.AsSpan(offset, length);
+    private Span<float> G(int offset, int length) => offset < 0 || _grads is null ? [] : _grads.AsSpan(offset, length);
+    private Span<float> A(int offset, long length) => _act.AsSpan(offset, (int)length);
+
+    /// <summary>
+    /// Forward pass over <paramref name="batch"/> sequences of <paramref name="seq"/> tokens (row-major [B, T]).
+    /// With targets (same shape; negative = no target) and weights, also computes the loss; with
+    /// empty targets it only computes logits. <paramref name="training"/> turns dropout on.
+    /// </summary>
+    public LossResult Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int batch, int seq, bool training)
+    {
+        if (batch <= 0 || batch > MaxBatch || seq <= 0 || seq > MaxSeq)
+            throw new DlmException($"batch {batch}x{seq} does not fit the model's buffers ({MaxBatch}x{MaxSeq})");
+        int n = batch * seq, c = _c.DModel, v = _c.VocabSize;
+        if (tokens.Length != n) throw new ArgumentException($"expected {n} tokens, got {tokens.Length}", nameof(tokens));
+        for (int i = 0; i < n; i++)
+            if ((uint)tokens[i] >= (uint)v) throw new DlmException($"token id {tokens[i]} is outside the vocabulary (size {v})");
+        _haveTargets = !targets.IsEmpty;
+        if (_haveTargets)
+        {
+            if (targets.Length != n || weights.Length != n) throw new ArgumentException($"targets and weights must hold {n} values");
+            for (int i = 0; i < n; i++)
+                if (targets[i] >= v) throw new DlmException($"target id {targets[i]} is outside the vocabulary (size {v})");
+            targets.CopyTo(_targets);
+            weights.CopyTo(_weights);
+        }
+        tokens.CopyTo(_tokens);
+        _b = batch;
+        _t = seq;
+        _training = training;
+        _logitsAreGrads = false;
+        var lay = Layout;
+        _mark = Stopwatch.GetTimestamp();
+
+        Embedding.Forward(A(_res[0], (long)n * c), _tokens.AsSpan(0, n), P(lay.Wte, v * c), P(lay.Wpe, seq * c), batch, seq, c);
+        Mark(Phase.EmbeddingForward);
+        for (int l = 0; l < _c.Layers; l++) BlockForward(l);
+
+        Norm(A(_lnf, (long)n * c), _lnfMean, _lnfRstd, A(_res[_c.Layers], (long)n * c), lay.NormFW, lay.NormFB, n);
+        Mark(Phase.NormForward);
+        Linear.Forward(_gemm, A(_logits, (long)n * v), v, A(_lnf, (long)n * c), P(lay.Head, v * c), [], n, c, v);
+        Mark(Phase.LmHeadForward);
+        if (!_haveTargets) return default;
+
+        Parallel.For(0, ChunkCount(n), _crossEntropyForward);
+        Mark(Phase.CrossEntropyForward);
+        double sum = 0, wsum = 0;
+        var logp = A(_logp, n);
+        for (int i = 0; i < n; i++)
+        {
+            if (_targets[i] < 0) continue;
+            sum -= (double)_weights[i] * logp[i];
+            wsum += _weights[i];
+        }
+        return new LossResult(sum, wsum);
+    }
+
+    private void BlockForward(int l)
+    {
+        int n = _b * _t, c = _c.DModel, f = _c.DFf, hd = _c.ResolvedHeadDim;
+        var o = Layout.Blocks[l];
+        var x = A(_res[l], (long)n * c);
+        Norm(A(_ln1[l], (long)n * c), _ln1Mean[l], _ln1Rstd[l], x, o.Norm1W, o.Norm1B, n);
+        Mark(Phase.NormForward);
+        LinearForward(l, LinearSlot.Qkv, A(_qkv[l], (long)n * _qkvW), _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
+        Mark(Phase.QkvForward);
+        if (_rope is not null) _rope.Apply(A(_qkv[l], (long)n * _qkvW), _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: false);
+        Mark(Phase.RopeForward);
+
+        var atty = A(_atty[l], (long)n * _qd);
+        var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
+        var qkv = A(_qkv[l], (long)n * _qkvW);
+        for (int bh = 0; bh < _b * _c.Heads; bh++)
+            Attention.Forward(_gemm, atty, att, qkv, bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, hd);
+        Mark(Phase.AttentionForward);
+
+        var branch = A(_branch, (long)n * c);
+        LinearForward(l, LinearSlot.Out, branch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
+        Mark(Phase.OutProjForward);
+        var mid = A(_mid[l], (long)n * c);
+        Residual(mid, x, branch, _mask1[l], n * c);
+        Mark(Phase.ResidualForward);
+
+        Norm(A(_ln2[l], (long)n * c), _ln2Mean[l], _ln2Rstd[l], mid, o.Norm2W, o.Norm2B, n);
+        Mark(Phase.NormForward);
+        var fc = A(_fc[l], (long)n * _fcW);
+        LinearForward(l, LinearSlot.Fc, fc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
+        Mark(Phase.MlpUpForward);
+        var act = A(_actOut[l], (long)n * f);
+        if (_rms) Activations.SwiGluForward(act, fc, f, 0, n);
+        else Activations.GeluForward(act, fc, f, 0, n);
+        Mark(Phase.ActivationForward);
+        LinearForward(l, LinearSlot.Proj, branch, c, act, o.ProjW, o.ProjB, f, c);
+        Mark(Phase.MlpDownForward);
+        Residual(A(_res[l + 1], (long)n * c), mid, branch, _mask2[l], n * c);
+        Mark(Phase.ResidualForward);
+    }
+
+    // y = x + dropout(branch); the dropout mask is drawn here when training.
+    private void Residual(Span<float> y, ReadOnlySpan<float> x, Span<float> branch, int maskOffset, int count)
+    {
+        if (_training && maskOffset >= 0)
+        {
+            var mask = A(maskOffset, count);
+            Dropout.DrawMask(mask, _c.Dropout, ref _rng);
+            Dropout.Apply(branch[..count], branch[..count], mask);
+        }
+        System.Numerics.Tensors.TensorPrimitives.Add(x[..count], branch[..count], y);
+    }
+
+    private void Norm(Span<float> y, int meanOffset, int rstdOffset, ReadOnlySpan<float> x, int w, int bias, int n)
+    {
+        int c = _c.DModel;
+        if (_rms) RmsNorm.Forward(y, A(rstdOffset, n), x, P(w, c), _c.NormEps, c, 0, n);
+        else LayerNorm.Forward(y, A(meanOffset, n), A(rstdOffset, n), x, P(w, c), P(bias, c), _c.NormEps, c, 0, n);
+    }
+
+    private void NormBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int meanOffset, int rstdOffset, int w, int bias, int n)
+    {
+        int c = _c.DModel;
+        if (_rms) RmsNorm.Backward(dx, G(w, c), dy, x, P(w, c), A(rstdOffset, n), c, 0, n);
+        else LayerNorm.Backward(dx, G(w, c), G(bias, c), dy, x, P(w, c), A(meanOffset, n), A(rstdOffset, n), c, 0, n);
+    }
+
+    private void LinearForward(int layer, LinearSlot slot, Span<float> y, int ldy, ReadOnlySpan<float> x, int w, int bias, int inF, int outF)
+    {
+        int n = _b * _t;
+        Linear.Forward(_gemm, y, ldy, x, P(w, outF * inF), P(bias, outF), n, inF, outF);
+        foreach (int idx in _adaptersAt[layer, (int)slot])
+        {
+            var a = Lora!.Adapters[idx];
+            int r = Lora.Config.Rank;
+            ReadOnlySpan<float> xd = x[..(n * inF)];
+            if (_loraXd[idx] >= 0)
+            {
+                var masked = A(_loraXd[idx], (long)n * inF);
+                var mask = A(_loraMask[idx], (long)n * inF);
+                if (_training) Dropout.DrawMask(mask, Lora.Config.Dropout, ref _rng);
+                else mask.Fill(1f);
+                Dropout.Apply(masked, xd, mask);
+                xd = masked;
+            }
+            var xa = A(_loraXa[idx], (long)n * r);
+            _gemm.Sgemm(false, true, n, r, inF, 1f, xd, inF, _loraParams.AsSpan(a.AOffset, r * inF), inF, 0f, xa, r);
+            _gemm.Sgemm(false, true, n, a.OutF, r, Lora.Config.Scale, xa, r, _loraParams.AsSpan(a.BOffset, a.OutF * r), r, 1f, y[a.ColStart..], ldy);
+        }
+    }
+
+    // dx = dy·W (+ adapters); parameter gradients accumulate.
+    private void LinearBackward(int layer, LinearSlot slot, Span<float> dx, ReadOnlySpan<float> dy, int ldy, ReadOnlySpan<float> x, int w, int bias, int inF, int outF)
+    {
+        int n = _b * _t;
+        Linear.BackwardInput(_gemm, dx, dy, ldy, P(w, outF * inF), n, inF, outF, accumulate: false);
+        if (_grads is not null) Linear.BackwardParams(_gemm, G(w, outF * inF), G(bias, outF), dy, ldy, x, n, inF, outF);
+        foreach (int idx in _adaptersAt[layer, (int)slot])
+        {
+            var a = Lora!.Adapters[idx];
+            int r = Lora.Config.Rank;
+            float scale = Lora.Config.Scale;
+            var dya = dy[a.ColStart..];
+            bool drop = _loraXd[idx] >= 0;
+            ReadOnlySpan<float> xd = drop ? A(_loraXd[idx], (long)n * inF) : x;
+            var xa = A(_loraXa[idx], (long)n * r);
+            var dxa = A(_loraDxa, (long)n * r);
+            _gemm.Sgemm(true, false, a.OutF, r, n, scale, dya, ldy, xa, r, 1f, _loraGrads.AsSpan(a.BOffset, a.OutF * r), r);
+            _gemm.Sgemm(false, false, n, r, a.OutF, scale, dya, ldy, _loraParams.AsSpan(a.BOffset, a.OutF * r), r, 0f, dxa, r);
+            _gemm.Sgemm(true, false, r, inF, n, 1f, dxa, r, xd, inF, 1f, _loraGrads.AsSpan(a.AOffset, r * inF), inF);
+            if (!drop)
+            {
+                _gemm.Sgemm(false, false, n, inF, r, 1f, dxa, r, _loraParams.AsSpan(a.AOffset, r * inF), inF, 1f, dx, inF);
+                continue;
+            }
+            var dxd = A(_loraDxd, (long)n * inF);
+            _gemm.Sgemm(false, false, n, inF, r, 1f, dxa, r, _loraParams.AsSpan(a.AOffset, r * inF), inF, 0f, dxd, inF);
+            var mask = A(_loraMask[idx], (long)n * inF);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(dxd, mask, dx[..(n * inF)], dx[..(n * inF)]);
+        }
+    }
+
+    /// <summary>
+    /// Backward pass of the last forward pass (which must have had targets): accumulates into
+    /// <see cref="TrainableGradients"/> the gradient of <paramref name="lossScale"/> · (−Σ w·logp).
+    /// Use 1 / WeightSum for the weighted mean. Overwrites the logits with their gradient.
+    /// </summary>
+    public void Backward(float lossScale)
+    {
+        if (InferenceOnly) throw new InvalidOperationException("this model was built for inference only");
+        if (!_haveTargets || _logitsAreGrads) throw new InvalidOperationException("Backward needs a Forward pass with targets first");
+        int n = _b * _t, c = _c.DModel, v = _c.VocabSize, f = _c.DFf, hd = _c.ResolvedHeadDim;
+        var lay = Layout;
+        _mark = Stopwatch.GetTimestamp();
+        _lossScale = lossScale;
+        Parallel.For(0, ChunkCount(n), _crossEntropyBackward);
+        Mark(Phase.CrossEntropyBackward);
+        _logitsAreGrads = true;
+        var dlogits = A(_logits, (long)n * v);
+        var dln = A(_dln, (long)n * c);
+        Linear.BackwardInput(_gemm, dln, dlogits, v, P(lay.Head, v * c), n, c, v, accumulate: false);
+        if (_grads is not null) Linear.BackwardParams(_gemm, G(lay.Head, v * c), [], dlogits, v, A(_lnf, (long)n * c), n, c, v);
+        Mark(Phase.LmHeadBackward);
+        var dres = A(_dres, (long)n * c);
+        dres.Clear();
+        NormBackward(dres, dln, A(_res[_c.Layers], (long)n * c), _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB, n);
+        Mark(Phase.NormBackward);
+
+        var dtmp = A(_dtmp, (long)n * c);
+        for (int l = _c.Layers - 1; l >= 0; l--)
+        {
+            var o = lay.Blocks[l];
+            // res[l+1] = mid + dropout(proj(act))
+            ReadOnlySpan<float> dbranch = BranchGrad(dres, dtmp, _mask2[l], n * c);
+            Mark(Phase.ResidualBackward);
+            var dact = A(_dact, (long)n * f);
+            LinearBackward(l, LinearSlot.Proj, dact, dbranch, c, A(_actOut[l], (long)n * f), o.ProjW, o.ProjB, f, c);
+            Mark(Phase.MlpDownBackward);
+            var dfc = A(_dfc, (long)n * _fcW);
+            if (_rms) Activations.SwiGluBackward(dfc, dact, A(_fc[l], (long)n * _fcW), f, 0, n);
+            else Activations.GeluBackward(dfc, dact, A(_fc[l], (long)n * _fcW), f, 0, n);
+            Mark(Phase.ActivationBackward);
+            LinearBackward(l, LinearSlot.Fc, dln, dfc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
+            Mark(Phase.MlpUpBackward);
+            NormBackward(dres, dln, A(_mid[l], (long)n * c), _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, n);
+            Mark(Phase.NormBackward);
+
+            // mid = x + dropout(out(attention(rope(qkv(norm1(x))))))
+            dbranch = BranchGrad(dres, dtmp, _mask1[l], n * c);
+            Mark(Phase.ResidualBackward);
+            var datty = A(_datty, (long)n * _qd);
+            LinearBackward(l, LinearSlot.Out, datty, dbranch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
+            Mark(Phase.OutProjBackward);
+            var dqkv = A(_dqkv, (long)n * _qkvW);
+            dqkv.Clear();
+            Mark(Phase.AttentionBackward);
+            var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
+            var qkv = A(_qkv[l], (long)n * _qkvW);
+            var scratch = A(_attScratch, (long)_t * _t);
+            for (int bh = 0; bh < _b * _c.Heads; bh++)
+                Attention.Backward(_gemm, dqkv, datty, att, qkv, scratch, bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, hd);
+            Mark(Phase.AttentionBackward);
+            _rope?.Apply(dqkv, _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: true);
+            Mark(Phase.RopeBackward);
+            LinearBackward(l, LinearSlot.Qkv, dln, dqkv, _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
+            Mark(Phase.QkvBackward);
+            NormBackward(dres, dln, A(_res[l], (long)n * c), _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B, n);
+            Mark(Phase.NormBackward);
+        }
+        if (_grads is not null)
+            Embedding.Backward(G(lay.Wte, v * c), G(lay.Wpe, _t * c), dres, _tokens.AsSpan(0, n), _b, _t, c);
+            Mark(Phase.EmbeddingBackward);
+    }
+
+    private ReadOnlySpan<float> BranchGrad(Span<float> dres, Span<float> dtmp, int maskOffset, int count)
+    {
+        if (!_training || maskOffset < 0) return dres;
+        Dropout.Apply(dtmp[..count], dres[..count], A(maskOffset, count));
+        return dtmp;
+    }
+
+    /// <summary>Folds every adapter into the base weights: W[cols] += (alpha / r)·B·A. The adapters stay as they are.</summary>
+    public void MergeLora()
+    {
+        if (Lora is null) throw new InvalidOperationException("this model has no LoRA adapters");
+        int r = Lora.Config.Rank;
+        foreach (var a in Lora.Adapters)
+        {
+            var o = Layout.Blocks[a.Layer];
+            int w = a.Slot switch { LinearSlot.Qkv => o.QkvW, LinearSlot.Out => o.OutW, LinearSlot.Fc => o.FcW, _ => o.ProjW };
+            var target = _params.AsSpan(w + a.ColStart * a.InF, a.OutF * a.InF);
+            _gemm.Sgemm(false, false, a.OutF, a.InF, r, Lora.Config.Scale, _loraParams.AsSpan(a.BOffset, a.OutF * r), r,
+                _loraParams.AsSpan(a.AOffset, r * a.InF), a.InF, 1f, target, a.InF);
+        }
+    }
+
+    /// <summary>Seconds spent per phase (forward and backward apart) since the last <see cref="ResetProfile"/>.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> Profile() =>
+        Enumerable.Range(0, (int)Phase.Count)
+            .Select(i => new KeyValuePair<string, double>(PhaseName((Phase)i), _profileTicks[i] / (double)Stopwatch.Frequency))
+            .ToList();
+
+    /// <summary>Zeroes the per-phase timers.</summary>
+    public void ResetProfile() => Array.Clear(_profileTicks);
+
+    private static string PhaseName(Phase p)
+    {
+        var s = p.ToString();
+        bool fwd = s.EndsWith("Forward", StringComparison.Ordinal);
+        var stem = s[..^(fwd ? "Forward".Length : "Backward".Length)];
+        return $"{stem.ToLowerInvariant()}.{(fwd ? "forward" : "backward")}";
+    }
+
+    private void Mark(Phase phase)
+    {
+        long now = Stopwatch.GetTimestamp();
+        _profileTicks[(int)phase] += now - _mark;
+        _mark = now;
+    }
+
+    private enum Phase
+    {
+        EmbeddingForward, NormForward, QkvForward, RopeForward, AttentionForward, OutProjForward, ResidualForward,
+        MlpUpForward, ActivationForward, MlpDownForward, LmHeadForward, CrossEntropyForward,
+        CrossEntropyBackward, LmHeadBackward, NormBackward, MlpDownBackward, ActivationBackward, MlpUpBackward,
+        ResidualBackward, OutProjBackward, AttentionBackward, RopeBackward, QkvBackward, EmbeddingBackward,
+        Count,
+    }
+
+    private static int ChunkCount(int n) => Math.Min(n, Environment.ProcessorCount * 4);
+
+    private static (int Start, int End) Chunk(int k, int n)
+    {
+        int parts = ChunkCount(n);
+        return ((int)((long)n * k / parts), (int)((long)n * (k + 1) / parts));
+    }
+}

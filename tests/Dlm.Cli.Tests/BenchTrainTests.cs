@@ -1,0 +1,28 @@
+using System.Text.Json.Nodes;
+
+namespace Dlm.Cli.Tests;
+
+/// <summary>`dlm bench train --json` keeps its contract (ARCHITECTURE.md); speed itself is not tested.</summary>
+public class BenchTrainTests
+{
+    [Fact]
+    public void Json_output_has_the_contract_fields()
+    {
+        var r = CliRunner.Run("bench", "train", "--preset", "niels-tiny", "--steps", "2", "--warmup", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        foreach (var key in new[] { "tokens_per_sec", "gflops", "mfu", "alloc_bytes_per_step" })
+            Assert.True(last[key]!.GetValue<double>() >= 0, key);
+        Assert.True(last["tokens_per_sec"]!.GetValue<double>() > 0);
+        Assert.Contains("attention.forward", last["phase_ms"]!.AsObject().Select(kv => kv.Key));
+    }
+
+    [Fact]
+    public void An_unknown_preset_is_one_line_and_exit_1()
+    {
+        var r = CliRunner.Run("bench", "train", "--preset", "nope", "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.StderrLines);
+        Assert.Contains("niels-default", r.Stderr, StringComparison.Ordinal);
+    }
+}
