@@ -9,7 +9,8 @@ Needs: Debian python3-torch (1.13, CPU). Prints progress to stderr and ONE JSON 
    "flops_per_token", "gflops", "loss_first", "loss_last", "cpu_s_per_step" (process CPU time),
    "phase_ms" {forward, backward, optimizer} (mean wall time per phase; optimizer = clip + AdamW),
    "load_avg_1m" (before, after: the machine is shared; a load above the core count means the
-   wall-clock figures are pessimistic, rerun when it is quiet)}
+   wall-clock figures are pessimistic, rerun when it is quiet), "omp_wait_policy"}
+OMP_WAIT_POLICY defaults to PASSIVE (see below): PyTorch's fastest setting on a busy 2-core box.
 
 The model is niels-gpt's (REFERENCE.md R1), written here in plain PyTorch: token embedding ->
 dropout -> L pre-norm blocks -> RMSNorm -> LM head tied to the embedding. Block: RMSNorm (weight
@@ -70,6 +71,11 @@ if ARGS is not None:
     # set them before importing torch so --threads governs the BLAS too.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
+    # OpenMP threads that spin after each parallel region fight OpenBLAS's own threads (and any
+    # other process) for the cores: on this shared 2-core machine, 2 spinning threads made a step
+    # 4x slower than 1 thread. Passive waiting is PyTorch's best configuration here; an explicit
+    # OMP_WAIT_POLICY in the environment wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402  (after the thread environment is set)
 import torch.nn as nn  # noqa: E402
@@ -239,6 +245,7 @@ def main(args):
         # Mean wall time of each phase over the timed steps (optimizer = clip_grad_norm_ + AdamW).
         "phase_ms": {k: round(sum(v[args.warmup:]) / args.steps * 1e3, 2) for k, v in phases.items()},
         "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }))
 
 
