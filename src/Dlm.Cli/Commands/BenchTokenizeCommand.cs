@@ -79,8 +79,8 @@ internal static class BenchTokenizeCommand
     }
 
     /// <summary>
-    /// A `bench` parent holding only `tokenize`, for this branch alone. At merge, register
-    /// <see cref="Create"/> under the shared `bench` command instead and drop this.
+    /// Times the Rust tokenizers on the same file through tools/reference/bench_tokenizers.mjs;
+    /// null (with the reason in <paramref name="why"/>) when node or the reference packages are missing.
     /// </summary>
     private static JsonNode? RunReference(string tokenizer, string input, double seconds, bool parallel, out string why)
     {
