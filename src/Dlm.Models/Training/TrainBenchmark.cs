@@ -89,22 +89,24 @@ public static class TrainBenchmark
         double loadBefore = LoadAverage();
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         long optTicks = 0;
-        long allocBefore = GC.GetTotalAllocatedBytes(precise: true);
+        long allocated = 0;
         var total = Stopwatch.StartNew();
         for (int s = 0; s < steps; s++)
         {
+            // Counted around the step only: the progress line below is the caller's allocation.
+            long allocBefore = GC.GetTotalAllocatedBytes(precise: true);
             model.ZeroGradients();
             var loss = model.Forward(tokens, targets, weights, b, t, training: true);
             model.Backward((float)(1.0 / loss.WeightSum));
             long o0 = Stopwatch.GetTimestamp();
             trainer.ApplyUpdate(loss.Mean);
             optTicks += Stopwatch.GetTimestamp() - o0;
+            allocated += GC.GetTotalAllocatedBytes(precise: true) - allocBefore;
             if (s == 0) lossFirst = loss.Mean;
             lossLast = loss.Mean;
             progress?.Invoke($"step {s + 1}/{steps}: loss {loss.Mean:F4}");
         }
         total.Stop();
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocBefore;
         double cpuPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / steps;
         double loadAfter = LoadAverage();
 
