@@ -14,7 +14,7 @@ public sealed partial class TransformerModel
     private enum LoopKind
     {
         CrossEntropyForward, CrossEntropyBackward, NormForward, NormBackward,
-        ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward,
+        ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, Residual,
     }
 
     private readonly struct ModelLoop(TransformerModel model) : IParallelBody
@@ -25,6 +25,8 @@ public sealed partial class TransformerModel
     // Arguments of the loop in flight (offsets into _act, or into _params for weights).
     private LoopKind _loop;
     private int _loopChunks, _aY, _aMean, _aRstd, _aX, _aDy, _aW, _aB, _aLayer;
+    private int _aMask;
+    private ulong _aRngState;
     private bool _aInverse;
 
     private void RunLoop(LoopKind kind, int chunks)
@@ -80,6 +82,21 @@ public sealed partial class TransformerModel
             case LoopKind.Rope:
                 _rope!.Apply(A(_aY, (long)rows * _qkvW), _qkvW, _c.Heads + _c.KvHeads, _c.ResolvedHeadDim, _t, s, e, _aInverse);
                 break;
+            case LoopKind.Residual:
+            {
+                int lo = s * c, len = (e - s) * c;
+                var branch = A(_branch + lo, len);
+                if (_aMask >= 0)
+                {
+                    var rng = new SplitMix64(_aRngState);
+                    rng.Skip(lo);
+                    var mask = A(_aMask + lo, len);
+                    Dropout.DrawMask(mask, _c.Dropout, ref rng);
+                    Dropout.Apply(branch, branch, mask);
+                }
+                System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
+                break;
+            }
             case LoopKind.AttentionForward:
                 AttentionForwardHead(k);
                 break;
@@ -157,6 +174,16 @@ public sealed partial class TransformerModel
             if (w >= 0) System.Numerics.Tensors.TensorPrimitives.Add(G(w, c), A(_normScratch + k * 2 * c, c), G(w, c));
             if (bias >= 0) System.Numerics.Tensors.TensorPrimitives.Add(G(bias, c), A(_normScratch + k * 2 * c + c, c), G(bias, c));
         }
+    }
+
+    // y = x + dropout(branch), branch in _branch; the mask is drawn here when training, each chunk
+    // from its own position in the stream, so the mask is the one a sequential draw would give.
+    private void Residual(int y, int x, int maskOffset)
+    {
+        bool drop = _training && maskOffset >= 0;
+        (_aY, _aX, _aMask, _aRngState) = (y, x, drop ? maskOffset : -1, _rng.State);
+        RunRows(LoopKind.Residual);
+        if (drop) _rng.Skip((long)_b * _t * _c.DModel);
     }
 
     private void RopeRows(int offset, bool inverse)

@@ -326,7 +326,7 @@ public sealed partial class TransformerModel
         LinearForward(l, LinearSlot.Out, branch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
         Mark(Phase.OutProjForward);
         var mid = A(_mid[l], (long)n * c);
-        Residual(mid, x, branch, _mask1[l], n * c);
+        Residual(_mid[l], _res[l], _mask1[l]);
         Mark(Phase.ResidualForward);
 
         Norm(_ln2[l], _ln2Mean[l], _ln2Rstd[l], _mid[l], o.Norm2W, o.Norm2B);
@@ -340,20 +340,8 @@ public sealed partial class TransformerModel
         Mark(Phase.ActivationForward);
         LinearForward(l, LinearSlot.Proj, branch, c, act, o.ProjW, o.ProjB, f, c);
         Mark(Phase.MlpDownForward);
-        Residual(A(_res[l + 1], (long)n * c), mid, branch, _mask2[l], n * c);
+        Residual(_res[l + 1], _mid[l], _mask2[l]);
         Mark(Phase.ResidualForward);
-    }
-
-    // y = x + dropout(branch); the dropout mask is drawn here when training.
-    private void Residual(Span<float> y, ReadOnlySpan<float> x, Span<float> branch, int maskOffset, int count)
-    {
-        if (_training && maskOffset >= 0)
-        {
-            var mask = A(maskOffset, count);
-            Dropout.DrawMask(mask, _c.Dropout, ref _rng);
-            Dropout.Apply(branch[..count], branch[..count], mask);
-        }
-        System.Numerics.Tensors.TensorPrimitives.Add(x[..count], branch[..count], y);
     }
 
     private void LinearForward(int layer, LinearSlot slot, Span<float> y, int ldy, ReadOnlySpan<float> x, int w, int bias, int inF, int outF)
