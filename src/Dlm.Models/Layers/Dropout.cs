@@ -31,6 +31,12 @@ internal struct SplitMix64(ulong state)
         return z ^ (z >> 31);
     }
 
+    /// <summary>
+    /// Advances the stream by <paramref name="draws"/> values without computing them: the state is a
+    /// counter, so a worker can start its slice of a mask exactly where a sequential draw would be.
+    /// </summary>
+    public void Skip(long draws) => State = unchecked(State + (ulong)draws * 0x9E3779B97F4A7C15UL);
+
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
     public float NextFloat() => (Next() >> 40) * (1f / (1 << 24));
 

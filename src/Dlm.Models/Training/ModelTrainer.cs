@@ -1,5 +1,7 @@
 using Dlm.Models.Optim;
 using Dlm.Models.Transformer;
+using Dlm.Numerics.Threading;
+using System.Numerics.Tensors;
 
 namespace Dlm.Models.Training;
 
@@ -18,6 +20,21 @@ public readonly record struct StepResult(double Loss, float GradNorm, float Lear
 public sealed class ModelTrainer
 {
     private readonly ParamRange[] _ranges;
+    private readonly double[] _normParts;
+    private Phase _phase;
+    private int _adamStep;
+    private float _lr, _clipCoefficient;
+
+    private enum Phase { SumOfSquares, Scale, AdamW }
+
+    // Parts of the flat gradient arena per pool loop; a fixed count so the norm's summation order
+    // (and so the result) does not depend on which thread runs which part.
+    private const int Parts = 16;
+
+    private readonly struct TrainerLoop(ModelTrainer trainer) : IParallelBody
+    {
+        public void Invoke(int index) => trainer.RunPart(index);
+    }
 
     /// <summary>Creates a trainer with zero moments at step 0.</summary>
     public ModelTrainer(TransformerModel model, AdamWOptions options, ILearningRateSchedule schedule, float clipNorm = 1f)
@@ -33,6 +50,7 @@ public sealed class ModelTrainer
         _ranges = model.TrainableTensors.Select(t => new ParamRange(t.Name, t.Offset, t.Length, t.Decay)).ToArray();
         M = new float[model.TrainableWeights.Length];
         V = new float[model.TrainableWeights.Length];
+        _normParts = new double[Parts];
     }
 
     /// <summary>The model being trained.</summary>
@@ -75,12 +93,46 @@ public sealed class ModelTrainer
     /// </summary>
     public StepResult ApplyUpdate(double loss)
     {
-        var grads = Model.TrainableGradients;
-        float norm = ClipNorm > 0 ? GradientClipping.ClipByGlobalNorm(grads, ClipNorm) : GradientClipping.GlobalNorm(grads);
+        // Same arithmetic as GradientClipping.ClipByGlobalNorm and AdamW.Step, run in parts on the model's pool.
+        RunParts(Phase.SumOfSquares);
+        double sum = 0;
+        foreach (var part in _normParts) sum += part;
+        float norm = (float)Math.Sqrt(sum);
+        if (ClipNorm > 0)
+        {
+            _clipCoefficient = GradientClipping.ClipCoefficient(norm, ClipNorm);
+            if (_clipCoefficient < 1f) RunParts(Phase.Scale);
+        }
         float lr = Schedule.At(Step);
         if (!float.IsFinite(norm)) return new StepResult(loss, norm, lr, Skipped: true);
         Step++;
-        AdamW.Step(Model.TrainableWeights, grads, M, V, _ranges, Step, lr, Options);
+        _adamStep = Step;
+        _lr = lr;
+        RunParts(Phase.AdamW);
         return new StepResult(loss, norm, lr, Skipped: false);
+    }
+
+    private void RunParts(Phase phase)
+    {
+        _phase = phase;
+        Model.Pool.For(Parts, new TrainerLoop(this));
+    }
+
+    private void RunPart(int k)
+    {
+        var grads = Model.TrainableGradients;
+        int start = (int)((long)grads.Length * k / Parts), end = (int)((long)grads.Length * (k + 1) / Parts);
+        switch (_phase)
+        {
+            case Phase.SumOfSquares:
+                _normParts[k] = GradientClipping.SumOfSquares(grads[start..end]);
+                break;
+            case Phase.Scale:
+                TensorPrimitives.Multiply(grads[start..end], _clipCoefficient, grads[start..end]);
+                break;
+            case Phase.AdamW:
+                AdamW.Step(Model.TrainableWeights, grads, M, V, _ranges, _adamStep, _lr, Options, k, Parts);
+                break;
+        }
     }
 }

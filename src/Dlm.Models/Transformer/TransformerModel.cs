@@ -4,6 +4,7 @@ using Dlm.Models.Config;
 using Dlm.Models.Layers;
 using Dlm.Models.Lora;
 using Dlm.Numerics.Gemm;
+using Dlm.Numerics.Threading;
 
 namespace Dlm.Models.Transformer;
 
@@ -22,9 +23,11 @@ public readonly record struct LossResult(double Sum, double WeightSum)
 /// for at most <see cref="MaxBatch"/> × <see cref="MaxSeq"/> tokens, so a training step allocates
 /// nothing of its own. With LoRA the base weights are frozen and only the adapters get gradients.
 /// </summary>
-public sealed class TransformerModel
+public sealed partial class TransformerModel
 {
     private readonly IGemm _gemm;
+    private readonly WorkerPool _pool;
+    private readonly int _maxChunks;
     private readonly ModelConfig _c;
     private readonly float[] _params;
     private readonly float[]? _grads;          // base gradients (null when LoRA freezes the base)
@@ -40,8 +43,6 @@ public sealed class TransformerModel
     private readonly long[] _profileTicks = new long[(int)Phase.Count];
     private long _mark;
     private float _lossScale;
-    // Loop bodies created once, so a step does not allocate closures.
-    private readonly Action<int> _crossEntropyForward, _crossEntropyBackward;
     private int _b, _t;
     private bool _training, _haveTargets, _logitsAreGrads;
 
@@ -49,7 +50,7 @@ public sealed class TransformerModel
     private readonly int _n, _qkvW, _qd, _fcW;
     private readonly int[] _res, _mid, _ln1, _ln1Mean, _ln1Rstd, _qkv, _att, _atty, _ln2, _ln2Mean, _ln2Rstd, _fc, _actOut, _mask1, _mask2;
     private readonly int _lnf, _lnfMean, _lnfRstd, _logits, _logp, _lse;
-    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _ceScratch;
+    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _ceScratch, _normScratch;
     private readonly int[] _loraXa, _loraXd, _loraMask;
     private readonly int _loraDxa, _loraDxd;
 
@@ -57,8 +58,11 @@ public sealed class TransformerModel
     /// Creates a model with zeroed weights, sized for batches of at most <paramref name="maxBatch"/> × <paramref name="maxSeq"/>.
     /// With <paramref name="inferenceOnly"/> the layers share one set of activation buffers and no
     /// gradient is allocated (about L times less memory; <see cref="Backward"/> is then refused).
+    /// The row-wise kernels (norms, activations, RoPE, attention, cross-entropy) run on
+    /// <paramref name="pool"/> (default <see cref="WorkerPool.Shared"/>, sized by <c>DLM_THREADS</c>).
     /// </summary>
-    public TransformerModel(ModelConfig config, int maxBatch, int maxSeq, LoraConfig? lora = null, IGemm? gemm = null, bool inferenceOnly = false)
+    public TransformerModel(ModelConfig config, int maxBatch, int maxSeq, LoraConfig? lora = null, IGemm? gemm = null, bool inferenceOnly = false,
+        WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         Layout = new ParameterLayout(config);
@@ -66,6 +70,7 @@ public sealed class TransformerModel
         if (maxBatch <= 0 || maxSeq <= 0) throw new DlmException($"batch ({maxBatch}) and sequence length ({maxSeq}) must be positive");
         if (maxSeq > config.ContextLength) throw new DlmException($"sequence length {maxSeq} exceeds the model's context length {config.ContextLength}");
         _gemm = gemm ?? GemmBackends.Default;
+        _pool = pool ?? WorkerPool.Shared;
         MaxBatch = maxBatch;
         MaxSeq = maxSeq;
         _params = new float[Layout.Count];
@@ -85,6 +90,7 @@ public sealed class TransformerModel
         _rng = new SplitMix64(0x5EEDUL);
 
         int n = _n = maxBatch * maxSeq, c = config.DModel, L = config.Layers, hd = config.ResolvedHeadDim;
+        _maxChunks = Math.Min(n, 4 * _pool.Threads);
         _qd = config.Heads * hd;
         _qkvW = (config.Heads + 2 * config.KvHeads) * hd;
         _fcW = _rms ? 2 * config.DFf : config.DFf;
@@ -134,8 +140,9 @@ public sealed class TransformerModel
         _datty = Alloc(Grad((long)n * _qd));
         _dfc = Alloc(Grad((long)n * _fcW));
         _dact = Alloc(Grad((long)n * config.DFf));
-        _attScratch = Alloc(Grad((long)maxSeq * maxSeq));
-        _ceScratch = Alloc((long)ChunkCount(n) * config.VocabSize);
+        _attScratch = Alloc(Grad((long)Math.Min(_maxChunks, maxBatch * config.KvHeads) * maxSeq * maxSeq));
+        _ceScratch = Alloc((long)_maxChunks * config.VocabSize);
+        _normScratch = Alloc(Grad((long)_maxChunks * 2 * c));
         _adaptersAt = new List<int>[L, 4];
         for (int l = 0; l < L; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
         if (Lora is { } la)
@@ -163,19 +170,6 @@ public sealed class TransformerModel
             _loraDxa = _loraDxd = -1;
         }
         _act = new float[used];
-        _crossEntropyForward = k =>
-        {
-            int rows = _b * _t, v = _c.VocabSize;
-            var (s, e) = Chunk(k, rows);
-            CrossEntropy.Forward(_act.AsSpan(_logp, rows), _act.AsSpan(_lse, rows), _act.AsSpan(_logits, rows * v), _targets,
-                _act.AsSpan(_ceScratch + k * v, v), v, s, e);
-        };
-        _crossEntropyBackward = k =>
-        {
-            int rows = _b * _t, v = _c.VocabSize;
-            var (s, e) = Chunk(k, rows);
-            CrossEntropy.Backward(_act.AsSpan(_logits, rows * v), _act.AsSpan(_lse, rows), _targets, _weights, _lossScale, v, s, e);
-        };
         _tokens = new int[n];
         _targets = new int[n];
         _weights = new float[n];
@@ -195,6 +189,9 @@ public sealed class TransformerModel
 
     /// <summary>Longest sequence a forward pass accepts.</summary>
     public int MaxSeq { get; }
+
+    /// <summary>The worker pool the row-wise kernels run on (the optimizer uses it too).</summary>
+    public WorkerPool Pool => _pool;
 
     /// <summary>The GEMM backend in use.</summary>
     public IGemm Gemm => _gemm;
@@ -291,13 +288,13 @@ public sealed class TransformerModel
         Mark(Phase.EmbeddingForward);
         for (int l = 0; l < _c.Layers; l++) BlockForward(l);
 
-        Norm(A(_lnf, (long)n * c), _lnfMean, _lnfRstd, A(_res[_c.Layers], (long)n * c), lay.NormFW, lay.NormFB, n);
+        Norm(_lnf, _lnfMean, _lnfRstd, _res[_c.Layers], lay.NormFW, lay.NormFB);
         Mark(Phase.NormForward);
         Linear.Forward(_gemm, A(_logits, (long)n * v), v, A(_lnf, (long)n * c), P(lay.Head, v * c), [], n, c, v);
         Mark(Phase.LmHeadForward);
         if (!_haveTargets) return default;
 
-        Parallel.For(0, ChunkCount(n), _crossEntropyForward);
+        RunRows(LoopKind.CrossEntropyForward);
         Mark(Phase.CrossEntropyForward);
         double sum = 0, wsum = 0;
         var logp = A(_logp, n);
@@ -315,66 +312,36 @@ public sealed class TransformerModel
         int n = _b * _t, c = _c.DModel, f = _c.DFf, hd = _c.ResolvedHeadDim;
         var o = Layout.Blocks[l];
         var x = A(_res[l], (long)n * c);
-        Norm(A(_ln1[l], (long)n * c), _ln1Mean[l], _ln1Rstd[l], x, o.Norm1W, o.Norm1B, n);
+        Norm(_ln1[l], _ln1Mean[l], _ln1Rstd[l], _res[l], o.Norm1W, o.Norm1B);
         Mark(Phase.NormForward);
         LinearForward(l, LinearSlot.Qkv, A(_qkv[l], (long)n * _qkvW), _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
         Mark(Phase.QkvForward);
-        if (_rope is not null) _rope.Apply(A(_qkv[l], (long)n * _qkvW), _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: false);
+        RopeRows(_qkv[l], inverse: false);
         Mark(Phase.RopeForward);
 
-        var atty = A(_atty[l], (long)n * _qd);
-        var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
-        var qkv = A(_qkv[l], (long)n * _qkvW);
-        for (int bh = 0; bh < _b * _c.Heads; bh++)
-            Attention.Forward(_gemm, atty, att, qkv, bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, hd);
+        AttentionForwardLayer(l);
         Mark(Phase.AttentionForward);
 
         var branch = A(_branch, (long)n * c);
         LinearForward(l, LinearSlot.Out, branch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
         Mark(Phase.OutProjForward);
         var mid = A(_mid[l], (long)n * c);
-        Residual(mid, x, branch, _mask1[l], n * c);
+        Residual(_mid[l], _res[l], _mask1[l]);
         Mark(Phase.ResidualForward);
 
-        Norm(A(_ln2[l], (long)n * c), _ln2Mean[l], _ln2Rstd[l], mid, o.Norm2W, o.Norm2B, n);
+        Norm(_ln2[l], _ln2Mean[l], _ln2Rstd[l], _mid[l], o.Norm2W, o.Norm2B);
         Mark(Phase.NormForward);
         var fc = A(_fc[l], (long)n * _fcW);
         LinearForward(l, LinearSlot.Fc, fc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
         Mark(Phase.MlpUpForward);
+        _aLayer = l;
+        RunRows(LoopKind.ActivationForward);
         var act = A(_actOut[l], (long)n * f);
-        if (_rms) Activations.SwiGluForward(act, fc, f, 0, n);
-        else Activations.GeluForward(act, fc, f, 0, n);
         Mark(Phase.ActivationForward);
         LinearForward(l, LinearSlot.Proj, branch, c, act, o.ProjW, o.ProjB, f, c);
         Mark(Phase.MlpDownForward);
-        Residual(A(_res[l + 1], (long)n * c), mid, branch, _mask2[l], n * c);
+        Residual(_res[l + 1], _mid[l], _mask2[l]);
         Mark(Phase.ResidualForward);
-    }
-
-    // y = x + dropout(branch); the dropout mask is drawn here when training.
-    private void Residual(Span<float> y, ReadOnlySpan<float> x, Span<float> branch, int maskOffset, int count)
-    {
-        if (_training && maskOffset >= 0)
-        {
-            var mask = A(maskOffset, count);
-            Dropout.DrawMask(mask, _c.Dropout, ref _rng);
-            Dropout.Apply(branch[..count], branch[..count], mask);
-        }
-        System.Numerics.Tensors.TensorPrimitives.Add(x[..count], branch[..count], y);
-    }
-
-    private void Norm(Span<float> y, int meanOffset, int rstdOffset, ReadOnlySpan<float> x, int w, int bias, int n)
-    {
-        int c = _c.DModel;
-        if (_rms) RmsNorm.Forward(y, A(rstdOffset, n), x, P(w, c), _c.NormEps, c, 0, n);
-        else LayerNorm.Forward(y, A(meanOffset, n), A(rstdOffset, n), x, P(w, c), P(bias, c), _c.NormEps, c, 0, n);
-    }
-
-    private void NormBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, int meanOffset, int rstdOffset, int w, int bias, int n)
-    {
-        int c = _c.DModel;
-        if (_rms) RmsNorm.Backward(dx, G(w, c), dy, x, P(w, c), A(rstdOffset, n), c, 0, n);
-        else LayerNorm.Backward(dx, G(w, c), G(bias, c), dy, x, P(w, c), A(meanOffset, n), A(rstdOffset, n), c, 0, n);
     }
 
     private void LinearForward(int layer, LinearSlot slot, Span<float> y, int ldy, ReadOnlySpan<float> x, int w, int bias, int inF, int outF)
@@ -445,7 +412,7 @@ public sealed class TransformerModel
         var lay = Layout;
         _mark = Stopwatch.GetTimestamp();
         _lossScale = lossScale;
-        Parallel.For(0, ChunkCount(n), _crossEntropyBackward);
+        RunRows(LoopKind.CrossEntropyBackward);
         Mark(Phase.CrossEntropyBackward);
         _logitsAreGrads = true;
         var dlogits = A(_logits, (long)n * v);
@@ -455,7 +422,7 @@ public sealed class TransformerModel
         Mark(Phase.LmHeadBackward);
         var dres = A(_dres, (long)n * c);
         dres.Clear();
-        NormBackward(dres, dln, A(_res[_c.Layers], (long)n * c), _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB, n);
+        NormBackward(_dres, _dln, _res[_c.Layers], _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB);
         Mark(Phase.NormBackward);
 
         var dtmp = A(_dtmp, (long)n * c);
@@ -469,12 +436,12 @@ public sealed class TransformerModel
             LinearBackward(l, LinearSlot.Proj, dact, dbranch, c, A(_actOut[l], (long)n * f), o.ProjW, o.ProjB, f, c);
             Mark(Phase.MlpDownBackward);
             var dfc = A(_dfc, (long)n * _fcW);
-            if (_rms) Activations.SwiGluBackward(dfc, dact, A(_fc[l], (long)n * _fcW), f, 0, n);
-            else Activations.GeluBackward(dfc, dact, A(_fc[l], (long)n * _fcW), f, 0, n);
+            _aLayer = l;
+            RunRows(LoopKind.ActivationBackward);
             Mark(Phase.ActivationBackward);
             LinearBackward(l, LinearSlot.Fc, dln, dfc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
             Mark(Phase.MlpUpBackward);
-            NormBackward(dres, dln, A(_mid[l], (long)n * c), _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, n);
+            NormBackward(_dres, _dln, _mid[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B);
             Mark(Phase.NormBackward);
 
             // mid = x + dropout(out(attention(rope(qkv(norm1(x))))))
@@ -486,17 +453,13 @@ public sealed class TransformerModel
             var dqkv = A(_dqkv, (long)n * _qkvW);
             dqkv.Clear();
             Mark(Phase.AttentionBackward);
-            var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
-            var qkv = A(_qkv[l], (long)n * _qkvW);
-            var scratch = A(_attScratch, (long)_t * _t);
-            for (int bh = 0; bh < _b * _c.Heads; bh++)
-                Attention.Backward(_gemm, dqkv, datty, att, qkv, scratch, bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, hd);
+            AttentionBackwardLayer(l);
             Mark(Phase.AttentionBackward);
-            _rope?.Apply(dqkv, _qkvW, _c.Heads + _c.KvHeads, hd, _t, 0, n, inverse: true);
+            RopeRows(_dqkv, inverse: true);
             Mark(Phase.RopeBackward);
             LinearBackward(l, LinearSlot.Qkv, dln, dqkv, _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
             Mark(Phase.QkvBackward);
-            NormBackward(dres, dln, A(_res[l], (long)n * c), _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B, n);
+            NormBackward(_dres, _dln, _res[l], _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B);
             Mark(Phase.NormBackward);
         }
         if (_grads is not null)
@@ -557,13 +520,5 @@ public sealed class TransformerModel
         CrossEntropyBackward, LmHeadBackward, NormBackward, MlpDownBackward, ActivationBackward, MlpUpBackward,
         ResidualBackward, OutProjBackward, AttentionBackward, RopeBackward, QkvBackward, EmbeddingBackward,
         Count,
-    }
-
-    private static int ChunkCount(int n) => Math.Min(n, Environment.ProcessorCount * 4);
-
-    private static (int Start, int End) Chunk(int k, int n)
-    {
-        int parts = ChunkCount(n);
-        return ((int)((long)n * k / parts), (int)((long)n * (k + 1) / parts));
     }
 }

@@ -1,0 +1,196 @@
+using Dlm.Models.Layers;
+using Dlm.Numerics.Gemm;
+using Dlm.Numerics.Threading;
+
+namespace Dlm.Models.Transformer;
+
+// The row-wise kernels of a step, spread over the worker pool without allocating: the loop's
+// arguments are arena offsets kept in fields (spans cannot live in a struct body), the body is a
+// struct holding only the model, and each index runs one chunk of rows (or attention units).
+// Chunk boundaries depend only on the row count and the pool's thread count, so a run is
+// deterministic for a given DLM_THREADS.
+public sealed partial class TransformerModel
+{
+    private enum LoopKind
+    {
+        CrossEntropyForward, CrossEntropyBackward, NormForward, NormBackward,
+        ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, Residual,
+    }
+
+    private readonly struct ModelLoop(TransformerModel model) : IParallelBody
+    {
+        public void Invoke(int index) => model.RunChunk(index);
+    }
+
+    // Arguments of the loop in flight (offsets into _act, or into _params for weights).
+    private LoopKind _loop;
+    private int _loopChunks, _aY, _aMean, _aRstd, _aX, _aDy, _aW, _aB, _aLayer;
+    private int _aMask;
+    private ulong _aRngState;
+    private bool _aInverse;
+
+    private void RunLoop(LoopKind kind, int chunks)
+    {
+        _loop = kind;
+        _loopChunks = chunks;
+        _pool.For(chunks, new ModelLoop(this));
+    }
+
+    // Rows of the current batch, cut into at most _maxChunks chunks.
+    private void RunRows(LoopKind kind) => RunLoop(kind, Math.Min(_b * _t, _maxChunks));
+
+    private (int Start, int End) ChunkRange(int k, int count) =>
+        ((int)((long)count * k / _loopChunks), (int)((long)count * (k + 1) / _loopChunks));
+
+    private void RunChunk(int k)
+    {
+        int rows = _b * _t, c = _c.DModel, v = _c.VocabSize, f = _c.DFf;
+        var (s, e) = _loop is LoopKind.AttentionForward or LoopKind.AttentionBackward ? (k, k + 1) : ChunkRange(k, rows);
+        switch (_loop)
+        {
+            case LoopKind.CrossEntropyForward:
+                CrossEntropy.Forward(A(_logp, rows), A(_lse, rows), A(_logits, (long)rows * v), _targets,
+                    A(_ceScratch + k * v, v), v, s, e);
+                break;
+            case LoopKind.CrossEntropyBackward:
+                CrossEntropy.Backward(A(_logits, (long)rows * v), A(_lse, rows), _targets, _weights, _lossScale, v, s, e);
+                break;
+            case LoopKind.NormForward:
+                if (_rms) RmsNorm.Forward(A(_aY, (long)rows * c), A(_aRstd, rows), A(_aX, (long)rows * c), P(_aW, c), _c.NormEps, c, s, e);
+                else LayerNorm.Forward(A(_aY, (long)rows * c), A(_aMean, rows), A(_aRstd, rows), A(_aX, (long)rows * c), P(_aW, c), P(_aB, c), _c.NormEps, c, s, e);
+                break;
+            case LoopKind.NormBackward:
+            {
+                // Weight (and bias) gradients are shared by all rows: each chunk sums into its own
+                // slice of _normScratch and the caller adds the slices in chunk order.
+                var dw = _grads is null || _aW < 0 ? [] : A(_normScratch + k * 2 * c, c);
+                var db = _grads is null || _aB < 0 ? [] : A(_normScratch + k * 2 * c + c, c);
+                dw.Clear();
+                db.Clear();
+                if (_rms) RmsNorm.Backward(A(_aY, (long)rows * c), dw, A(_aDy, (long)rows * c), A(_aX, (long)rows * c), P(_aW, c), A(_aRstd, rows), c, s, e);
+                else LayerNorm.Backward(A(_aY, (long)rows * c), dw, db, A(_aDy, (long)rows * c), A(_aX, (long)rows * c), P(_aW, c), A(_aMean, rows), A(_aRstd, rows), c, s, e);
+                break;
+            }
+            case LoopKind.ActivationForward:
+                if (_rms) Activations.SwiGluForward(A(_actOut[_aLayer], (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+                else Activations.GeluForward(A(_actOut[_aLayer], (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+                break;
+            case LoopKind.ActivationBackward:
+                if (_rms) Activations.SwiGluBackward(A(_dfc, (long)rows * _fcW), A(_dact, (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+                else Activations.GeluBackward(A(_dfc, (long)rows * _fcW), A(_dact, (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+                break;
+            case LoopKind.Rope:
+                _rope!.Apply(A(_aY, (long)rows * _qkvW), _qkvW, _c.Heads + _c.KvHeads, _c.ResolvedHeadDim, _t, s, e, _aInverse);
+                break;
+            case LoopKind.Residual:
+            {
+                int lo = s * c, len = (e - s) * c;
+                var branch = A(_branch + lo, len);
+                if (_aMask >= 0)
+                {
+                    var rng = new SplitMix64(_aRngState);
+                    rng.Skip(lo);
+                    var mask = A(_aMask + lo, len);
+                    Dropout.DrawMask(mask, _c.Dropout, ref rng);
+                    Dropout.Apply(branch, branch, mask);
+                }
+                System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
+                break;
+            }
+            case LoopKind.AttentionForward:
+                AttentionForwardHead(k);
+                break;
+            case LoopKind.AttentionBackward:
+                AttentionBackwardUnits(k);
+                break;
+        }
+    }
+
+    // Attention runs its per-head GEMMs inside the loop body. The managed GEMM then runs them on
+    // the calling worker (a nested loop is inline); another backend may start threads of its own
+    // per call, so it gets the heads one after another and keeps its own parallelism.
+    private bool ParallelAttention => _gemm is ManagedGemm;
+
+    private void AttentionForwardLayer(int l)
+    {
+        _aLayer = l;
+        int units = _b * _c.Heads;
+        if (ParallelAttention) RunLoop(LoopKind.AttentionForward, units);
+        else for (int bh = 0; bh < units; bh++) AttentionForwardHead(bh);
+    }
+
+    private void AttentionForwardHead(int bh)
+    {
+        int n = _b * _t, l = _aLayer;
+        Attention.Forward(_gemm, A(_atty[l], (long)n * _qd), A(_att[l], (long)_b * _c.Heads * _t * _t), A(_qkv[l], (long)n * _qkvW),
+            bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim);
+    }
+
+    // Units are (sequence, kv head): a chunk owns the k/v gradients of its groups, and its own T×T scratch.
+    private void AttentionBackwardLayer(int l)
+    {
+        _aLayer = l;
+        int units = _b * _c.KvHeads;
+        if (ParallelAttention) RunLoop(LoopKind.AttentionBackward, Math.Min(units, _maxChunks));
+        else
+        {
+            _loopChunks = 1;
+            AttentionBackwardUnits(0);
+        }
+    }
+
+    private void AttentionBackwardUnits(int k)
+    {
+        int n = _b * _t, l = _aLayer, units = _b * _c.KvHeads, group = _c.Heads / _c.KvHeads;
+        var (s, e) = ChunkRange(k, units);
+        var dqkv = A(_dqkv, (long)n * _qkvW);
+        var datty = A(_datty, (long)n * _qd);
+        var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
+        var qkv = A(_qkv[l], (long)n * _qkvW);
+        var scratch = A((int)(_attScratch + (long)k * _t * _t), (long)_t * _t);
+        for (int unit = s; unit < e; unit++)
+        {
+            int b = unit / _c.KvHeads, g = unit % _c.KvHeads;
+            for (int h = g * group; h < (g + 1) * group; h++)
+                Attention.Backward(_gemm, dqkv, datty, att, qkv, scratch, b, h, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim);
+        }
+    }
+
+    private void Norm(int y, int meanOffset, int rstdOffset, int x, int w, int bias)
+    {
+        (_aY, _aMean, _aRstd, _aX, _aW, _aB) = (y, meanOffset, rstdOffset, x, w, bias);
+        RunRows(LoopKind.NormForward);
+    }
+
+    // dx += norm backward of dy; the weight and bias gradients accumulate chunk by chunk in order.
+    private void NormBackward(int dx, int dy, int x, int meanOffset, int rstdOffset, int w, int bias)
+    {
+        (_aY, _aDy, _aX, _aMean, _aRstd, _aW, _aB) = (dx, dy, x, meanOffset, rstdOffset, w, bias);
+        RunRows(LoopKind.NormBackward);
+        if (_grads is null) return;
+        int c = _c.DModel;
+        for (int k = 0; k < _loopChunks; k++)
+        {
+            if (w >= 0) System.Numerics.Tensors.TensorPrimitives.Add(G(w, c), A(_normScratch + k * 2 * c, c), G(w, c));
+            if (bias >= 0) System.Numerics.Tensors.TensorPrimitives.Add(G(bias, c), A(_normScratch + k * 2 * c + c, c), G(bias, c));
+        }
+    }
+
+    // y = x + dropout(branch), branch in _branch; the mask is drawn here when training, each chunk
+    // from its own position in the stream, so the mask is the one a sequential draw would give.
+    private void Residual(int y, int x, int maskOffset)
+    {
+        bool drop = _training && maskOffset >= 0;
+        (_aY, _aX, _aMask, _aRngState) = (y, x, drop ? maskOffset : -1, _rng.State);
+        RunRows(LoopKind.Residual);
+        if (drop) _rng.Skip((long)_b * _t * _c.DModel);
+    }
+
+    private void RopeRows(int offset, bool inverse)
+    {
+        if (_rope is null) return;
+        _aY = offset;
+        _aInverse = inverse;
+        RunRows(LoopKind.Rope);
+    }
+}
