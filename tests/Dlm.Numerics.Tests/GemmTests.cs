@@ -37,7 +37,7 @@ public class GemmTests
         foreach (var g in GemmBackends.Available)
         {
             var rng = new Random(5);
-            var a = Rand(rng, 3 * 6); var b = Rand(rng, 4 * 2); var c = Rand(rng, 3 * 5);
+            var a = GemmCheck.Rand(rng, 3 * 6); var b = GemmCheck.Rand(rng, 4 * 2); var c = GemmCheck.Rand(rng, 3 * 5);
             var expected = (float[])c.Clone();
             for (int i = 0; i < 3; i++)
                 for (int j = 0; j < 2; j++)
@@ -69,33 +69,6 @@ public class GemmTests
             Assert.Throws<ArgumentException>(() => g.Sgemm(false, false, 2, 2, 2, 1f, new float[3], 2, new float[4], 2, 0f, new float[4], 2));
     }
 
-    private static void CheckBackend(IGemm g, int m, int n, int k, bool ta, bool tb)
-    {
-        var rng = new Random(m * 31 + n * 7 + k);
-        int lda = ta ? m : k, ldb = tb ? k : n;
-        var a = Rand(rng, m * k); var b = Rand(rng, k * n);
-        var c = Rand(rng, m * n);
-        var c0 = (float[])c.Clone();
-        const float alpha = 0.75f, beta = 0.25f;
-        g.Sgemm(ta, tb, m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, Math.Max(n, 1));
-        double maxRef = 1e-8, maxErr = 0;
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double s = 0;
-                for (int p = 0; p < k; p++)
-                    s += (double)(ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
-                double want = alpha * s + beta * c0[i * n + j];
-                maxRef = Math.Max(maxRef, Math.Abs(want));
-                maxErr = Math.Max(maxErr, Math.Abs(want - c[i * n + j]));
-            }
-        Assert.True(maxErr / maxRef <= 1e-5, $"{g.Name} {m}x{n}x{k} ta={ta} tb={tb}: relative error {maxErr / maxRef:E2}");
-    }
-
-    private static float[] Rand(Random rng, int n)
-    {
-        var x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
-        return x;
-    }
+    private static void CheckBackend(IGemm g, int m, int n, int k, bool ta, bool tb) =>
+        GemmCheck.Product(g, m, n, k, ta, tb, seed: m * 31 + n * 7 + k, tolerance: 1e-5);
 }
