@@ -1,5 +1,6 @@
 using Dlm.Numerics.Gemm;
 using Dlm.Numerics.Threading;
+using Dlm.TestSupport;
 
 namespace Dlm.Numerics.Tests;
 
@@ -7,8 +8,8 @@ namespace Dlm.Numerics.Tests;
 public sealed class SerialAllocationTests;
 
 /// <summary>
-/// A warmed-up GEMM and parallel-for allocate nothing, on the calling thread and (measured over
-/// the process while no other test runs) on the workers.
+/// A warmed-up GEMM and parallel-for allocate nothing, on the calling thread and on every worker
+/// (per-thread counters, <see cref="ThreadAllocations"/>).
 /// </summary>
 [Collection(nameof(SerialAllocationTests))]
 public sealed class AllocationTests
@@ -41,51 +42,11 @@ public sealed class AllocationTests
         Calls(); // warm up: JIT, per-thread pack buffers
 
         Calls();
-        var probe = new ThreadProbe(threads);
-        var ids0 = new int[threads];
-        var bytes0 = new long[threads];
-        pool.For(threads, probe);
-        probe.CopyTo(ids0, bytes0); // no allocation between the two probes on any thread
-
-        long thread0 = GC.GetAllocatedBytesForCurrentThread();
+        var allocations = new ThreadAllocations(pool);
+        allocations.Start();
         for (int r = 0; r < 3; r++) Calls();
-        long thread1 = GC.GetAllocatedBytesForCurrentThread();
-
-        // The same threads again: what each worker allocated since the first probe.
-        pool.For(threads, probe);
-        Assert.Equal(0, thread1 - thread0); // asserts allocate: only after the last probe
-        var before = Enumerable.Range(0, threads).ToDictionary(i => ids0[i], i => bytes0[i]);
-        var ids1 = new int[threads];
-        var bytes1 = new long[threads];
-        probe.CopyTo(ids1, bytes1);
-        for (int i = 0; i < threads; i++)
-            Assert.True(bytes1[i] - before[ids1[i]] == 0, $"thread {ids1[i]} allocated {bytes1[i] - before[ids1[i]]} bytes during warm calls");
-    }
-
-    /// <summary>
-    /// A loop of exactly one index per pool thread: each index waits until every thread holds one,
-    /// so each thread records its own allocation counter exactly once.
-    /// </summary>
-    private readonly struct ThreadProbe(int threads) : IParallelBody
-    {
-        private readonly int[] _ids = new int[threads];
-        private readonly long[] _bytes = new long[threads];
-        private readonly int[] _arrived = new int[1];
-
-        public void Invoke(int index)
-        {
-            _ids[index] = Environment.CurrentManagedThreadId;
-            _bytes[index] = GC.GetAllocatedBytesForCurrentThread();
-            Interlocked.Increment(ref _arrived[0]);
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _arrived[0]) % _ids.Length != 0) spin.SpinOnce();
-        }
-
-        public void CopyTo(int[] ids, long[] bytes)
-        {
-            _ids.CopyTo(ids, 0);
-            _bytes.CopyTo(bytes, 0);
-        }
+        allocations.Stop();
+        Assert.Empty(allocations.Allocating());
     }
 
     [Fact]
