@@ -1,0 +1,102 @@
+using Dlm.Core;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Dlm.Documents.Format;
+
+/// <summary>A frontmatter YAML node with the file line and column it starts at.</summary>
+internal abstract record YNode(int Line, int Column);
+
+/// <summary>A scalar; <paramref name="Plain"/> is false when it was quoted or a block scalar (so never a number, bool or null).</summary>
+internal sealed record YScalar(string Value, bool Plain, int Line, int Column) : YNode(Line, Column)
+{
+    /// <summary>True for the plain scalars YAML reads as null: empty, <c>~</c>, <c>null</c>.</summary>
+    public bool IsNull => Plain && Value is "" or "~" or "null" or "Null" or "NULL";
+}
+
+/// <summary>A sequence.</summary>
+internal sealed record YSeq(IReadOnlyList<YNode> Items, int Line, int Column) : YNode(Line, Column);
+
+/// <summary>A mapping with string keys in document order (keys are unique: duplicates are refused on load).</summary>
+internal sealed record YMap(List<YEntry> Entries, int Line, int Column) : YNode(Line, Column)
+{
+    public YEntry? Find(string key) => Entries.Find(e => e.Key == key);
+}
+
+/// <summary>One key of a mapping, with where the key is written.</summary>
+internal sealed record YEntry(string Key, int Line, int Column, YNode Value);
+
+/// <summary>
+/// Loads frontmatter YAML through YamlDotNet's representation model into <see cref="YNode"/>s
+/// that keep file positions. YAML line 1 is file line <c>lineOffset + 1</c>.
+/// </summary>
+internal static class YamlTree
+{
+    public static YNode? Load(string yaml, string path, int lineOffset)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StringReader(yaml);
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            var message = Describe(e, yaml);
+            throw new DlmException(new SourceLocation(path, (int)e.Start.Line + lineOffset, (int)Math.Max(1, e.Start.Column)), message);
+        }
+        if (stream.Documents.Count == 0) return null;
+        if (stream.Documents.Count > 1)
+            throw new DlmException(new SourceLocation(path, lineOffset + 1, 1), "frontmatter holds more than one YAML document");
+        return Convert(stream.Documents[0].RootNode, path, lineOffset);
+    }
+
+    private static string Describe(YamlException e, string yaml)
+    {
+        if (e.Message.Contains("Duplicate key", StringComparison.OrdinalIgnoreCase))
+        {
+            var key = KeyAt(yaml, (int)e.Start.Line, (int)e.Start.Column);
+            return key is null ? "duplicate key in frontmatter" : $"duplicate key '{key}' (each key may appear once)";
+        }
+        return "invalid YAML: " + e.Message.Split('\n')[0].Trim();
+    }
+
+    /// <summary>The plain key written at a YAML position, for the duplicate-key message.</summary>
+    private static string? KeyAt(string yaml, int line, int column)
+    {
+        var lines = yaml.Split('\n');
+        if (line < 1 || line > lines.Length) return null;
+        var text = lines[line - 1];
+        var from = Math.Clamp(column - 1, 0, text.Length);
+        var colon = text.IndexOf(':', from);
+        var key = (colon < 0 ? text[from..] : text[from..colon]).Trim().Trim('"', '\'');
+        if (key.StartsWith("- ", StringComparison.Ordinal)) key = key[2..].Trim();
+        return key.Length == 0 ? null : key;
+    }
+
+    private static YNode Convert(YamlNode node, string path, int lineOffset)
+    {
+        var line = (int)node.Start.Line + lineOffset;
+        var col = (int)node.Start.Column;
+        switch (node)
+        {
+            case YamlScalarNode s:
+                return new YScalar(s.Value ?? "", s.Style is ScalarStyle.Plain or ScalarStyle.Any, line, col);
+            case YamlSequenceNode q:
+                return new YSeq(q.Children.Select(c => Convert(c, path, lineOffset)).ToList(), line, col);
+            case YamlMappingNode m:
+                var entries = new List<YEntry>();
+                foreach (var (k, v) in m.Children)
+                {
+                    var kl = (int)k.Start.Line + lineOffset;
+                    var kc = (int)k.Start.Column;
+                    if (k is not YamlScalarNode ks)
+                        throw new DlmException(new SourceLocation(path, kl, kc), "frontmatter keys must be plain strings");
+                    entries.Add(new YEntry(ks.Value ?? "", kl, kc, Convert(v, path, lineOffset)));
+                }
+                return new YMap(entries, line, col);
+            default:
+                throw new DlmException(new SourceLocation(path, line, col), "unsupported YAML node");
+        }
+    }
+}
