@@ -104,6 +104,28 @@ public static partial class Scaffolder
         return new ScaffoldResult(named, id, true, warnings);
     }
 
+    /// <summary>
+    /// The document <c>dlm train</c> (or <c>dlm show</c>) would reuse for <paramref name="target"/>,
+    /// by the same rules as <see cref="Resolve"/> but never writing: a <c>.dlm</c> file itself,
+    /// <c>T/.dlm/&lt;name&gt;.dlm</c>, or the single candidate for the default name. Throws the
+    /// same messages when there is none (<c>scaffold: no .dlm document under T/.dlm</c>), several,
+    /// or the target is missing.
+    /// </summary>
+    public static string Locate(string target, string name = ScaffoldRequest.DefaultName)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        CheckName(name);
+        try
+        {
+            // Resolve only writes when it scaffolds, and it cannot scaffold without a base.
+            return Resolve(new ScaffoldRequest(target, null, [], [], Name: name)).DocumentPath;
+        }
+        catch (DlmException e) when (e.Message == BaseRequiredMessage)
+        {
+            throw new DlmException($"scaffold: no {name}.dlm under {Path.Join(target, ".dlm")}; run dlm train {target} --base <key> to scaffold one");
+        }
+    }
+
     /// <summary>The <c>dlm_id</c> of an existing document: parsed when it parses, else read off its frontmatter line.</summary>
     private static string? ExistingId(string path)
     {
