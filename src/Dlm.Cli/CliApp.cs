@@ -20,6 +20,9 @@ internal static class CliApp
         TokenizerCommand.Create(),
         RenderCommand.Create(),
         ModelCommand.Create(),
+        InitCommand.Create(),
+        ShowCommand.Create(),
+        FmtCommand.Create(),
         TrainCommand.Create(),
         BenchCommand.Create(),
     ];

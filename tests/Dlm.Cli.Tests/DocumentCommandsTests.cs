@@ -1,0 +1,176 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Dlm.Cli.Tests;
+
+/// <summary>`dlm init`, `dlm show`, `dlm fmt` end to end on real files.</summary>
+public sealed class DocumentCommandsTests : IDisposable
+{
+    private const string Id = "01KPQ9X1000000000000000000";
+    private readonly string _dir = Directory.CreateTempSubdirectory("dlm-doc-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text, new UTF8Encoding(false));
+        return path;
+    }
+
+    private static JsonElement ShowJson(string path)
+    {
+        var r = CliRunner.Run("show", path, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return JsonDocument.Parse(r.Stdout).RootElement.Clone();
+    }
+
+    [Fact]
+    public void Init_writes_a_starter_that_parses_and_refuses_to_overwrite()
+    {
+        var path = Path.Combine(_dir, "notes.dlm");
+        var r = CliRunner.Run("init", path, "--base", "smollm2-135m");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var line = Assert.Single(r.StderrLines);
+        Assert.Matches($"^created: {System.Text.RegularExpressions.Regex.Escape(path)} \\(dlm_id=[0-9A-HJKMNP-TV-Z]{{26}}\\)$", line);
+
+        var json = ShowJson(path);
+        var fm = json.GetProperty("frontmatter");
+        Assert.Equal(15, fm.GetProperty("dlm_version").GetInt32());
+        Assert.Equal("smollm2-135m", fm.GetProperty("base_model").GetString());
+        Assert.Equal(line[(line.IndexOf("dlm_id=", StringComparison.Ordinal) + 7)..^1], fm.GetProperty("dlm_id").GetString());
+        var types = json.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("type").GetString()).ToList();
+        Assert.Equal(["prose", "instruction"], types);
+
+        var before = File.ReadAllBytes(path);
+        var again = CliRunner.Run("init", path, "--base", "qwen2.5-1.5b");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal($"dlm: {path} already exists; dlm init never overwrites (pick another path)", Assert.Single(again.StderrLines));
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Init_templates_differ_and_are_listed_in_help()
+    {
+        var help = CliRunner.Run("init", "--help");
+        Assert.Contains("<default|notes|qa>", help.Stdout);
+        var qa = Path.Combine(_dir, "qa.dlm");
+        Assert.Equal(0, CliRunner.Run("init", qa, "--base", "hf:Qwen/Qwen2.5-0.5B-Instruct", "--template", "qa").ExitCode);
+        var json = ShowJson(qa);
+        Assert.Equal("You answer briefly and precisely.", json.GetProperty("frontmatter").GetProperty("system_prompt").GetString());
+        Assert.Equal("hf:Qwen/Qwen2.5-0.5B-Instruct", json.GetProperty("frontmatter").GetProperty("base_model").GetString());
+        var pairs = json.GetProperty("sections")[1].GetProperty("pairs");
+        Assert.Equal(2, pairs.GetArrayLength());
+
+        var notes = Path.Combine(_dir, "n.dlm");
+        Assert.Equal(0, CliRunner.Run("init", notes, "--base", "smollm2-135m", "--template", "notes").ExitCode);
+        Assert.Contains("::this-is-not-a-fence::", ShowJson(notes).GetProperty("sections")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void Init_usage_errors_exit_2_and_write_nothing()
+    {
+        Assert.Equal(2, CliRunner.Run("init", Path.Combine(_dir, "a.dlm")).ExitCode);
+        Assert.Equal(2, CliRunner.Run("init", Path.Combine(_dir, "b.dlm"), "--base", "x", "--template", "nope").ExitCode);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void Show_json_has_the_contract_shape()
+    {
+        var path = Write("doc.dlm",
+            $"---\ndlm_id: {Id}\ndlm_version: 1\nbase_model: smollm2-135m\ntraining:\n  lora_r: 16\n  dpo:\n    beta: 0.2\n---\n\nSome prose.\n\n" +
+            "::instruction#tone::\n### Q\nWhat?\n### A\nThat.\n### Q\nWhy?\n### A\nBecause.\n::preference::\n### Prompt\nHi\n### Chosen\nHello!\n### Rejected\nWhat.\n");
+        var json = ShowJson(path);
+        Assert.Equal(["frontmatter", "sections", "descent", "store"], json.EnumerateObject().Select(p => p.Name));
+        var t = json.GetProperty("frontmatter").GetProperty("training");
+        Assert.Equal(16, t.GetProperty("lora_r").GetInt32());
+        Assert.Equal(16, t.GetProperty("lora_alpha").GetInt32());
+        Assert.Equal(0.2, t.GetProperty("preference").GetProperty("hyperparams").GetProperty("beta").GetDouble());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("descent").ValueKind);
+
+        var s = json.GetProperty("sections").EnumerateArray().ToList();
+        Assert.Equal(3, s.Count);
+        Assert.Equal(["type", "id", "start_line", "adapter", "text"], s[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal("Some prose.\n", s[0].GetProperty("text").GetString());
+        Assert.Equal(11, s[0].GetProperty("start_line").GetInt32());
+        Assert.Equal(JsonValueKind.Null, s[0].GetProperty("adapter").ValueKind);
+        Assert.Equal("2c5e3bc2ac0c5c8f".Length, s[0].GetProperty("id").GetString()!.Length);
+        Assert.Equal("tone", s[1].GetProperty("adapter").GetString());
+        Assert.Equal(13, s[1].GetProperty("start_line").GetInt32());
+        Assert.Equal("Why?", s[1].GetProperty("pairs")[1].GetProperty("question").GetString());
+        Assert.Equal("Because.", s[1].GetProperty("pairs")[1].GetProperty("answer").GetString());
+        var triple = s[2].GetProperty("triples")[0];
+        Assert.Equal(("Hi", "Hello!", "What."), (triple.GetProperty("prompt").GetString(), triple.GetProperty("chosen").GetString(), triple.GetProperty("rejected").GetString()));
+    }
+
+    [Fact]
+    public void Show_reports_a_parse_error_as_one_located_line()
+    {
+        var path = Write("bad.dlm", $"---\ndlm_id: {Id}\nbase_model: b\ntraining:\n  lora_rr: 8\n---\nx\n");
+        var r = CliRunner.Run("show", path, "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Equal($"dlm: {path}:5:3: unknown key 'training.lora_rr' (did you mean 'training.lora_r'?)", Assert.Single(r.StderrLines));
+
+        var qa = Write("qa.dlm", $"---\ndlm_id: {Id}\nbase_model: b\n---\n::instruction::\n### Q\nNo answer\n");
+        var q = CliRunner.Run("show", qa);
+        Assert.Equal(1, q.ExitCode);
+        Assert.Equal($"dlm: {qa}:6:1: `### Q` without `### A` (the instruction section ends first)", Assert.Single(q.StderrLines));
+
+        var missing = CliRunner.Run("show", Path.Combine(_dir, "none.dlm"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.DoesNotContain("   at ", missing.Stderr);
+    }
+
+    [Fact]
+    public void Show_human_view_marks_defaults_and_lists_sections_and_warnings()
+    {
+        var path = Write("doc.dlm", $"---\ndlm_id: {Id}\nbase_model: smollm2-135m\ntraining:\n  lora_r: 4\n  gate: {{}}\n---\nIntro.\n::instruction::\n### Q\nq?\n### A\na.\n");
+        var r = CliRunner.Run("show", path);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("(schema v15, migrated from v1)", r.Stdout);
+        Assert.Contains("  * base_model: \"smollm2-135m\"", r.Stdout);
+        Assert.Contains("\n    * lora_r: 4\n", r.Stdout);
+        Assert.Contains("\n      lora_alpha: 16\n", r.Stdout);
+        Assert.Contains("\n  * training:\n", r.Stdout);
+        Assert.Contains("2 sections (1 prose, 1 instruction, 1 Q/A pair, 0 preference triples)", r.Stdout);
+        Assert.Matches(@"line 9  instruction [0-9a-f]{16}  1 Q/A pair: ""q\?""", r.Stdout);
+        Assert.Equal([$"dlm: {path}:6:3: warning: training.gate is accepted but not implemented by dlm yet"], r.StderrLines);
+    }
+
+    [Fact]
+    public void Fmt_rewrites_to_canonical_keeping_every_id()
+    {
+        var path = Path.Combine(_dir, "doc.dlm");
+        var text = $"\uFEFF---\r\nbase_model: smollm2-135m\r\ndlm_id: {Id}\r\ntraining:\r\n  lora_r: '16'\r\n---\r\n::prose::\r\nIntro.  \r\n\r\n::instruction::\r\n### Q\r\nq?\r\n### A\r\na.\r\n";
+        File.WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
+        var ids = ShowJson(path).GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToList();
+
+        var check = CliRunner.Run("fmt", "--check", path);
+        Assert.Equal(1, check.ExitCode);
+        Assert.Equal($"would reformat: {path}", Assert.Single(check.StderrLines));
+
+        var fmt = CliRunner.Run("fmt", path);
+        Assert.True(fmt.ExitCode == 0, fmt.Stderr);
+        Assert.Equal($"formatted: {path}", Assert.Single(fmt.StderrLines));
+        Assert.Equal($"---\ndlm_id: {Id}\ndlm_version: 15\nbase_model: smollm2-135m\ntraining:\n  lora_r: 16\n---\n\nIntro.  \n\n::instruction::\n### Q\nq?\n### A\na.\n",
+            File.ReadAllText(path));
+        Assert.Equal(ids, ShowJson(path).GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        Assert.Equal(0, CliRunner.Run("fmt", "--check", path).ExitCode);
+        Assert.Equal($"unchanged: {path}", Assert.Single(CliRunner.Run("fmt", path).StderrLines));
+        Assert.Equal(["doc.dlm"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Fmt_leaves_a_bad_document_untouched()
+    {
+        var path = Write("bad.dlm", $"---\ndlm_id: {Id}\nbase_model: b\n---\n```\nnever closed\n");
+        var before = File.ReadAllBytes(path);
+        var r = CliRunner.Run("fmt", path);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal($"dlm: {path}:5:1: unterminated ``` code block (opened here, never closed)", Assert.Single(r.StderrLines));
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+}
