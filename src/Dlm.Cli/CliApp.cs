@@ -23,6 +23,7 @@ internal static class CliApp
         InitCommand.Create(),
         ShowCommand.Create(),
         FmtCommand.Create(),
+        TrainCommand.Create(),
         BenchCommand.Create(),
     ];
 

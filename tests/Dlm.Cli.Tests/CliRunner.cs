@@ -11,7 +11,11 @@ public static class CliRunner
         public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    public static Result Run(IDictionary<string, string>? env = null, string? stdin = null, params string[] args)
+    public static Result Run(IDictionary<string, string>? env = null, string? stdin = null, params string[] args) =>
+        RunIn(RepoPaths.Root, env, stdin, args);
+
+    /// <summary>Runs dlm with <paramref name="workingDirectory"/> as its current folder (for relative paths in messages).</summary>
+    public static Result RunIn(string workingDirectory, IDictionary<string, string>? env, string? stdin, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "dlm.dll");
         var psi = new ProcessStartInfo("dotnet")
@@ -20,7 +24,7 @@ public static class CliRunner
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
+            WorkingDirectory = workingDirectory,
         };
         psi.ArgumentList.Add("exec");
         psi.ArgumentList.Add(dll);
