@@ -34,6 +34,7 @@ internal static class YamlTree
 {
     public static YNode? Load(string yaml, string path, int lineOffset)
     {
+        RejectControlCharacters(yaml, path, lineOffset);
         var stream = new YamlStream();
         try
         {
@@ -45,10 +46,30 @@ internal static class YamlTree
             var message = Describe(e, yaml);
             throw new DlmException(new SourceLocation(path, (int)e.Start.Line + lineOffset, (int)Math.Max(1, e.Start.Column)), message);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
+        {
+            // YamlDotNet reports some malformed input with internal exceptions and no position.
+            throw new DlmException(new SourceLocation(path, lineOffset + 1, 1), $"invalid YAML in the frontmatter ({e.Message})");
+        }
         if (stream.Documents.Count == 0) return null;
         if (stream.Documents.Count > 1)
             throw new DlmException(new SourceLocation(path, lineOffset + 1, 1), "frontmatter holds more than one YAML document");
         return Convert(stream.Documents[0].RootNode, path, lineOffset);
+    }
+
+    /// <summary>YAML allows tab, LF and CR among the C0 controls, and no DEL or C1 controls outside NEL; the rest are refused here with their position.</summary>
+    private static void RejectControlCharacters(string yaml, string path, int lineOffset)
+    {
+        var line = 1;
+        var column = 1;
+        foreach (var c in yaml)
+        {
+            if (c == '\n') { line++; column = 1; continue; }
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F || (c >= 0x80 && c < 0xA0 && c != 0x85) || c is '\uFFFE' or '\uFFFF')
+                throw new DlmException(new SourceLocation(path, line + lineOffset, column),
+                    $"control character U+{(int)c:X4} is not allowed in YAML frontmatter");
+            column++;
+        }
     }
 
     private static string Describe(YamlException e, string yaml)
