@@ -44,7 +44,8 @@ internal static class YamlTree
         catch (YamlException e)
         {
             var message = Describe(e, yaml);
-            throw new DlmException(new SourceLocation(path, (int)e.Start.Line + lineOffset, (int)Math.Max(1, e.Start.Column)), message);
+            var (line, column) = BetterPosition(e, yaml) ?? ((int)e.Start.Line, (int)Math.Max(1, e.Start.Column));
+            throw new DlmException(new SourceLocation(path, line + lineOffset, column), message);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
         {
@@ -70,6 +71,34 @@ internal static class YamlTree
                     $"control character U+{(int)c:X4} is not allowed in YAML frontmatter");
             column++;
         }
+    }
+
+    /// <summary>
+    /// YamlDotNet marks some errors at the start of the stream; for those the culprit can be found
+    /// in the text: the first line indented with a tab, or the first use of the unknown alias.
+    /// </summary>
+    private static (int Line, int Column)? BetterPosition(YamlException e, string yaml)
+    {
+        if (e.Start.Line > 1 || e.Start.Column > 1) return null;
+        var lines = yaml.Split('\n');
+        if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var indent = lines[i].TakeWhile(c => c is ' ' or '\t').ToArray();
+                if (indent.Contains('\t')) return (i + 1, Array.IndexOf(indent, '\t') + 1);
+            }
+        }
+        var anchor = System.Text.RegularExpressions.Regex.Match(e.Message, "anchor '([^']+)'");
+        if (anchor.Success)
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var at = lines[i].IndexOf("*" + anchor.Groups[1].Value, StringComparison.Ordinal);
+                if (at >= 0) return (i + 1, at + 1);
+            }
+        }
+        return null;
     }
 
     private static string Describe(YamlException e, string yaml)
