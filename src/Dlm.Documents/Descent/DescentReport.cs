@@ -6,16 +6,32 @@ namespace Dlm.Documents.Descent;
 /// <summary>A file the walk keeps: it becomes one prose section.</summary>
 /// <param name="RelativePath">POSIX, relative to its directive's root (a single-file directive: the file name).</param>
 /// <param name="FullPath">The path walked (a symlink stays a symlink here; its target was read).</param>
-/// <param name="Text">The file's text (UTF-8, a leading BOM dropped, CRLF and lone CR as LF).</param>
+/// <param name="Utf8">The file's bytes as read, checked to be valid UTF-8 (the text is decoded on demand, see <see cref="Text"/>).</param>
 /// <param name="Metadata">Tags from the <c>training.yaml</c> files above it (deeper wins key by key).</param>
 /// <param name="Weight">Sampling weight from the nearest <c>training.yaml</c> <c>weights</c> glob that matches; 1 otherwise.</param>
 public sealed record KeptFile(
     string RelativePath,
     string FullPath,
-    string Text,
+    ReadOnlyMemory<byte> Utf8,
     IReadOnlyDictionary<string, string> Metadata,
     double Weight)
 {
+    /// <summary>
+    /// The file's text: UTF-8 decoded, a leading BOM dropped, CRLF and lone CR as LF. Decoded on
+    /// each call (the walk keeps bytes, half the memory of a string, and most callers never decode).
+    /// </summary>
+    public string Text
+    {
+        get
+        {
+            var text = System.Text.Encoding.UTF8.GetString(Utf8.Span);
+            if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+            return text.Contains('\r', StringComparison.Ordinal)
+                ? text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n')
+                : text;
+        }
+    }
+
     /// <summary>The prose this file contributes: <c># source: &lt;relative path&gt;\n\n&lt;text&gt;</c>.</summary>
     public string Prose => $"# source: {RelativePath}\n\n{Text}";
 }

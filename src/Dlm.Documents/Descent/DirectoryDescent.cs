@@ -77,6 +77,7 @@ public static class DirectoryDescent
     /// <summary>The state of one folder on the way down.</summary>
     private sealed record Frame(
         string Rel,
+        string RealDir,
         IgnoreLayers Ignores,
         IReadOnlyList<(string Anchor, TrainingYaml Yaml)> Yamls,
         bool IgnoredByParent,
@@ -113,18 +114,17 @@ public static class DirectoryDescent
             _keptHere = 0;
             if (File.Exists(real))
             {
-                var root = new Frame("", IgnoreLayers.Empty, [], false, false);
-                ProcessFile(resolved, Path.GetFileName(resolved), root);
+                var root = new Frame("", Path.GetDirectoryName(real) ?? "/", IgnoreLayers.Empty, [], false, false);
+                ProcessFile(resolved, Path.GetFileName(resolved), root, real, new FileInfo(real).Length);
             }
             else
             {
-                WalkFolder(resolved, new Frame("", IgnoreLayers.Empty, [], false, false));
+                WalkFolder(resolved, new Frame("", real, IgnoreLayers.Empty, [], false, false));
             }
         }
 
         private void WalkFolder(string dir, Frame frame)
         {
-            frame = LoadAnchor(dir, frame);
             FileSystemInfo[] entries;
             try
             {
@@ -135,22 +135,17 @@ public static class DirectoryDescent
                 throw new DlmException($"cannot read folder {dir}: {e.Message}");
             }
             Array.Sort(entries, (a, b) => string.CompareOrdinal(a.Name, b.Name));
+            if (Array.Exists(entries, e => e.Name == ".dlm")) frame = LoadAnchor(dir, frame);
             foreach (var entry in entries)
             {
                 var rel = frame.Rel.Length == 0 ? entry.Name : frame.Rel + "/" + entry.Name;
-                if (entry.LinkTarget is not null)
+                // On Unix a symlink shows as a reparse point; the enumeration already stat'ed it, so no extra syscall.
+                if ((entry.Attributes & FileAttributes.ReparsePoint) != 0)
                 {
-                    FileSystemInfo? target;
-                    try
-                    {
-                        target = entry.ResolveLinkTarget(returnFinalTarget: true);
-                    }
-                    catch (IOException)
-                    {
-                        continue; // a link loop: as dangling
-                    }
-                    if (target is null || !target.Exists || target is DirectoryInfo || Directory.Exists(target.FullName)) continue;
-                    ProcessFile(entry.FullName, rel, frame);
+                    // Real paths of links are resolved in full: a link may point anywhere.
+                    var real = RealPath.Resolve(entry.FullName);
+                    if (real is null || !File.Exists(real)) continue; // dangling, a loop, or a folder: not listed
+                    ProcessFile(entry.FullName, rel, frame, real, new FileInfo(real).Length);
                 }
                 else if (entry is DirectoryInfo)
                 {
@@ -158,13 +153,15 @@ public static class DirectoryDescent
                     WalkFolder(entry.FullName, frame with
                     {
                         Rel = rel,
+                        RealDir = Path.Join(frame.RealDir, entry.Name),
                         IgnoredByParent = ignored,
                         InDlmFolder = frame.InDlmFolder || entry.Name == ".dlm",
                     });
                 }
-                else
+                else if (entry is FileInfo file)
                 {
-                    ProcessFile(entry.FullName, rel, frame);
+                    // Not a link, inside a folder whose real path is known: its real path follows without a lookup.
+                    ProcessFile(entry.FullName, rel, frame, Path.Join(frame.RealDir, entry.Name), file.Length);
                 }
             }
         }
@@ -203,10 +200,8 @@ public static class DirectoryDescent
             return frame;
         }
 
-        private void ProcessFile(string full, string rel, Frame frame)
+        private void ProcessFile(string full, string rel, Frame frame, string real, long length)
         {
-            var real = RealPath.Resolve(full);
-            if (real is null) return; // vanished or dangling: not listed
             Order.Add(rel);
             if (IsExcluded(full, real, rel, frame)) { Skip(SkipReason.Excluded); return; }
             if (!RealPath.IsWithin(real, strictRoot))
@@ -214,8 +209,7 @@ public static class DirectoryDescent
                 if (policy == SourcesPolicy.Strict) { Skip(SkipReason.OutsideRoot); return; }
                 Warnings.Add($"{rel} resolves to {real}, outside {strictRoot} (permissive policy)");
             }
-            var info = new FileInfo(real);
-            if (_maxBytes is { } max && info.Length > max) { Skip(SkipReason.OverSize); return; }
+            if (_maxBytes is { } max && length > max) { Skip(SkipReason.OverSize); return; }
             var ext = Path.GetExtension(rel);
             if (ImageSuffixes.Contains(ext)) { Skip(SkipReason.Image); return; }
             if (AudioSuffixes.Contains(ext)) { Skip(SkipReason.Audio); return; }
@@ -229,12 +223,7 @@ public static class DirectoryDescent
                 throw new DlmException($"cannot read {full}: {e.Message}");
             }
             if (bytes.AsSpan(0, Math.Min(1024, bytes.Length)).Contains((byte)0)) { Skip(SkipReason.Binary); return; }
-            string text;
-            try
-            {
-                text = StrictUtf8.GetString(bytes);
-            }
-            catch (DecoderFallbackException)
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
             {
                 Warnings.Add($"{rel} is not valid UTF-8, skipped");
                 Skip(SkipReason.Encoding);
@@ -242,9 +231,7 @@ public static class DirectoryDescent
             }
             if (_maxFiles is { } maxFiles && _keptHere >= maxFiles) { Skip(SkipReason.MaxFiles); return; }
             _keptHere++;
-            if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
-            text = text.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n');
-            Kept.Add(new KeptFile(rel, full, text, MetadataFor(frame), WeightFor(rel, frame)));
+            Kept.Add(new KeptFile(rel, full, bytes, MetadataFor(frame), WeightFor(rel, frame)));
 
             void Skip(SkipReason reason) => Skipped.Add(new SkippedFile(rel, full, reason));
         }

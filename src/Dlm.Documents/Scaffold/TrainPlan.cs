@@ -56,7 +56,7 @@ public sealed class TrainPlan
             yield return "sources: none";
             yield break;
         }
-        var bytes = Descent.Kept.Sum(k => (long)System.Text.Encoding.UTF8.GetByteCount(k.Text));
+        var bytes = Descent.Kept.Sum(k => (long)k.Utf8.Length);
         yield return string.Create(CultureInfo.InvariantCulture,
             $"sources: {fm.Training.Sources!.Count} directive(s), policy {(fm.Training.SourcesPolicy == SourcesPolicy.Strict ? "strict" : "permissive")}: {Descent.Kept.Count} file(s) kept ({bytes} bytes of text), {Descent.Skipped.Count} skipped");
         foreach (var k in Descent.Kept) yield return $"  kept {k.RelativePath}";
