@@ -8,8 +8,15 @@ public sealed class DocumentCommandsTests : IDisposable
 {
     private const string Id = "01KPQ9X1000000000000000000";
     private readonly string _dir = Directory.CreateTempSubdirectory("dlm-doc-cli-").FullName;
+    private readonly string _home = Directory.CreateTempSubdirectory("dlm-doc-home-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_dir, recursive: true);
+        Directory.Delete(_home, recursive: true);
+    }
+
+    private CliRunner.Result Run(params string[] args) => CliRunner.Run(new Dictionary<string, string> { ["DLM_HOME"] = _home }, null, args);
 
     private string Write(string name, string text)
     {
@@ -18,9 +25,9 @@ public sealed class DocumentCommandsTests : IDisposable
         return path;
     }
 
-    private static JsonElement ShowJson(string path)
+    private JsonElement ShowJson(string path)
     {
-        var r = CliRunner.Run("show", path, "--json");
+        var r = Run("show", path, "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         return JsonDocument.Parse(r.Stdout).RootElement.Clone();
     }
@@ -29,7 +36,7 @@ public sealed class DocumentCommandsTests : IDisposable
     public void Init_writes_a_starter_that_parses_and_refuses_to_overwrite()
     {
         var path = Path.Combine(_dir, "notes.dlm");
-        var r = CliRunner.Run("init", path, "--base", "smollm2-135m");
+        var r = Run("init", path, "--base", "smollm2-135m");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var line = Assert.Single(r.StderrLines);
         Assert.Matches($"^created: {System.Text.RegularExpressions.Regex.Escape(path)} \\(dlm_id=[0-9A-HJKMNP-TV-Z]{{26}}\\)$", line);
@@ -43,7 +50,7 @@ public sealed class DocumentCommandsTests : IDisposable
         Assert.Equal(["prose", "instruction"], types);
 
         var before = File.ReadAllBytes(path);
-        var again = CliRunner.Run("init", path, "--base", "qwen2.5-1.5b");
+        var again = Run("init", path, "--base", "qwen2.5-1.5b");
         Assert.Equal(1, again.ExitCode);
         Assert.Equal($"dlm: {path} already exists; dlm init never overwrites (pick another path)", Assert.Single(again.StderrLines));
         Assert.Equal(before, File.ReadAllBytes(path));
@@ -53,10 +60,10 @@ public sealed class DocumentCommandsTests : IDisposable
     [Fact]
     public void Init_templates_differ_and_are_listed_in_help()
     {
-        var help = CliRunner.Run("init", "--help");
+        var help = Run("init", "--help");
         Assert.Contains("<default|notes|qa>", help.Stdout);
         var qa = Path.Combine(_dir, "qa.dlm");
-        Assert.Equal(0, CliRunner.Run("init", qa, "--base", "hf:Qwen/Qwen2.5-0.5B-Instruct", "--template", "qa").ExitCode);
+        Assert.Equal(0, Run("init", qa, "--base", "hf:Qwen/Qwen2.5-0.5B-Instruct", "--template", "qa").ExitCode);
         var json = ShowJson(qa);
         Assert.Equal("You answer briefly and precisely.", json.GetProperty("frontmatter").GetProperty("system_prompt").GetString());
         Assert.Equal("hf:Qwen/Qwen2.5-0.5B-Instruct", json.GetProperty("frontmatter").GetProperty("base_model").GetString());
@@ -64,15 +71,15 @@ public sealed class DocumentCommandsTests : IDisposable
         Assert.Equal(2, pairs.GetArrayLength());
 
         var notes = Path.Combine(_dir, "n.dlm");
-        Assert.Equal(0, CliRunner.Run("init", notes, "--base", "smollm2-135m", "--template", "notes").ExitCode);
+        Assert.Equal(0, Run("init", notes, "--base", "smollm2-135m", "--template", "notes").ExitCode);
         Assert.Contains("::this-is-not-a-fence::", ShowJson(notes).GetProperty("sections")[0].GetProperty("text").GetString());
     }
 
     [Fact]
     public void Init_usage_errors_exit_2_and_write_nothing()
     {
-        Assert.Equal(2, CliRunner.Run("init", Path.Combine(_dir, "a.dlm")).ExitCode);
-        Assert.Equal(2, CliRunner.Run("init", Path.Combine(_dir, "b.dlm"), "--base", "x", "--template", "nope").ExitCode);
+        Assert.Equal(2, Run("init", Path.Combine(_dir, "a.dlm")).ExitCode);
+        Assert.Equal(2, Run("init", Path.Combine(_dir, "b.dlm"), "--base", "x", "--template", "nope").ExitCode);
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
@@ -109,17 +116,17 @@ public sealed class DocumentCommandsTests : IDisposable
     public void Show_reports_a_parse_error_as_one_located_line()
     {
         var path = Write("bad.dlm", $"---\ndlm_id: {Id}\nbase_model: b\ntraining:\n  lora_rr: 8\n---\nx\n");
-        var r = CliRunner.Run("show", path, "--json");
+        var r = Run("show", path, "--json");
         Assert.Equal(1, r.ExitCode);
         Assert.Equal("", r.Stdout);
-        Assert.Equal($"dlm: {path}:5:3: unknown key 'training.lora_rr' (did you mean 'training.lora_r'?)", Assert.Single(r.StderrLines));
+        Assert.Equal($"{path}:5:3: unknown key 'training.lora_rr' (did you mean 'training.lora_r'?)", Assert.Single(r.StderrLines));
 
         var qa = Write("qa.dlm", $"---\ndlm_id: {Id}\nbase_model: b\n---\n::instruction::\n### Q\nNo answer\n");
-        var q = CliRunner.Run("show", qa);
+        var q = Run("show", qa);
         Assert.Equal(1, q.ExitCode);
-        Assert.Equal($"dlm: {qa}:6:1: `### Q` without `### A` (the instruction section ends first)", Assert.Single(q.StderrLines));
+        Assert.Equal($"{qa}:6:1: `### Q` without `### A` (the instruction section ends first)", Assert.Single(q.StderrLines));
 
-        var missing = CliRunner.Run("show", Path.Combine(_dir, "none.dlm"));
+        var missing = Run("show", Path.Combine(_dir, "none.dlm"));
         Assert.Equal(1, missing.ExitCode);
         Assert.DoesNotContain("   at ", missing.Stderr);
     }
@@ -128,7 +135,7 @@ public sealed class DocumentCommandsTests : IDisposable
     public void Show_human_view_marks_defaults_and_lists_sections_and_warnings()
     {
         var path = Write("doc.dlm", $"---\ndlm_id: {Id}\nbase_model: smollm2-135m\ntraining:\n  lora_r: 4\n  gate: {{}}\n---\nIntro.\n::instruction::\n### Q\nq?\n### A\na.\n");
-        var r = CliRunner.Run("show", path);
+        var r = Run("show", path);
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains("(schema v15, migrated from v1)", r.Stdout);
         Assert.Contains("  * base_model: \"smollm2-135m\"", r.Stdout);
@@ -137,7 +144,7 @@ public sealed class DocumentCommandsTests : IDisposable
         Assert.Contains("\n  * training:\n", r.Stdout);
         Assert.Contains("2 sections (1 prose, 1 instruction, 1 Q/A pair, 0 preference triples)", r.Stdout);
         Assert.Matches(@"line 9  instruction [0-9a-f]{16}  1 Q/A pair: ""q\?""", r.Stdout);
-        Assert.Equal([$"dlm: {path}:6:3: warning: training.gate is accepted but not implemented by dlm yet"], r.StderrLines);
+        Assert.Equal([$"{path}:6:3: warning: training.gate is accepted but not implemented by dlm yet"], r.StderrLines);
     }
 
     [Fact]
@@ -148,18 +155,18 @@ public sealed class DocumentCommandsTests : IDisposable
         File.WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
         var ids = ShowJson(path).GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToList();
 
-        var check = CliRunner.Run("fmt", "--check", path);
+        var check = Run("fmt", "--check", path);
         Assert.Equal(1, check.ExitCode);
         Assert.Equal($"would reformat: {path}", Assert.Single(check.StderrLines));
 
-        var fmt = CliRunner.Run("fmt", path);
+        var fmt = Run("fmt", path);
         Assert.True(fmt.ExitCode == 0, fmt.Stderr);
         Assert.Equal($"formatted: {path}", Assert.Single(fmt.StderrLines));
         Assert.Equal($"---\ndlm_id: {Id}\ndlm_version: 15\nbase_model: smollm2-135m\ntraining:\n  lora_r: 16\n---\n\nIntro.  \n\n::instruction::\n### Q\nq?\n### A\na.\n",
             File.ReadAllText(path));
         Assert.Equal(ids, ShowJson(path).GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
-        Assert.Equal(0, CliRunner.Run("fmt", "--check", path).ExitCode);
-        Assert.Equal($"unchanged: {path}", Assert.Single(CliRunner.Run("fmt", path).StderrLines));
+        Assert.Equal(0, Run("fmt", "--check", path).ExitCode);
+        Assert.Equal($"unchanged: {path}", Assert.Single(Run("fmt", path).StderrLines));
         Assert.Equal(["doc.dlm"], Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
 
@@ -168,9 +175,67 @@ public sealed class DocumentCommandsTests : IDisposable
     {
         var path = Write("bad.dlm", $"---\ndlm_id: {Id}\nbase_model: b\n---\n```\nnever closed\n");
         var before = File.ReadAllBytes(path);
-        var r = CliRunner.Run("fmt", path);
+        var r = Run("fmt", path);
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal($"dlm: {path}:5:1: unterminated ``` code block (opened here, never closed)", Assert.Single(r.StderrLines));
+        Assert.Equal($"{path}:5:1: unterminated ``` code block (opened here, never closed)", Assert.Single(r.StderrLines));
         Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void Show_json_carries_the_descent_report_and_the_store()
+    {
+        var proj = Path.Combine(_dir, "proj");
+        Directory.CreateDirectory(Path.Combine(proj, "node_modules"));
+        File.WriteAllText(Path.Combine(proj, "a.md"), "# A\n");
+        File.WriteAllBytes(Path.Combine(proj, "b.bin"), [1, 0, 2]);
+        File.WriteAllText(Path.Combine(proj, "node_modules", "x.js"), "x");
+        var doc = Path.Combine(proj, "doc.dlm");
+        File.WriteAllText(doc, $"---\ndlm_id: {Id}\nbase_model: b\ntraining:\n  sources:\n    - path: \".\"\n---\n");
+
+        var json = ShowJson(doc);
+        var descent = json.GetProperty("descent");
+        Assert.Equal(["a.md"], descent.GetProperty("kept").EnumerateArray().Select(k => k.GetString()));
+        var skipped = descent.GetProperty("skipped").EnumerateArray().ToDictionary(x => x.GetProperty("path").GetString()!, x => x.GetProperty("reason").GetString());
+        Assert.Equal("binary", skipped["b.bin"]);
+        Assert.Equal("excluded", skipped["node_modules/x.js"]);
+        var store = json.GetProperty("store");
+        Assert.False(store.GetProperty("exists").GetBoolean());
+        Assert.Equal(Path.Combine(_home, "store", Id), store.GetProperty("path").GetString());
+
+        var human = Run("show", doc);
+        Assert.True(human.ExitCode == 0, human.Stderr);
+        Assert.Contains("descent: 1 file kept", human.Stdout);
+        Assert.Contains("  kept     a.md", human.Stdout);
+        Assert.Contains("  skipped  b.bin (binary)", human.Stdout);
+        Assert.Contains("(not trained yet)", human.Stdout);
+    }
+
+    [Fact]
+    public void Show_json_reports_a_failing_directive_as_descent_error()
+    {
+        var doc = Write("doc.dlm", $"---\ndlm_id: {Id}\nbase_model: b\ntraining:\n  sources_policy: strict\n  sources:\n    - path: /\n---\n");
+        var json = ShowJson(doc);
+        Assert.Equal(JsonValueKind.Object, json.GetProperty("descent").ValueKind);
+        Assert.Equal(["error"], json.GetProperty("descent").EnumerateObject().Select(p => p.Name));
+        Assert.Contains("escapes strict-policy root", json.GetProperty("descent").GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, ShowJson(Write("plain.dlm", $"---\ndlm_id: {Id}\nbase_model: b\n---\nx\n")).GetProperty("descent").ValueKind);
+    }
+
+    [Fact]
+    public void Show_resolves_a_folder_like_train_and_never_scaffolds()
+    {
+        var proj = Path.Combine(_dir, "proj");
+        Directory.CreateDirectory(Path.Combine(proj, ".dlm"));
+        File.WriteAllText(Path.Combine(proj, ".dlm", "corpus.dlm"), $"---\ndlm_id: {Id}\nbase_model: b\n---\nhello\n");
+        var json = ShowJson(proj);
+        Assert.Equal("hello", json.GetProperty("sections")[0].GetProperty("text").GetString());
+
+        var empty = Path.Combine(_dir, "empty");
+        Directory.CreateDirectory(empty);
+        var r = Run("show", empty, "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Single(r.StderrLines);
+        Assert.Empty(Directory.GetFileSystemEntries(empty));
     }
 }

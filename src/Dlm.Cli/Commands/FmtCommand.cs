@@ -18,27 +18,40 @@ internal static class FmtCommand
         { files, check };
         cmd.SetAction(parse =>
         {
-            var checkOnly = parse.GetValue(check);
-            var dirty = 0;
-            foreach (var file in parse.GetValue(files)!)
+            try
             {
-                var doc = DlmDocumentReader.ReadFile(file);
-                if (DlmDocumentWriter.IsCanonical(doc))
-                {
-                    if (!checkOnly) Console.Error.WriteLine($"unchanged: {file}");
-                    continue;
-                }
-                dirty++;
-                if (checkOnly)
-                {
-                    Console.Error.WriteLine($"would reformat: {file}");
-                    continue;
-                }
-                AtomicFile.WriteAllText(file, DlmDocumentWriter.Canonical(doc));
-                Console.Error.WriteLine($"formatted: {file}");
+                return Run(parse.GetValue(files)!, parse.GetValue(check));
             }
-            return checkOnly && dirty > 0 ? CliApp.ExitUserError : CliApp.ExitOk;
+            catch (DlmException e) when (e is not UsageException)
+            {
+                // Like `dlm show` and `dlm train`: a parse error is the bare `file:line:col: message` line.
+                Console.Error.WriteLine(e.Message);
+                return CliApp.ExitUserError;
+            }
         });
         return cmd;
+    }
+
+    private static int Run(string[] files, bool checkOnly)
+    {
+        var dirty = 0;
+        foreach (var file in files)
+        {
+            var doc = DlmDocumentReader.ReadFile(file);
+            if (DlmDocumentWriter.IsCanonical(doc))
+            {
+                if (!checkOnly) Console.Error.WriteLine($"unchanged: {file}");
+                continue;
+            }
+            dirty++;
+            if (checkOnly)
+            {
+                Console.Error.WriteLine($"would reformat: {file}");
+                continue;
+            }
+            AtomicFile.WriteAllText(file, DlmDocumentWriter.Canonical(doc));
+            Console.Error.WriteLine($"formatted: {file}");
+        }
+        return checkOnly && dirty > 0 ? CliApp.ExitUserError : CliApp.ExitOk;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dlm.Documents.Descent;
 using Dlm.Documents.Format;
 
 namespace Dlm.Cli.Output;
@@ -30,6 +31,15 @@ internal static class DocumentText
             var adapter = s.Adapter is null ? "" : $" #{s.Adapter}";
             yield return $"  line {line}  {s.Type.Name(),-11} {s.Id}{adapter}  {Preview(s)}";
         }
+    }
+
+    /// <summary>Kept files, then skipped ones with their reason, then the count per reason.</summary>
+    public static IEnumerable<string> DescentLines(DescentReport d)
+    {
+        var reasons = string.Join(", ", d.SkippedByReason.Where(r => r.Count > 0).Select(r => $"{r.Reason.Name()} {r.Count}"));
+        yield return $"descent: {Plural(d.Kept.Count, "file")} kept, {d.Skipped.Count} skipped" + (reasons.Length > 0 ? $" ({reasons})" : "");
+        foreach (var k in d.Kept) yield return $"  kept     {k.RelativePath}";
+        foreach (var s in d.Skipped) yield return $"  skipped  {s.RelativePath} ({s.Reason.Name()})";
     }
 
     private static string Preview(Section s) => s.Type switch

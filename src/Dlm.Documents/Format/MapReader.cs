@@ -83,7 +83,7 @@ internal sealed partial class MapReader
         var e = Present(key);
         if (e is null) return null;
         var s = Scalar(e, "an integer");
-        if (!IntPattern().IsMatch(s.Value) || !long.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+        if (!TryInteger(s.Value, out var v))
             throw _ctx.Error(s, $"{Dotted(key)}: expected an integer, got '{s.Value}'");
         if (v < min || v > max)
             throw _ctx.Error(s, $"{Dotted(key)}: {v} is out of range {Range(min, max, false, false)}");
@@ -97,9 +97,21 @@ internal sealed partial class MapReader
         if (e is null) return null;
         var s = Scalar(e, "'auto' or an integer");
         if (s.Value == "auto") return null;
-        if (!IntPattern().IsMatch(s.Value) || !int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) || v < 1)
+        if (!TryInteger(s.Value, out var v) || v < 1 || v > int.MaxValue)
             throw _ctx.Error(s, $"{Dotted(key)}: must be a positive integer or 'auto', got '{s.Value}'");
-        return v;
+        return (int)v;
+    }
+
+    /// <summary>An integer, or a number with no fractional part (<c>3.0</c>), as upstream's lax validation accepts.</summary>
+    private static bool TryInteger(string text, out long value)
+    {
+        if (IntPattern().IsMatch(text))
+            return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+        value = 0;
+        if (!FloatPattern().IsMatch(text) || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            || d != Math.Floor(d) || Math.Abs(d) > 9e15) return false;
+        value = (long)d;
+        return true;
     }
 
     public double Float(string key, double fallback, double min = double.NegativeInfinity, double max = double.PositiveInfinity,

@@ -34,6 +34,7 @@ internal static class YamlTree
 {
     public static YNode? Load(string yaml, string path, int lineOffset)
     {
+        RejectControlCharacters(yaml, path, lineOffset);
         var stream = new YamlStream();
         try
         {
@@ -43,12 +44,61 @@ internal static class YamlTree
         catch (YamlException e)
         {
             var message = Describe(e, yaml);
-            throw new DlmException(new SourceLocation(path, (int)e.Start.Line + lineOffset, (int)Math.Max(1, e.Start.Column)), message);
+            var (line, column) = BetterPosition(e, yaml) ?? ((int)e.Start.Line, (int)Math.Max(1, e.Start.Column));
+            throw new DlmException(new SourceLocation(path, line + lineOffset, column), message);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException)
+        {
+            // YamlDotNet reports some malformed input with internal exceptions and no position.
+            throw new DlmException(new SourceLocation(path, lineOffset + 1, 1), $"invalid YAML in the frontmatter ({e.Message})");
         }
         if (stream.Documents.Count == 0) return null;
         if (stream.Documents.Count > 1)
             throw new DlmException(new SourceLocation(path, lineOffset + 1, 1), "frontmatter holds more than one YAML document");
         return Convert(stream.Documents[0].RootNode, path, lineOffset);
+    }
+
+    /// <summary>YAML allows tab, LF and CR among the C0 controls, and no DEL or C1 controls outside NEL; the rest are refused here with their position.</summary>
+    private static void RejectControlCharacters(string yaml, string path, int lineOffset)
+    {
+        var line = 1;
+        var column = 1;
+        foreach (var c in yaml)
+        {
+            if (c == '\n') { line++; column = 1; continue; }
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F || (c >= 0x80 && c < 0xA0 && c != 0x85) || c is '\uFFFE' or '\uFFFF')
+                throw new DlmException(new SourceLocation(path, line + lineOffset, column),
+                    $"control character U+{(int)c:X4} is not allowed in YAML frontmatter");
+            column++;
+        }
+    }
+
+    /// <summary>
+    /// YamlDotNet marks some errors at the start of the stream; for those the culprit can be found
+    /// in the text: the first line indented with a tab, or the first use of the unknown alias.
+    /// </summary>
+    private static (int Line, int Column)? BetterPosition(YamlException e, string yaml)
+    {
+        if (e.Start.Line > 1 || e.Start.Column > 1) return null;
+        var lines = yaml.Split('\n');
+        if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var indent = lines[i].TakeWhile(c => c is ' ' or '\t').ToArray();
+                if (indent.Contains('\t')) return (i + 1, Array.IndexOf(indent, '\t') + 1);
+            }
+        }
+        var anchor = System.Text.RegularExpressions.Regex.Match(e.Message, "anchor '([^']+)'");
+        if (anchor.Success)
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var at = lines[i].IndexOf("*" + anchor.Groups[1].Value, StringComparison.Ordinal);
+                if (at >= 0) return (i + 1, at + 1);
+            }
+        }
+        return null;
     }
 
     private static string Describe(YamlException e, string yaml)

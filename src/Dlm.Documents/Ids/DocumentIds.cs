@@ -17,15 +17,16 @@ public static partial class DocumentIds
     public static string New() => NewUlid(DateTimeOffset.UtcNow).ToString();
 
     /// <summary>
-    /// The monotonic step at a given clock reading: a random ULID for <paramref name="now"/>,
-    /// unless that would not exceed the last id given out, in which case the last id plus one.
+    /// The monotonic step at a given clock reading: a random ULID for <paramref name="now"/> when
+    /// its millisecond is later than the last id's, else (same millisecond, or the clock stepped
+    /// back) the last id plus one.
     /// </summary>
     internal static Ulid NewUlid(DateTimeOffset now)
     {
         lock (Gate)
         {
             var candidate = Ulid.NewUlid(now);
-            _last = candidate.CompareTo(_last) > 0 ? candidate : Increment(_last);
+            _last = candidate.Time > _last.Time ? candidate : Increment(_last);
             return _last;
         }
     }

@@ -78,6 +78,7 @@ public class FrontmatterTests
     [InlineData("training:\n  warmup_ratio: -0.1\n", "doc.dlm:6:17: training.warmup_ratio: -0.1 is out of range [0, 0.5]")]
     [InlineData("training:\n  learning_rate: 0\n", "doc.dlm:6:18: training.learning_rate: 0 is out of range (> 0)")]
     [InlineData("training:\n  micro_batch_size: 0\n", "doc.dlm:6:21: training.micro_batch_size: must be a positive integer or 'auto', got '0'")]
+    [InlineData("training:\n  lora_r: 8.5\n", "doc.dlm:6:11: training.lora_r: expected an integer, got '8.5'")]
     [InlineData("training:\n  lora_r: eight\n", "doc.dlm:6:11: training.lora_r: expected an integer, got 'eight'")]
     [InlineData("training:\n  adapter: lorax\n", "doc.dlm:6:12: training.adapter: 'lorax' is not one of lora, qlora, dora")]
     [InlineData("training:\n  sources_policy: loose\n", "doc.dlm:6:19: training.sources_policy: 'loose' is not one of permissive, strict")]
@@ -205,6 +206,13 @@ public class FrontmatterTests
         Assert.Equal(4, a["tone"].LoraR);
         Assert.Equal(8, a["facts"].LoraR);
         Assert.Contains(d.Warnings, w => w.Message.StartsWith("training.adapters", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Integral_numbers_are_integers_and_quoted_numbers_are_numbers()
+    {
+        var f = Fm("training:\n  num_epochs: 3.0\n  lora_r: \"12\"\n  grad_accum: 2.0\n  lora_dropout: .05\n  warmup_ratio: '0.2'\n");
+        Assert.Equal((3, 12, 2, 0.05, 0.2), (f.Training.NumEpochs, f.Training.LoraR, f.Training.GradAccum!.Value, f.Training.LoraDropout, f.Training.WarmupRatio));
     }
 
     [Fact]

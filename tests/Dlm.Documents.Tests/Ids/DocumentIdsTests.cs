@@ -22,6 +22,12 @@ public class DocumentIdsTests
             Assert.True(ids[i].CompareTo(ids[i - 1]) > 0, $"id {i} does not exceed id {i - 1}");
         // Same clock reading: after the first, each is the previous plus one, same timestamp.
         Assert.All(ids, u => Assert.Equal(ids[0].Time, u.Time));
+        for (var i = 1; i < ids.Count; i++)
+        {
+            var a = new System.Numerics.BigInteger(ids[i - 1].ToByteArray(), isUnsigned: true, isBigEndian: true);
+            var b = new System.Numerics.BigInteger(ids[i].ToByteArray(), isUnsigned: true, isBigEndian: true);
+            Assert.Equal(a + 1, b);
+        }
     }
 
     [Fact]
