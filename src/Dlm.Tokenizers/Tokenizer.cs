@@ -9,6 +9,7 @@ using Dlm.Tokenizers.Normalizers;
 using Dlm.Tokenizers.Pipeline;
 using Dlm.Tokenizers.PostProcessors;
 using Dlm.Tokenizers.PreTokenizers;
+using Dlm.Tokenizers.SentencePiece;
 
 namespace Dlm.Tokenizers;
 
@@ -16,7 +17,9 @@ namespace Dlm.Tokenizers;
 /// A Hugging Face <c>tokenizer.json</c> pipeline: added tokens are cut out of the text, the rest
 /// goes normalizer → pre-tokenizer → model (BPE or Unigram), and with add_special_tokens the
 /// post-processor adds its tokens; decoding runs the decoder chain. Encodes id-for-id like the
-/// Rust <c>tokenizers</c> library. Thread-safe: per-thread scratch buffers and caches.
+/// Rust <c>tokenizers</c> library. Or a SentencePiece <c>.model</c> (<see cref="FromSentencePiece"/>),
+/// which encodes id-for-id like the <c>sentencepiece</c> library. Thread-safe: per-thread scratch
+/// buffers and caches.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The ThreadLocal holds only managed scratch buffers, which the GC reclaims.")]
 public sealed class Tokenizer : ITokenizer
@@ -35,6 +38,7 @@ public sealed class Tokenizer : ITokenizer
     private readonly TokenizerConfig? config;
     private readonly string? truncationJson, paddingJson;
     private readonly ThreadLocal<EncodeState> state = new(() => new EncodeState());
+    private readonly SentencePieceProcessor? sentencePiece;
 
     private sealed class EncodeState
     {
@@ -85,17 +89,47 @@ public sealed class Tokenizer : ITokenizer
         VocabSize = size;
     }
 
+    private static readonly string[] FolderFiles = ["tokenizer.json", "spm.model", "tokenizer.model"];
+
+    private Tokenizer(SentencePieceProcessor sp)
+    {
+        sentencePiece = sp;
+        model = sp.Model;
+        preSteps = [];
+        addedTokens = [];
+        rawMatcher = new AddedTokenMatcher([]);
+        normalizedMatcher = rawMatcher;
+        VocabSize = sp.VocabSize;
+    }
+
     /// <summary>
-    /// Loads a tokenizer from a <c>tokenizer.json</c> file, or from a folder holding one; a
-    /// <c>tokenizer_config.json</c> in the same folder supplies the special tokens and chat template.
+    /// Loads a tokenizer from a <c>tokenizer.json</c> file, from a SentencePiece model file
+    /// (<c>spm.model</c>, <c>tokenizer.model</c>: a protobuf <c>ModelProto</c>), or from a folder holding
+    /// <c>tokenizer.json</c> or, failing that, <c>spm.model</c> or <c>tokenizer.model</c>. Next to a
+    /// <c>tokenizer.json</c>, a <c>tokenizer_config.json</c> supplies the special tokens and chat template.
     /// </summary>
     /// <exception cref="DlmException">The file is missing or invalid, or names a component dlm does not have.</exception>
     public static Tokenizer FromPath(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
-        if (!File.Exists(file))
-            throw new DlmException(Directory.Exists(path) ? $"{path}: no tokenizer.json in this folder" : $"{path}: no such file");
+        string file = path;
+        if (Directory.Exists(path))
+        {
+            file = FolderFiles.Select(n => Path.Combine(path, n)).FirstOrDefault(File.Exists)
+                ?? throw new DlmException($"{path}: no tokenizer.json, spm.model or tokenizer.model in this folder");
+        }
+        else if (!File.Exists(file)) throw new DlmException($"{path}: no such file");
+        if (IsSentencePieceFile(file))
+        {
+            try
+            {
+                return FromSentencePiece(File.ReadAllBytes(file));
+            }
+            catch (DlmException e)
+            {
+                throw new DlmException($"{file}: {e.Message}", e);
+            }
+        }
         var configFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
         string? configJson = File.Exists(configFile) ? File.ReadAllText(configFile) : null;
         try
@@ -107,6 +141,33 @@ public sealed class Tokenizer : ITokenizer
             throw new DlmException($"{file}: {e.Message}", e);
         }
     }
+
+    /// <summary>A <c>.model</c> file, or any file that is not JSON (a protobuf never starts with '{').</summary>
+    private static bool IsSentencePieceFile(string file)
+    {
+        if (file.EndsWith(".model", StringComparison.OrdinalIgnoreCase)) return true;
+        if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return false;
+        using var f = File.OpenRead(file);
+        int b;
+        while ((b = f.ReadByte()) is ' ' or '\t' or '\r' or '\n' or 0xEF or 0xBB or 0xBF) { }
+        return b is not '{' and not -1;
+    }
+
+    /// <summary>
+    /// Builds a tokenizer from the bytes of a SentencePiece unigram model (<c>spm.model</c>). It
+    /// encodes and decodes as the <c>sentencepiece</c> library does; its special tokens are the
+    /// control, unknown and user-defined pieces; with add_special_tokens it adds BOS and EOS where
+    /// the model has them (sentencepiece's <c>add_bos</c>, <c>add_eos</c>).
+    /// </summary>
+    /// <exception cref="DlmException">The bytes are not a SentencePiece model, or use a feature dlm does not have.</exception>
+    public static Tokenizer FromSentencePiece(byte[] model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new Tokenizer(new SentencePieceProcessor(model));
+    }
+
+    /// <summary>Whether this tokenizer was loaded from a SentencePiece model rather than a <c>tokenizer.json</c>.</summary>
+    public bool IsSentencePiece => sentencePiece is not null;
 
     /// <summary>Builds a tokenizer from the text of a <c>tokenizer.json</c> and optionally of a <c>tokenizer_config.json</c>.</summary>
     /// <exception cref="DlmException">The JSON is invalid or names a component dlm does not have.</exception>
@@ -131,10 +192,16 @@ public sealed class Tokenizer : ITokenizer
     /// <summary>
     /// Writes <c>tokenizer.json</c> (atomically). <paramref name="path"/> is the file, or an existing
     /// folder, which then also receives the <c>tokenizer_config.json</c> this tokenizer was loaded with.
+    /// A SentencePiece tokenizer writes its model bytes instead (<c>spm.model</c> in a folder).
     /// </summary>
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (sentencePiece is not null)
+        {
+            AtomicFile.WriteAllBytes(Directory.Exists(path) ? Path.Combine(path, "spm.model") : path, sentencePiece.FileBytes);
+            return;
+        }
         if (Directory.Exists(path))
         {
             AtomicFile.WriteAllText(Path.Combine(path, "tokenizer.json"), ToJson());
@@ -144,8 +211,11 @@ public sealed class Tokenizer : ITokenizer
     }
 
     /// <summary>The <c>tokenizer.json</c> text of this tokenizer (indented, vocabulary in id order).</summary>
+    /// <exception cref="DlmException">The tokenizer is a SentencePiece model, which has no exact tokenizer.json form.</exception>
     public string ToJson()
     {
+        if (sentencePiece is not null)
+            throw new DlmException("a SentencePiece model has no exact tokenizer.json form (its whitespace rules are not a tokenizer.json normalizer); save it as spm.model");
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -181,32 +251,37 @@ public sealed class Tokenizer : ITokenizer
     public int VocabSize { get; }
 
     /// <inheritdoc />
-    public string? BosToken => config?.BosToken;
+    public string? BosToken => sentencePiece is { } sp ? (sp.BosId is { } b ? sp.IdToToken(b) : null) : config?.BosToken;
 
     /// <inheritdoc />
-    public string? EosToken => config?.EosToken;
+    public string? EosToken => sentencePiece is { } sp ? (sp.EosId is { } e ? sp.IdToToken(e) : null) : config?.EosToken;
 
-    /// <summary>The padding token from <c>tokenizer_config.json</c>, if any.</summary>
-    public string? PadToken => config?.PadToken;
+    /// <summary>The padding token from <c>tokenizer_config.json</c> (a SentencePiece model's pad piece), if any.</summary>
+    public string? PadToken => sentencePiece is { } sp ? (sp.PadId is { } p ? sp.IdToToken(p) : null) : config?.PadToken;
 
     /// <inheritdoc />
     public string? ChatTemplate => config?.ChatTemplate;
 
-    /// <summary>The contents of the special added tokens, in id order of the file.</summary>
-    public IReadOnlyList<string> SpecialTokens => [.. addedTokens.Where(t => t.Special).Select(t => t.Content)];
+    /// <summary>
+    /// The contents of the special added tokens, in id order of the file; for a SentencePiece model,
+    /// its control, unknown and user-defined pieces in id order.
+    /// </summary>
+    public IReadOnlyList<string> SpecialTokens => sentencePiece is { } sp ? [.. sp.SpecialTokens]
+        : [.. addedTokens.Where(t => t.Special).Select(t => t.Content)];
 
-    /// <summary>Whether <paramref name="id"/> is a special added token.</summary>
-    public bool IsSpecial(int id) => addedById.TryGetValue(id, out var t) && t.Special;
+    /// <summary>Whether <paramref name="id"/> is a special added token (a SentencePiece control, unknown or user-defined piece).</summary>
+    public bool IsSpecial(int id) => sentencePiece?.IsSpecial(id) ?? (addedById.TryGetValue(id, out var t) && t.Special);
 
     /// <inheritdoc />
     public int? TokenToId(string token)
     {
         ArgumentNullException.ThrowIfNull(token);
+        if (sentencePiece is not null) return sentencePiece.TokenToId(token);
         return addedByContent.TryGetValue(token, out var t) ? t.Id : model.TokenToId(token);
     }
 
     /// <inheritdoc />
-    public string? IdToToken(int id) => addedById.TryGetValue(id, out var t) ? t.Content : model.IdToToken(id);
+    public string? IdToToken(int id) => sentencePiece?.IdToToken(id) ?? (addedById.TryGetValue(id, out var t) ? t.Content : model.IdToToken(id));
 
     /// <inheritdoc />
     public int[] Encode(string text, bool addSpecialTokens = false)
@@ -236,6 +311,11 @@ public sealed class Tokenizer : ITokenizer
         var st = state.Value!;
         var ids = st.Ids;
         ids.Clear();
+        if (sentencePiece is not null)
+        {
+            sentencePiece.Encode(text, ids, addSpecialTokens);
+            return ids;
+        }
         var segs = st.Segments;
         segs.Clear();
         if (rawMatcher.IsEmpty) segs.Add(new Segment(0, text.Length, -1));
@@ -277,6 +357,12 @@ public sealed class Tokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var result = new List<string>();
+        if (sentencePiece is not null)
+        {
+            var normalized = sentencePiece.Normalize(text);
+            if (normalized.Length > 0) result.Add(normalized);
+            return result;
+        }
         var segs = new List<Segment>();
         if (rawMatcher.IsEmpty) segs.Add(new Segment(0, text.Length, -1));
         else rawMatcher.Split(text, 0, segs);
@@ -330,6 +416,7 @@ public sealed class Tokenizer : ITokenizer
     /// <inheritdoc />
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
     {
+        if (sentencePiece is not null) return sentencePiece.Decode(ids, skipSpecialTokens);
         if (decoder is ByteLevelDecoder) return DecodeByteLevel(ids, skipSpecialTokens);
         var tokens = new List<string>(ids.Length);
         foreach (int id in ids)
