@@ -23,6 +23,7 @@ internal sealed class UnigramModel : Model
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idsSpan;
     // A char trie of the pieces the Viterbi may use: edge key (node << 16 | char) → child node.
     private readonly Dictionary<long, int> edges = [];
+    private readonly int[] rootChild = new int[char.MaxValue + 1]; // the first step, the most frequent, by array (0: none)
     private readonly List<int> nodePiece = [-1];
     private readonly int[] byteIds = new int[256];
     private readonly double unkScore;
@@ -95,6 +96,7 @@ internal sealed class UnigramModel : Model
                 child = nodePiece.Count;
                 nodePiece.Add(-1);
                 edges[key] = child;
+                if (node == 0) rootChild[c] = child;
             }
             node = child;
         }
@@ -134,7 +136,8 @@ internal sealed class UnigramModel : Model
             int node = 0;
             for (int end = start + 1; end <= n; end++)
             {
-                if (!edgeMap.TryGetValue(((long)node << 16) | s[end - 1], out node)) break;
+                if (node == 0) { if ((node = rootChild[s[start]]) == 0) break; }
+                else if (!edgeMap.TryGetValue(((long)node << 16) | s[end - 1], out node)) break;
                 int id = nodePiece[node];
                 if (id < 0) continue;
                 double cand;
