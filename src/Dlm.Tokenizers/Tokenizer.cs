@@ -27,7 +27,7 @@ public sealed class Tokenizer : ITokenizer
     private readonly Normalizer? normalizer;
     private readonly PreTokenizer? preTokenizer;
     private readonly PreTokenizer[] preSteps;
-    private readonly Model model;
+    private readonly Model? model; // null for a SentencePiece model, which encodes through its own processor
     private readonly PostProcessor? postProcessor;
     private readonly Decoder? decoder;
     private readonly AddedToken[] addedTokens;
@@ -84,7 +84,7 @@ public sealed class Tokenizer : ITokenizer
             normalizer.Normalize(t.Content, normBuf);
             return (normBuf.Span.ToString(), t);
         }));
-        int size = model.VocabSize;
+        int size = model!.VocabSize;
         foreach (var t in addedTokens) size = Math.Max(size, t.Id + 1);
         VocabSize = size;
     }
@@ -94,7 +94,6 @@ public sealed class Tokenizer : ITokenizer
     private Tokenizer(SentencePieceProcessor sp)
     {
         sentencePiece = sp;
-        model = sp.Model;
         preSteps = [];
         addedTokens = [];
         rawMatcher = new AddedTokenMatcher([]);
@@ -235,7 +234,7 @@ public sealed class Tokenizer : ITokenizer
             w.WritePropertyName("decoder");
             if (decoder is null) w.WriteNullValue(); else decoder.WriteJson(w);
             w.WritePropertyName("model");
-            model.WriteJson(w);
+            model!.WriteJson(w);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray());
@@ -277,11 +276,12 @@ public sealed class Tokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(token);
         if (sentencePiece is not null) return sentencePiece.TokenToId(token);
-        return addedByContent.TryGetValue(token, out var t) ? t.Id : model.TokenToId(token);
+        return addedByContent.TryGetValue(token, out var t) ? t.Id : model!.TokenToId(token);
     }
 
     /// <inheritdoc />
-    public string? IdToToken(int id) => sentencePiece?.IdToToken(id) ?? (addedById.TryGetValue(id, out var t) ? t.Content : model.IdToToken(id));
+    public string? IdToToken(int id) => sentencePiece is not null ? sentencePiece.IdToToken(id)
+        : addedById.TryGetValue(id, out var t) ? t.Content : model!.IdToToken(id);
 
     /// <inheritdoc />
     public int[] Encode(string text, bool addSpecialTokens = false)
@@ -397,7 +397,7 @@ public sealed class Tokenizer : ITokenizer
         if (text.IsEmpty) return;
         if (preSteps.Length == 0)
         {
-            model.Tokenize(text, st.Ids);
+            model!.Tokenize(text, st.Ids);
             return;
         }
         var src = st.A;
@@ -410,7 +410,7 @@ public sealed class Tokenizer : ITokenizer
             step.PreTokenize(src, dst);
             src = dst;
         }
-        for (int i = 0; i < src.Count; i++) model.Tokenize(src.Text(i), st.Ids);
+        for (int i = 0; i < src.Count; i++) model!.Tokenize(src.Text(i), st.Ids);
     }
 
     /// <inheritdoc />
@@ -426,7 +426,7 @@ public sealed class Tokenizer : ITokenizer
                 if (!(skipSpecialTokens && t.Special)) tokens.Add(t.Content);
                 continue;
             }
-            var tok = model.IdToToken(id);
+            var tok = model!.IdToToken(id);
             if (tok is null) continue;
             if (skipSpecialTokens && addedByContent.TryGetValue(tok, out var at) && at.Special) continue;
             tokens.Add(tok);
@@ -455,7 +455,7 @@ public sealed class Tokenizer : ITokenizer
             }
             else
             {
-                tok = model.IdToToken(id);
+                tok = model!.IdToToken(id);
                 if (tok is null) continue;
                 if (skipSpecialTokens && addedByContent.TryGetValue(tok, out var at) && at.Special) continue;
             }

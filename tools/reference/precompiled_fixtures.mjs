@@ -6,7 +6,7 @@
 // ships such a tokenizer.json among the reference packages, so the reference is built from our own model.
 //
 //   hard:         the SentencePiece hard strings with ids and decode(ids)
-//   brown_sample: every 400th Brown line in full
+//   brown_sample: every 1000th Brown line in full
 //   brown_files:  per Brown file: lines, tokens, sha256 over "id,id,...\n" per line
 //
 // Usage: /usr/bin/python3 tools/reference/spm_fixtures.py && node tools/reference/precompiled_fixtures.mjs
@@ -41,7 +41,7 @@ for (const { file, lines } of brownFiles()) {
   for (let i = 0; i < lines.length; i++) {
     h.update(all[i].join(',') + '\n');
     tokens += all[i].length;
-    if (n++ % 400 === 0) sample.push({ text: lines[i], ids: all[i] });
+    if (n++ % 1000 === 0) sample.push({ text: lines[i], ids: all[i] });
   }
   files.push({ file, lines: lines.length, tokens, sha256: h.digest('hex') });
 }

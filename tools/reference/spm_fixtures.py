@@ -9,9 +9,12 @@ SentencePiece reader can be checked id for id without Python at test time.
                    user_defined_symbols (ids 3..6 after <unk> <s> </s>)
   nfkc.model       small unigram with the defaults (nmt_nfkc, dummy prefix on, no byte
                    fallback, so unknown characters give <unk>), a control and a user-defined symbol
-  niels.json / nfkc.json
+  bpe.model        small BPE model: identity normalization (no charsmap), dummy prefix, extra
+                   whitespace kept, byte fallback; after training one merged piece ("▁the") is
+                   marked UNUSED, so encoding must resegment it into the pieces it was merged from
+  niels.json / nfkc.json / bpe.json
                    hard:         hard strings with ids, ids with add_bos+add_eos, pieces, decode(ids)
-                   brown_sample: every 400th Brown line in full
+                   brown_sample: every 1000th Brown line in full
                    brown_files:  per Brown file: lines, tokens, sha256 over "id,id,...\\n" per line
                    decode:       crafted and random id sequences with decode(ids)
   precompiled.tokenizer.json
@@ -70,6 +73,18 @@ def train(brown, retrain):
                 model_prefix=os.path.join(tmp, "nfkc"), vocab_size=1000, model_type="unigram",
                 control_symbols="<ctrl>", user_defined_symbols="<mask>,@@", **common)
             os.replace(os.path.join(tmp, "nfkc.model"), os.path.join(OUT, "nfkc.model"))
+        if retrain or not os.path.exists(os.path.join(OUT, "bpe.model")):
+            spm.SentencePieceTrainer.train(
+                model_prefix=os.path.join(tmp, "bpe"), vocab_size=1000, model_type="bpe", byte_fallback=True,
+                normalization_rule_name="identity", remove_extra_whitespaces=False,
+                user_defined_symbols="<mask>", **common)
+            m = pb.ModelProto()
+            with open(os.path.join(tmp, "bpe.model"), "rb") as f:
+                m.ParseFromString(f.read())
+            the = next(p for p in m.pieces if p.piece == "\u2581the")
+            the.type = pb.ModelProto.SentencePiece.UNUSED
+            with open(os.path.join(OUT, "bpe.model"), "wb") as f:
+                f.write(m.SerializeToString())
 
 
 def hard_strings():
@@ -108,7 +123,7 @@ def digest_brown(sp, brown):
         for ids, line in zip(sp.encode(fl["lines"]), fl["lines"]):
             h.update((",".join(map(str, ids)) + "\n").encode())
             tokens += len(ids)
-            if n % 400 == 0:
+            if n % 1000 == 0:
                 sample.append({"text": line, "ids": ids})
             n += 1
         files.append({"file": fl["file"], "lines": len(fl["lines"]), "tokens": tokens, "sha256": h.hexdigest()})
@@ -195,7 +210,7 @@ def write_precompiled_tokenizer_json():
 def main():
     brown = brown_files()
     train(brown, "--retrain" in sys.argv)
-    for name in ("niels", "nfkc"):
+    for name in ("niels", "nfkc", "bpe"):
         write_fixture(name, brown)
     write_precompiled_tokenizer_json()
     with open(os.path.join(OUT, "hard_strings.json"), "w", encoding="utf-8") as f:

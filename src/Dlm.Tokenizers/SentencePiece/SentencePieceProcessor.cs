@@ -9,7 +9,7 @@ namespace Dlm.Tokenizers.SentencePiece;
 /// <summary>
 /// Encodes and decodes with a SentencePiece <c>spm.model</c> as the <c>sentencepiece</c> library
 /// does: <see cref="SentencePieceNormalizer"/> over the whole text, then the unigram Viterbi
-/// (<see cref="UnigramModel.ForSentencePiece"/>); decoding drops control pieces, writes the unknown
+/// (<see cref="UnigramModel.ForSentencePiece"/>) or BPE merges (<see cref="SentencePieceBpe"/>); decoding drops control pieces, writes the unknown
 /// piece as its surface (" ⁇ "), turns U+2581 back into spaces (dropping the first one) and
 /// decodes runs of byte pieces as UTF-8, each invalid byte a U+FFFD.
 /// </summary>
@@ -20,10 +20,13 @@ internal sealed class SentencePieceProcessor
     private readonly Dictionary<string, int> byPiece = new(StringComparer.Ordinal);
     private readonly SentencePieceNormalizer normalizer;
     private readonly ThreadLocal<CharBuffer> scratch = new(() => new CharBuffer());
-    private readonly bool stripFirstSpace;
+    private readonly bool stripFirstSpace, removeExtraWhitespaces;
     private readonly string unkSurface;
 
-    public UnigramModel Model { get; }
+    /// <summary>The unigram model (null for a BPE model).</summary>
+    public UnigramModel? Unigram { get; }
+
+    private readonly SentencePieceBpe? bpe;
     public byte[] FileBytes { get; }
     public int? UnkId { get; }
     public int? BosId { get; }
@@ -34,8 +37,8 @@ internal sealed class SentencePieceProcessor
     {
         FileBytes = fileBytes;
         var m = SentencePieceModel.Parse(fileBytes);
-        if (m.ModelType != 1)
-            throw new DlmException($"SentencePiece model type {(m.ModelType switch { 2 => "bpe", 3 => "word", 4 => "char", _ => m.ModelType.ToString(System.Globalization.CultureInfo.InvariantCulture) })} is not supported (dlm reads unigram models)");
+        if (m.ModelType is not (1 or 2))
+            throw new DlmException($"SentencePiece model type {(m.ModelType switch { 2 => "bpe", 3 => "word", 4 => "char", _ => m.ModelType.ToString(System.Globalization.CultureInfo.InvariantCulture) })} is not supported (dlm reads unigram and bpe models)");
         if (m.TreatWhitespaceAsSuffix) throw new DlmException("SentencePiece models with treat_whitespace_as_suffix are not supported");
         if (m.HasDenormalizerRules) throw new DlmException("SentencePiece models with denormalization rules are not supported");
         pieces = [.. m.Pieces];
@@ -50,6 +53,7 @@ internal sealed class SentencePieceProcessor
         PadId = ControlId(m.PadPiece);
         unkSurface = m.UnkSurface;
         stripFirstSpace = m.AddDummyPrefix || m.RemoveExtraWhitespaces;
+        removeExtraWhitespaces = m.RemoveExtraWhitespaces;
 
         var vocab = pieces.Select(p => (p.Piece, (double)p.Score)).ToArray();
         var matchable = pieces.Select(p => p.Type is PieceType.Normal or PieceType.UserDefined).ToArray();
@@ -58,7 +62,8 @@ internal sealed class SentencePieceProcessor
             for (int b = 0; b < 256; b++)
                 if (!byPiece.TryGetValue($"<0x{b:X2}>", out int id) || pieces[id].Type != PieceType.Byte)
                     throw new DlmException($"SentencePiece model has byte_fallback but no byte piece <0x{b:X2}>");
-        Model = UnigramModel.ForSentencePiece(vocab, UnkId, m.ByteFallback, matchable, user);
+        if (m.ModelType == 1) Unigram = UnigramModel.ForSentencePiece(vocab, UnkId, m.ByteFallback, matchable, user);
+        else bpe = new SentencePieceBpe(pieces, byPiece, UnkId.Value, m.ByteFallback);
         var map = m.PrecompiledCharsMap.Length == 0 ? null : new PrecompiledCharsMap(m.PrecompiledCharsMap);
         normalizer = new SentencePieceNormalizer(map, m.AddDummyPrefix, m.RemoveExtraWhitespaces, m.EscapeWhitespaces,
             pieces.Where(p => p.Type == PieceType.UserDefined).Select(p => p.Piece));
@@ -84,7 +89,8 @@ internal sealed class SentencePieceProcessor
         if (addBosEos && BosId is { } bos) ids.Add(bos);
         var normalized = scratch.Value!;
         normalizer.Normalize(text, normalized);
-        Model.Tokenize(normalized.Span, ids);
+        if (Unigram is not null) Unigram.Tokenize(normalized.Span, ids);
+        else bpe!.Tokenize(normalized.Span, ids);
         if (addBosEos && EosId is { } eos) ids.Add(eos);
     }
 
@@ -101,6 +107,9 @@ internal sealed class SentencePieceProcessor
     {
         var text = new StringBuilder();
         var bytes = new List<byte>();
+        // Whether a leading U+2581 is still to be dropped: until one is (when whitespace is kept), or
+        // while nothing is written yet (when extra whitespace is removed, every leading one goes).
+        bool atStart = true;
         foreach (int id in ids)
         {
             if ((uint)id >= (uint)pieces.Length) throw new DlmException($"id {id} is outside the SentencePiece vocabulary (0..{pieces.Length - 1})");
@@ -111,6 +120,7 @@ internal sealed class SentencePieceProcessor
                 continue;
             }
             FlushBytes(bytes, text);
+            bool dropped = false;
             switch (p.Type)
             {
                 case PieceType.Control: break;
@@ -120,11 +130,16 @@ internal sealed class SentencePieceProcessor
                 case PieceType.UserDefined when skipSpecialTokens: break;
                 default:
                     var s = p.Piece.AsSpan();
-                    // The first visible piece loses the space the dummy prefix (or whitespace cleanup) put there.
-                    if (text.Length == 0 && stripFirstSpace && s.Length > 0 && s[0] == SentencePieceNormalizer.SpaceSymbol) s = s[1..];
+                    // The first piece loses the space the dummy prefix (or whitespace cleanup) put there.
+                    if (atStart && text.Length == 0 && stripFirstSpace && s.Length > 0 && s[0] == SentencePieceNormalizer.SpaceSymbol)
+                    {
+                        s = s[1..];
+                        dropped = !removeExtraWhitespaces;
+                    }
                     foreach (char c in s) text.Append(c == SentencePieceNormalizer.SpaceSymbol ? ' ' : c);
                     break;
             }
+            if (dropped || text.Length > 0) atStart = false;
         }
         FlushBytes(bytes, text);
         return text.ToString();

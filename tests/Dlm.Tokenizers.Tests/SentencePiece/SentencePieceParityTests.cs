@@ -9,7 +9,8 @@ namespace Dlm.Tokenizers.Tests.SentencePiece;
 /// Id-for-id parity with the <c>sentencepiece</c> library (0.1.97) on models trained on Brown by
 /// tools/reference/spm_fixtures.py — niels.model (niels-gpt's options: 16k unigram, byte fallback,
 /// no dummy prefix, four user-defined chat tokens, nmt_nfkc) and nfkc.model (defaults: dummy prefix,
-/// unknown pieces, a control symbol) — and of the <c>Precompiled</c> tokenizer.json normalizer with
+/// unknown pieces, a control symbol) and bpe.model (BPE merges, identity normalization, an unused
+/// piece to resegment) — and of the <c>Precompiled</c> tokenizer.json normalizer with
 /// the Rust tokenizers (tools/reference/precompiled_fixtures.mjs).
 /// </summary>
 public class SentencePieceParityTests
@@ -35,6 +36,7 @@ public class SentencePieceParityTests
     [Theory]
     [InlineData("niels")]
     [InlineData("nfkc")]
+    [InlineData("bpe")]
     public void Hard_strings_encode_and_decode_like_sentencepiece(string model)
     {
         var tok = Load(model + ".model");
@@ -64,6 +66,7 @@ public class SentencePieceParityTests
     [Theory]
     [InlineData("niels")]
     [InlineData("nfkc")]
+    [InlineData("bpe")]
     public void Id_sequences_decode_like_sentencepiece(string model)
     {
         var tok = Load(model + ".model");
@@ -81,6 +84,7 @@ public class SentencePieceParityTests
     [Theory]
     [InlineData("niels", "niels.model")]
     [InlineData("nfkc", "nfkc.model")]
+    [InlineData("bpe", "bpe.model")]
     [InlineData("precompiled", "precompiled.tokenizer.json")]
     public void Every_brown_line_encodes_like_the_reference(string fixture, string file)
     {
