@@ -23,7 +23,7 @@ SentencePiece reader can be checked id for id without Python at test time.
                    Rust tokenizers on it
 
 Brown lines come from tools/reference/brown.mjs (node), so every script reads the corpus one way.
-Needs: python3-sentencepiece and python3-protobuf (Debian), node, and tools/reference/setup.sh done.
+Needs: python3-sentencepiece and python3-protobuf (Debian: tools/reference/setup.sh --spm), node and the reference npm packages.
 Usage: /usr/bin/python3 tools/reference/spm_fixtures.py [--retrain]
 """
 import base64
