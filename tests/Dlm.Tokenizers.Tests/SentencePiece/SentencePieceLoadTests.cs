@@ -165,6 +165,19 @@ public class SentencePieceLoadTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Theory]
+    [InlineData("niels.model")]
+    [InlineData("bpe.model")]
+    public void Encoding_on_many_threads_gives_the_same_ids(string model)
+    {
+        var tok = SentencePieceParityTests.Load(model);
+        var lines = ReferenceData.BrownLines().Take(3000).ToArray();
+        var sequential = lines.Select(l => tok.Encode(l)).ToArray();
+        var parallel = new int[lines.Length][];
+        Parallel.For(0, lines.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = tok.Encode(lines[i]));
+        for (int i = 0; i < lines.Length; i++) Assert.Equal(sequential[i], parallel[i]);
+    }
+
     [Fact]
     public void The_precompiled_normalizer_round_trips_through_tokenizer_json()
     {
