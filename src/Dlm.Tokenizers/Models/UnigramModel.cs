@@ -21,9 +21,12 @@ internal sealed class UnigramModel : Model
     private readonly (string Piece, double Score)[] pieces;
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idsSpan;
-    // A char trie of the pieces the Viterbi may use: edge key (node << 16 | char) → child node.
-    private readonly Dictionary<long, int> edges = [];
-    private readonly int[] rootChild = new int[char.MaxValue + 1]; // the first step, the most frequent, by array (0: none)
+    // A char trie of the pieces the Viterbi may use: edge key (node << 16 | char) → child node
+    // (open addressing; 0 = no edge, since the root is node 0); the root's edges by array.
+    private long[] edgeKeys = new long[1024];
+    private int[] edgeChildren = new int[1024];
+    private int edgeCount;
+    private readonly int[] rootChild = new int[char.MaxValue + 1];
     private readonly List<int> nodePiece = [-1];
     private readonly int[] byteIds = new int[256];
     private readonly double unkScore;
@@ -91,16 +94,48 @@ internal sealed class UnigramModel : Model
         foreach (char c in piece)
         {
             long key = ((long)node << 16) | c;
-            if (!edges.TryGetValue(key, out int child))
+            int child = Child(key);
+            if (child == 0)
             {
                 child = nodePiece.Count;
                 nodePiece.Add(-1);
-                edges[key] = child;
+                AddEdge(key, child);
                 if (node == 0) rootChild[c] = child;
             }
             node = child;
         }
         if (nodePiece[node] < 0) nodePiece[node] = id;
+    }
+
+    private static int Slot(long key, int mask) => (int)((ulong)(key * -7046029254386353131L) >> 40) & mask;
+
+    private int Child(long key)
+    {
+        int mask = edgeKeys.Length - 1;
+        for (int i = Slot(key, mask); ; i = (i + 1) & mask)
+        {
+            int child = edgeChildren[i];
+            if (child == 0 || edgeKeys[i] == key) return child;
+        }
+    }
+
+    private void AddEdge(long key, int child)
+    {
+        if (2 * (edgeCount + 1) > edgeKeys.Length)
+        {
+            var (oldKeys, oldChildren) = (edgeKeys, edgeChildren);
+            edgeKeys = new long[oldKeys.Length * 2];
+            edgeChildren = new int[oldKeys.Length * 2];
+            edgeCount = 0;
+            for (int i = 0; i < oldKeys.Length; i++)
+                if (oldChildren[i] != 0) AddEdge(oldKeys[i], oldChildren[i]);
+        }
+        int mask = edgeKeys.Length - 1;
+        int slot = Slot(key, mask);
+        while (edgeChildren[slot] != 0) slot = (slot + 1) & mask;
+        edgeKeys[slot] = key;
+        edgeChildren[slot] = child;
+        edgeCount++;
     }
 
     public override int VocabSize => pieces.Length;
@@ -127,7 +162,9 @@ internal sealed class UnigramModel : Model
         bestScore[0] = 0;
         startsAt.AsSpan(0, n + 1).Fill(-1);
         bool spm = userDefined is not null;
-        var edgeMap = edges;
+        var keys = edgeKeys;
+        var children = edgeChildren;
+        int mask = keys.Length - 1;
         for (int start = 0; start < n;)
         {
             int charLen = char.IsHighSurrogate(s[start]) && start + 1 < n && char.IsLowSurrogate(s[start + 1]) ? 2 : 1;
@@ -136,8 +173,15 @@ internal sealed class UnigramModel : Model
             int node = 0;
             for (int end = start + 1; end <= n; end++)
             {
-                if (node == 0) { if ((node = rootChild[s[start]]) == 0) break; }
-                else if (!edgeMap.TryGetValue(((long)node << 16) | s[end - 1], out node)) break;
+                if (node == 0) node = rootChild[s[start]];
+                else
+                {
+                    long key = ((long)node << 16) | s[end - 1];
+                    int slot = Slot(key, mask);
+                    while (children[slot] != 0 && keys[slot] != key) slot = (slot + 1) & mask;
+                    node = children[slot];
+                }
+                if (node == 0) break;
                 int id = nodePiece[node];
                 if (id < 0) continue;
                 double cand;

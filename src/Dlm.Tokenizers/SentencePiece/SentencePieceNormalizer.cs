@@ -17,6 +17,8 @@ internal sealed class SentencePieceNormalizer
     private readonly bool addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces;
     private readonly string[] userDefined; // longest first
     private readonly bool[] userDefinedFirst = new bool[65536];
+    // Chars that normalize to themselves whatever follows: no user-defined symbol or rule starts there, not a surrogate.
+    private readonly bool[] plain = new bool[65536];
     private readonly string space;
 
     public SentencePieceNormalizer(PrecompiledCharsMap? map, bool addDummyPrefix, bool removeExtraWhitespaces,
@@ -29,6 +31,8 @@ internal sealed class SentencePieceNormalizer
         userDefined = [.. userDefinedSymbols.Where(s => s.Length > 0).OrderByDescending(s => s.Length)];
         foreach (var s in userDefined) userDefinedFirst[s[0]] = true;
         space = escapeWhitespaces ? SpaceSymbol.ToString() : " ";
+        for (int c = 0; c < plain.Length; c++)
+            plain[c] = !userDefinedFirst[c] && !char.IsSurrogate((char)c) && (map is null || !map.MayStartWith((char)c));
     }
 
     /// <summary>The normalized text of <paramref name="input"/>, written into <paramref name="output"/> (cleared first).</summary>
@@ -51,6 +55,24 @@ internal sealed class SentencePieceNormalizer
         bool prevSpace = removeExtraWhitespaces;
         while (i < input.Length)
         {
+            char first = input[i];
+            if (plain[first])
+            {
+                if (first == ' ')
+                {
+                    if (!prevSpace) output.Append(escapeWhitespaces ? SpaceSymbol : ' ');
+                    prevSpace = removeExtraWhitespaces;
+                    i++;
+                    continue;
+                }
+                // A run of plain chars other than space is copied as is.
+                int j = i + 1;
+                while (j < input.Length && input[j] != ' ' && plain[input[j]]) j++;
+                output.Append(input[i..j]);
+                prevSpace = false;
+                i = j;
+                continue;
+            }
             int consumed = Prefix(input, i, out var piece);
             if (prevSpace)
                 while (!piece.IsEmpty && piece[0] == ' ') piece = piece[1..];
