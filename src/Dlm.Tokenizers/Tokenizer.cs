@@ -91,9 +91,10 @@ public sealed class Tokenizer : ITokenizer
 
     private static readonly string[] FolderFiles = ["tokenizer.json", "spm.model", "tokenizer.model"];
 
-    private Tokenizer(SentencePieceProcessor sp)
+    private Tokenizer(SentencePieceProcessor sp, TokenizerConfig? config)
     {
         sentencePiece = sp;
+        this.config = config;
         preSteps = [];
         addedTokens = [];
         rawMatcher = new AddedTokenMatcher([]);
@@ -104,8 +105,8 @@ public sealed class Tokenizer : ITokenizer
     /// <summary>
     /// Loads a tokenizer from a <c>tokenizer.json</c> file, from a SentencePiece model file
     /// (<c>spm.model</c>, <c>tokenizer.model</c>: a protobuf <c>ModelProto</c>), or from a folder holding
-    /// <c>tokenizer.json</c> or, failing that, <c>spm.model</c> or <c>tokenizer.model</c>. Next to a
-    /// <c>tokenizer.json</c>, a <c>tokenizer_config.json</c> supplies the special tokens and chat template.
+    /// <c>tokenizer.json</c> or, failing that, <c>spm.model</c> or <c>tokenizer.model</c>. A
+    /// <c>tokenizer_config.json</c> beside the file supplies the special tokens and chat template.
     /// </summary>
     /// <exception cref="DlmException">The file is missing or invalid, or names a component dlm does not have.</exception>
     public static Tokenizer FromPath(string path)
@@ -118,19 +119,20 @@ public sealed class Tokenizer : ITokenizer
                 ?? throw new DlmException($"{path}: no tokenizer.json, spm.model or tokenizer.model in this folder");
         }
         else if (!File.Exists(file)) throw new DlmException($"{path}: no such file");
+        var configFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
+        string? configJson = File.Exists(configFile) ? File.ReadAllText(configFile) : null;
         if (IsSentencePieceFile(file))
         {
             try
             {
-                return FromSentencePiece(File.ReadAllBytes(file));
+                var config = configJson is null ? null : TokenizerConfig.Parse(configJson, "tokenizer_config.json");
+                return new Tokenizer(new SentencePieceProcessor(File.ReadAllBytes(file)), config);
             }
             catch (DlmException e)
             {
                 throw new DlmException($"{file}: {e.Message}", e);
             }
         }
-        var configFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
-        string? configJson = File.Exists(configFile) ? File.ReadAllText(configFile) : null;
         try
         {
             return FromJson(File.ReadAllText(file), configJson);
@@ -162,7 +164,7 @@ public sealed class Tokenizer : ITokenizer
     public static Tokenizer FromSentencePiece(byte[] model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new Tokenizer(new SentencePieceProcessor(model));
+        return new Tokenizer(new SentencePieceProcessor(model), null);
     }
 
     /// <summary>Whether this tokenizer was loaded from a SentencePiece model rather than a <c>tokenizer.json</c>.</summary>
@@ -198,7 +200,9 @@ public sealed class Tokenizer : ITokenizer
         ArgumentNullException.ThrowIfNull(path);
         if (sentencePiece is not null)
         {
-            AtomicFile.WriteAllBytes(Directory.Exists(path) ? Path.Combine(path, "spm.model") : path, sentencePiece.FileBytes);
+            bool folder = Directory.Exists(path);
+            AtomicFile.WriteAllBytes(folder ? Path.Combine(path, "spm.model") : path, sentencePiece.FileBytes);
+            if (folder && config is not null) AtomicFile.WriteAllText(Path.Combine(path, "tokenizer_config.json"), config.Json);
             return;
         }
         if (Directory.Exists(path))
@@ -250,13 +254,13 @@ public sealed class Tokenizer : ITokenizer
     public int VocabSize { get; }
 
     /// <inheritdoc />
-    public string? BosToken => sentencePiece is { } sp ? (sp.BosId is { } b ? sp.IdToToken(b) : null) : config?.BosToken;
+    public string? BosToken => config?.BosToken ?? (sentencePiece is { BosId: { } b } sp ? sp.IdToToken(b) : null);
 
     /// <inheritdoc />
-    public string? EosToken => sentencePiece is { } sp ? (sp.EosId is { } e ? sp.IdToToken(e) : null) : config?.EosToken;
+    public string? EosToken => config?.EosToken ?? (sentencePiece is { EosId: { } e } sp ? sp.IdToToken(e) : null);
 
-    /// <summary>The padding token from <c>tokenizer_config.json</c> (a SentencePiece model's pad piece), if any.</summary>
-    public string? PadToken => sentencePiece is { } sp ? (sp.PadId is { } p ? sp.IdToToken(p) : null) : config?.PadToken;
+    /// <summary>The padding token from <c>tokenizer_config.json</c> (else a SentencePiece model's pad piece), if any.</summary>
+    public string? PadToken => config?.PadToken ?? (sentencePiece is { PadId: { } p } sp ? sp.IdToToken(p) : null);
 
     /// <inheritdoc />
     public string? ChatTemplate => config?.ChatTemplate;

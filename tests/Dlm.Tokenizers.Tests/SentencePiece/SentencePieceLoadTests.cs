@@ -64,6 +64,27 @@ public class SentencePieceLoadTests
     }
 
     [Fact]
+    public void A_tokenizer_config_beside_the_model_supplies_the_chat_template_and_tokens()
+    {
+        var dir = Directory.CreateTempSubdirectory("dlm-spm-");
+        try
+        {
+            File.Copy(RepoPaths.Fixture("spm", "niels.model"), Path.Combine(dir.FullName, "tokenizer.model"));
+            const string template = "{% for m in messages %}{{ m.content }}{% endfor %}";
+            File.WriteAllText(Path.Combine(dir.FullName, "tokenizer_config.json"),
+                System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["eos_token"] = NielsTokens[3], ["chat_template"] = template }));
+            var tok = Tokenizer.FromPath(dir.FullName);
+            Assert.Equal(NielsTokens[3], tok.EosToken);
+            Assert.Equal("<s>", tok.BosToken);
+            Assert.Equal(template, tok.ChatTemplate);
+            var copy = Directory.CreateDirectory(Path.Combine(dir.FullName, "copy"));
+            tok.Save(copy.FullName);
+            Assert.Equal(tok.ChatTemplate, Tokenizer.FromPath(copy.FullName).ChatTemplate);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public void A_model_file_without_the_model_extension_is_recognised()
     {
         var file = Path.GetTempFileName();
