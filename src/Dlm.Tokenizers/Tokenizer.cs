@@ -158,7 +158,8 @@ public sealed class Tokenizer : ITokenizer
     /// Builds a tokenizer from the bytes of a SentencePiece unigram model (<c>spm.model</c>). It
     /// encodes and decodes as the <c>sentencepiece</c> library does; its special tokens are the
     /// control, unknown and user-defined pieces; with add_special_tokens it adds BOS and EOS where
-    /// the model has them (sentencepiece's <c>add_bos</c>, <c>add_eos</c>).
+    /// the model has them (sentencepiece's <c>add_bos</c>, <c>add_eos</c>), or as a
+    /// <c>tokenizer_config.json</c> beside the model file says (<c>add_bos_token</c>, <c>add_eos_token</c>).
     /// </summary>
     /// <exception cref="DlmException">The bytes are not a SentencePiece model, or use a feature dlm does not have.</exception>
     public static Tokenizer FromSentencePiece(byte[] model)
@@ -317,7 +318,7 @@ public sealed class Tokenizer : ITokenizer
         ids.Clear();
         if (sentencePiece is not null)
         {
-            sentencePiece.Encode(text, ids, addSpecialTokens);
+            sentencePiece.Encode(text, ids, addSpecialTokens && (config?.AddBosToken ?? true), addSpecialTokens && (config?.AddEosToken ?? true));
             return ids;
         }
         var segs = st.Segments;

@@ -83,15 +83,15 @@ internal sealed class SentencePieceProcessor
 
     public string? IdToToken(int id) => (uint)id < (uint)pieces.Length ? pieces[id].Piece : null;
 
-    /// <summary>Appends the ids of <paramref name="text"/>; <paramref name="addBosEos"/> wraps them in BOS and EOS where the model has them.</summary>
-    public void Encode(ReadOnlySpan<char> text, IdBuffer ids, bool addBosEos)
+    /// <summary>Appends the ids of <paramref name="text"/>, after BOS and before EOS when asked and the model has them.</summary>
+    public void Encode(ReadOnlySpan<char> text, IdBuffer ids, bool addBos, bool addEos)
     {
-        if (addBosEos && BosId is { } bos) ids.Add(bos);
+        if (addBos && BosId is { } bos) ids.Add(bos);
         var normalized = scratch.Value!;
         normalizer.Normalize(text, normalized);
         if (Unigram is not null) Unigram.Tokenize(normalized.Span, ids);
         else bpe!.Tokenize(normalized.Span, ids);
-        if (addBosEos && EosId is { } eos) ids.Add(eos);
+        if (addEos && EosId is { } eos) ids.Add(eos);
     }
 
     /// <summary>The normalized text the model sees (spaces as U+2581).</summary>

@@ -72,11 +72,13 @@ public class SentencePieceLoadTests
             File.Copy(RepoPaths.Fixture("spm", "niels.model"), Path.Combine(dir.FullName, "tokenizer.model"));
             const string template = "{% for m in messages %}{{ m.content }}{% endfor %}";
             File.WriteAllText(Path.Combine(dir.FullName, "tokenizer_config.json"),
-                System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["eos_token"] = NielsTokens[3], ["chat_template"] = template }));
+                System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object> { ["eos_token"] = NielsTokens[3], ["chat_template"] = template, ["add_eos_token"] = false }));
             var tok = Tokenizer.FromPath(dir.FullName);
             Assert.Equal(NielsTokens[3], tok.EosToken);
             Assert.Equal("<s>", tok.BosToken);
             Assert.Equal(template, tok.ChatTemplate);
+            // add_eos_token false, add_bos_token unset (so true): BOS only, as Hugging Face's slow tokenizers do.
+            Assert.Equal([1, .. Niels.Encode("Hello")], tok.Encode("Hello", addSpecialTokens: true));
             var copy = Directory.CreateDirectory(Path.Combine(dir.FullName, "copy"));
             tok.Save(copy.FullName);
             Assert.Equal(tok.ChatTemplate, Tokenizer.FromPath(copy.FullName).ChatTemplate);
