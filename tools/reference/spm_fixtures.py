@@ -16,6 +16,7 @@ SentencePiece reader can be checked id for id without Python at test time.
                    hard:         hard strings with ids, ids with add_bos+add_eos, pieces, decode(ids)
                    brown_sample: every 1000th Brown line in full
                    brown_files:  per Brown file: lines, tokens, sha256 over "id,id,...\\n" per line
+                   brown_decoded_sha256: sha256 over decode(ids) + "\\n" for every Brown line in order
                    decode:       crafted and random id sequences with decode(ids)
   precompiled.tokenizer.json
                    nfkc.model converted the way transformers' SpmConverter does (Precompiled
@@ -117,17 +118,19 @@ def hard_strings():
 
 def digest_brown(sp, brown):
     files, sample, n = [], [], 0
+    decoded = hashlib.sha256()
     for fl in brown:
         h = hashlib.sha256()
         tokens = 0
         for ids, line in zip(sp.encode(fl["lines"]), fl["lines"]):
             h.update((",".join(map(str, ids)) + "\n").encode())
+            decoded.update((sp.decode(ids) + "\n").encode())
             tokens += len(ids)
             if n % 1000 == 0:
                 sample.append({"text": line, "ids": ids})
             n += 1
         files.append({"file": fl["file"], "lines": len(fl["lines"]), "tokens": tokens, "sha256": h.hexdigest()})
-    return files, sample
+    return files, sample, decoded.hexdigest()
 
 
 def decode_cases(sp, name):
@@ -168,14 +171,15 @@ def write_fixture(name, brown):
         ids = sp.encode(text)
         hard.append({"text": text, "ids": ids, "ids_bos_eos": sp.encode(text, add_bos=True, add_eos=True),
                      "pieces": sp.encode(text, out_type=str), "decoded": sp.decode(ids)})
-    files, sample = digest_brown(sp, brown)
+    files, sample, decoded = digest_brown(sp, brown)
     with open(model, "rb") as f:
         model_sha = hashlib.sha256(f.read()).hexdigest()
     result = {"model": name + ".model", "model_sha256": model_sha,
               "reference": f"sentencepiece {spm.__version__} (Debian python3-sentencepiece)",
               "vocab_size": sp.get_piece_size(), "unk_id": sp.unk_id(), "bos_id": sp.bos_id(),
               "eos_id": sp.eos_id(), "pad_id": sp.pad_id(),
-              "hard": hard, "decode": decode_cases(sp, name), "brown_sample": sample, "brown_files": files}
+              "hard": hard, "decode": decode_cases(sp, name), "brown_sample": sample, "brown_files": files,
+              "brown_decoded_sha256": decoded}
     with open(os.path.join(OUT, name + ".json"), "w", encoding="utf-8") as f:
         json.dump(result, f, ensure_ascii=False, separators=(",", ":"))
     print(f"{name}: {sum(x['tokens'] for x in files)} Brown tokens, {sp.get_piece_size()} pieces", file=sys.stderr)
