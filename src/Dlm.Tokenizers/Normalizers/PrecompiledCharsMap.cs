@@ -27,7 +27,7 @@ internal sealed class PrecompiledCharsMap
         Blob = blob ?? throw new ArgumentNullException(nameof(blob));
         if (blob.Length <= 4) throw new DlmException("precompiled charsmap is too short");
         uint trieSize = BinaryPrimitives.ReadUInt32LittleEndian(blob);
-        if (trieSize >= (uint)blob.Length - 4 + 1 || trieSize % 4 != 0 || trieSize == 0)
+        if (trieSize == 0 || trieSize > (uint)blob.Length - 4 || trieSize % 4 != 0)
             throw new DlmException($"precompiled charsmap: trie size {trieSize} does not fit the {blob.Length}-byte blob");
         units = new uint[trieSize / 4];
         for (int i = 0; i < units.Length; i++) units[i] = BinaryPrimitives.ReadUInt32LittleEndian(blob.AsSpan(4 + 4 * i));

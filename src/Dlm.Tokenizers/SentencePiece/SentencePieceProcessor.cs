@@ -9,9 +9,10 @@ namespace Dlm.Tokenizers.SentencePiece;
 /// <summary>
 /// Encodes and decodes with a SentencePiece <c>spm.model</c> as the <c>sentencepiece</c> library
 /// does: <see cref="SentencePieceNormalizer"/> over the whole text, then the unigram Viterbi
-/// (<see cref="UnigramModel.ForSentencePiece"/>) or BPE merges (<see cref="SentencePieceBpe"/>); decoding drops control pieces, writes the unknown
-/// piece as its surface (" ⁇ "), turns U+2581 back into spaces (dropping the first one) and
-/// decodes runs of byte pieces as UTF-8, each invalid byte a U+FFFD.
+/// (<see cref="UnigramModel.ForSentencePiece"/>) or BPE merges (<see cref="SentencePieceBpe"/>);
+/// decoding drops control pieces, writes the unknown piece as its surface (" ⁇ "), turns U+2581
+/// back into spaces (dropping the first one) and decodes runs of byte pieces as UTF-8, each
+/// invalid byte a U+FFFD.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The ThreadLocal holds only managed scratch buffers, which the GC reclaims.")]
 internal sealed class SentencePieceProcessor
@@ -22,11 +23,12 @@ internal sealed class SentencePieceProcessor
     private readonly ThreadLocal<CharBuffer> scratch = new(() => new CharBuffer());
     private readonly bool stripFirstSpace, removeExtraWhitespaces;
     private readonly string unkSurface;
+    private readonly SentencePieceBpe? bpe;
 
     /// <summary>The unigram model (null for a BPE model).</summary>
     public UnigramModel? Unigram { get; }
 
-    private readonly SentencePieceBpe? bpe;
+    /// <summary>The model file as loaded (what <see cref="Tokenizer.Save"/> writes back).</summary>
     public byte[] FileBytes { get; }
     public int? UnkId { get; }
     public int? BosId { get; }
