@@ -3,7 +3,7 @@ namespace Dlm.Tokenizers;
 /// <summary>
 /// What the rest of dlm needs from a tokenizer: text to ids and back, token lookups, and the
 /// special tokens and chat template that <c>tokenizer_config.json</c> supplies.
-/// Implemented by the Hugging Face <c>tokenizer.json</c> pipeline.
+/// Implemented by <see cref="Tokenizer"/> (a Hugging Face <c>tokenizer.json</c> or a SentencePiece model).
 /// </summary>
 public interface ITokenizer
 {

@@ -9,6 +9,7 @@ using Dlm.Tokenizers.Normalizers;
 using Dlm.Tokenizers.Pipeline;
 using Dlm.Tokenizers.PostProcessors;
 using Dlm.Tokenizers.PreTokenizers;
+using Dlm.Tokenizers.SentencePiece;
 
 namespace Dlm.Tokenizers;
 
@@ -16,7 +17,9 @@ namespace Dlm.Tokenizers;
 /// A Hugging Face <c>tokenizer.json</c> pipeline: added tokens are cut out of the text, the rest
 /// goes normalizer → pre-tokenizer → model (BPE or Unigram), and with add_special_tokens the
 /// post-processor adds its tokens; decoding runs the decoder chain. Encodes id-for-id like the
-/// Rust <c>tokenizers</c> library. Thread-safe: per-thread scratch buffers and caches.
+/// Rust <c>tokenizers</c> library. Or a SentencePiece <c>.model</c> (<see cref="FromSentencePiece"/>),
+/// which encodes id-for-id like the <c>sentencepiece</c> library. Thread-safe: per-thread scratch
+/// buffers and caches.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The ThreadLocal holds only managed scratch buffers, which the GC reclaims.")]
 public sealed class Tokenizer : ITokenizer
@@ -24,7 +27,7 @@ public sealed class Tokenizer : ITokenizer
     private readonly Normalizer? normalizer;
     private readonly PreTokenizer? preTokenizer;
     private readonly PreTokenizer[] preSteps;
-    private readonly Model model;
+    private readonly Model? model; // null for a SentencePiece model, which encodes through its own processor
     private readonly PostProcessor? postProcessor;
     private readonly Decoder? decoder;
     private readonly AddedToken[] addedTokens;
@@ -35,6 +38,7 @@ public sealed class Tokenizer : ITokenizer
     private readonly TokenizerConfig? config;
     private readonly string? truncationJson, paddingJson;
     private readonly ThreadLocal<EncodeState> state = new(() => new EncodeState());
+    private readonly SentencePieceProcessor? sentencePiece;
 
     private sealed class EncodeState
     {
@@ -80,24 +84,55 @@ public sealed class Tokenizer : ITokenizer
             normalizer.Normalize(t.Content, normBuf);
             return (normBuf.Span.ToString(), t);
         }));
-        int size = model.VocabSize;
+        int size = model!.VocabSize;
         foreach (var t in addedTokens) size = Math.Max(size, t.Id + 1);
         VocabSize = size;
     }
 
+    private static readonly string[] FolderFiles = ["tokenizer.json", "spm.model", "tokenizer.model"];
+
+    private Tokenizer(SentencePieceProcessor sp, TokenizerConfig? config)
+    {
+        sentencePiece = sp;
+        this.config = config;
+        preSteps = [];
+        addedTokens = [];
+        rawMatcher = new AddedTokenMatcher([]);
+        normalizedMatcher = rawMatcher;
+        VocabSize = sp.VocabSize;
+    }
+
     /// <summary>
-    /// Loads a tokenizer from a <c>tokenizer.json</c> file, or from a folder holding one; a
-    /// <c>tokenizer_config.json</c> in the same folder supplies the special tokens and chat template.
+    /// Loads a tokenizer from a <c>tokenizer.json</c> file, from a SentencePiece model file
+    /// (<c>spm.model</c>, <c>tokenizer.model</c>: a protobuf <c>ModelProto</c>), or from a folder holding
+    /// <c>tokenizer.json</c> or, failing that, <c>spm.model</c> or <c>tokenizer.model</c>. A
+    /// <c>tokenizer_config.json</c> beside the file supplies the special tokens and chat template.
     /// </summary>
     /// <exception cref="DlmException">The file is missing or invalid, or names a component dlm does not have.</exception>
     public static Tokenizer FromPath(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
-        if (!File.Exists(file))
-            throw new DlmException(Directory.Exists(path) ? $"{path}: no tokenizer.json in this folder" : $"{path}: no such file");
+        string file = path;
+        if (Directory.Exists(path))
+        {
+            file = FolderFiles.Select(n => Path.Combine(path, n)).FirstOrDefault(File.Exists)
+                ?? throw new DlmException($"{path}: no tokenizer.json, spm.model or tokenizer.model in this folder");
+        }
+        else if (!File.Exists(file)) throw new DlmException($"{path}: no such file");
         var configFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
         string? configJson = File.Exists(configFile) ? File.ReadAllText(configFile) : null;
+        if (IsSentencePieceFile(file))
+        {
+            try
+            {
+                var config = configJson is null ? null : TokenizerConfig.Parse(configJson, "tokenizer_config.json");
+                return new Tokenizer(new SentencePieceProcessor(File.ReadAllBytes(file)), config);
+            }
+            catch (DlmException e)
+            {
+                throw new DlmException($"{file}: {e.Message}", e);
+            }
+        }
         try
         {
             return FromJson(File.ReadAllText(file), configJson);
@@ -107,6 +142,34 @@ public sealed class Tokenizer : ITokenizer
             throw new DlmException($"{file}: {e.Message}", e);
         }
     }
+
+    /// <summary>A <c>.model</c> file, or any file that is not JSON (a protobuf never starts with '{').</summary>
+    private static bool IsSentencePieceFile(string file)
+    {
+        if (file.EndsWith(".model", StringComparison.OrdinalIgnoreCase)) return true;
+        if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return false;
+        using var f = File.OpenRead(file);
+        int b;
+        while ((b = f.ReadByte()) is ' ' or '\t' or '\r' or '\n' or 0xEF or 0xBB or 0xBF) { }
+        return b is not '{' and not -1;
+    }
+
+    /// <summary>
+    /// Builds a tokenizer from the bytes of a SentencePiece unigram model (<c>spm.model</c>). It
+    /// encodes and decodes as the <c>sentencepiece</c> library does; its special tokens are the
+    /// control, unknown and user-defined pieces; with add_special_tokens it adds BOS and EOS where
+    /// the model has them (sentencepiece's <c>add_bos</c>, <c>add_eos</c>), or as a
+    /// <c>tokenizer_config.json</c> beside the model file says (<c>add_bos_token</c>, <c>add_eos_token</c>).
+    /// </summary>
+    /// <exception cref="DlmException">The bytes are not a SentencePiece model, or use a feature dlm does not have.</exception>
+    public static Tokenizer FromSentencePiece(byte[] model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new Tokenizer(new SentencePieceProcessor(model), null);
+    }
+
+    /// <summary>Whether this tokenizer was loaded from a SentencePiece model rather than a <c>tokenizer.json</c>.</summary>
+    public bool IsSentencePiece => sentencePiece is not null;
 
     /// <summary>Builds a tokenizer from the text of a <c>tokenizer.json</c> and optionally of a <c>tokenizer_config.json</c>.</summary>
     /// <exception cref="DlmException">The JSON is invalid or names a component dlm does not have.</exception>
@@ -131,10 +194,18 @@ public sealed class Tokenizer : ITokenizer
     /// <summary>
     /// Writes <c>tokenizer.json</c> (atomically). <paramref name="path"/> is the file, or an existing
     /// folder, which then also receives the <c>tokenizer_config.json</c> this tokenizer was loaded with.
+    /// A SentencePiece tokenizer writes its model bytes instead (<c>spm.model</c> in a folder).
     /// </summary>
     public void Save(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (sentencePiece is not null)
+        {
+            bool folder = Directory.Exists(path);
+            AtomicFile.WriteAllBytes(folder ? Path.Combine(path, "spm.model") : path, sentencePiece.FileBytes);
+            if (folder && config is not null) AtomicFile.WriteAllText(Path.Combine(path, "tokenizer_config.json"), config.Json);
+            return;
+        }
         if (Directory.Exists(path))
         {
             AtomicFile.WriteAllText(Path.Combine(path, "tokenizer.json"), ToJson());
@@ -144,8 +215,11 @@ public sealed class Tokenizer : ITokenizer
     }
 
     /// <summary>The <c>tokenizer.json</c> text of this tokenizer (indented, vocabulary in id order).</summary>
+    /// <exception cref="DlmException">The tokenizer is a SentencePiece model, which has no exact tokenizer.json form.</exception>
     public string ToJson()
     {
+        if (sentencePiece is not null)
+            throw new DlmException("a SentencePiece model has no exact tokenizer.json form (its whitespace rules are not a tokenizer.json normalizer); save it as spm.model");
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -165,7 +239,7 @@ public sealed class Tokenizer : ITokenizer
             w.WritePropertyName("decoder");
             if (decoder is null) w.WriteNullValue(); else decoder.WriteJson(w);
             w.WritePropertyName("model");
-            model.WriteJson(w);
+            model!.WriteJson(w);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray());
@@ -181,32 +255,38 @@ public sealed class Tokenizer : ITokenizer
     public int VocabSize { get; }
 
     /// <inheritdoc />
-    public string? BosToken => config?.BosToken;
+    public string? BosToken => config?.BosToken ?? (sentencePiece is { BosId: { } b } sp ? sp.IdToToken(b) : null);
 
     /// <inheritdoc />
-    public string? EosToken => config?.EosToken;
+    public string? EosToken => config?.EosToken ?? (sentencePiece is { EosId: { } e } sp ? sp.IdToToken(e) : null);
 
-    /// <summary>The padding token from <c>tokenizer_config.json</c>, if any.</summary>
-    public string? PadToken => config?.PadToken;
+    /// <summary>The padding token from <c>tokenizer_config.json</c> (else a SentencePiece model's pad piece), if any.</summary>
+    public string? PadToken => config?.PadToken ?? (sentencePiece is { PadId: { } p } sp ? sp.IdToToken(p) : null);
 
     /// <inheritdoc />
     public string? ChatTemplate => config?.ChatTemplate;
 
-    /// <summary>The contents of the special added tokens, in id order of the file.</summary>
-    public IReadOnlyList<string> SpecialTokens => [.. addedTokens.Where(t => t.Special).Select(t => t.Content)];
+    /// <summary>
+    /// The contents of the special added tokens, in id order of the file; for a SentencePiece model,
+    /// its control, unknown and user-defined pieces in id order.
+    /// </summary>
+    public IReadOnlyList<string> SpecialTokens => sentencePiece is { } sp ? [.. sp.SpecialTokens]
+        : [.. addedTokens.Where(t => t.Special).Select(t => t.Content)];
 
-    /// <summary>Whether <paramref name="id"/> is a special added token.</summary>
-    public bool IsSpecial(int id) => addedById.TryGetValue(id, out var t) && t.Special;
+    /// <summary>Whether <paramref name="id"/> is a special added token (a SentencePiece control, unknown or user-defined piece).</summary>
+    public bool IsSpecial(int id) => sentencePiece?.IsSpecial(id) ?? (addedById.TryGetValue(id, out var t) && t.Special);
 
     /// <inheritdoc />
     public int? TokenToId(string token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        return addedByContent.TryGetValue(token, out var t) ? t.Id : model.TokenToId(token);
+        if (sentencePiece is not null) return sentencePiece.TokenToId(token);
+        return addedByContent.TryGetValue(token, out var t) ? t.Id : model!.TokenToId(token);
     }
 
     /// <inheritdoc />
-    public string? IdToToken(int id) => addedById.TryGetValue(id, out var t) ? t.Content : model.IdToToken(id);
+    public string? IdToToken(int id) => sentencePiece is not null ? sentencePiece.IdToToken(id)
+        : addedById.TryGetValue(id, out var t) ? t.Content : model!.IdToToken(id);
 
     /// <inheritdoc />
     public int[] Encode(string text, bool addSpecialTokens = false)
@@ -236,6 +316,11 @@ public sealed class Tokenizer : ITokenizer
         var st = state.Value!;
         var ids = st.Ids;
         ids.Clear();
+        if (sentencePiece is not null)
+        {
+            sentencePiece.Encode(text, ids, addSpecialTokens && (config?.AddBosToken ?? true), addSpecialTokens && (config?.AddEosToken ?? true));
+            return ids;
+        }
         var segs = st.Segments;
         segs.Clear();
         if (rawMatcher.IsEmpty) segs.Add(new Segment(0, text.Length, -1));
@@ -277,6 +362,12 @@ public sealed class Tokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var result = new List<string>();
+        if (sentencePiece is not null)
+        {
+            var normalized = sentencePiece.Normalize(text);
+            if (normalized.Length > 0) result.Add(normalized);
+            return result;
+        }
         var segs = new List<Segment>();
         if (rawMatcher.IsEmpty) segs.Add(new Segment(0, text.Length, -1));
         else rawMatcher.Split(text, 0, segs);
@@ -311,7 +402,7 @@ public sealed class Tokenizer : ITokenizer
         if (text.IsEmpty) return;
         if (preSteps.Length == 0)
         {
-            model.Tokenize(text, st.Ids);
+            model!.Tokenize(text, st.Ids);
             return;
         }
         var src = st.A;
@@ -324,12 +415,13 @@ public sealed class Tokenizer : ITokenizer
             step.PreTokenize(src, dst);
             src = dst;
         }
-        for (int i = 0; i < src.Count; i++) model.Tokenize(src.Text(i), st.Ids);
+        for (int i = 0; i < src.Count; i++) model!.Tokenize(src.Text(i), st.Ids);
     }
 
     /// <inheritdoc />
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
     {
+        if (sentencePiece is not null) return sentencePiece.Decode(ids, skipSpecialTokens);
         if (decoder is ByteLevelDecoder) return DecodeByteLevel(ids, skipSpecialTokens);
         var tokens = new List<string>(ids.Length);
         foreach (int id in ids)
@@ -339,7 +431,7 @@ public sealed class Tokenizer : ITokenizer
                 if (!(skipSpecialTokens && t.Special)) tokens.Add(t.Content);
                 continue;
             }
-            var tok = model.IdToToken(id);
+            var tok = model!.IdToToken(id);
             if (tok is null) continue;
             if (skipSpecialTokens && addedByContent.TryGetValue(tok, out var at) && at.Special) continue;
             tokens.Add(tok);
@@ -368,7 +460,7 @@ public sealed class Tokenizer : ITokenizer
             }
             else
             {
-                tok = model.IdToToken(id);
+                tok = model!.IdToToken(id);
                 if (tok is null) continue;
                 if (skipSpecialTokens && addedByContent.TryGetValue(tok, out var at) && at.Special) continue;
             }

@@ -6,10 +6,17 @@ namespace Dlm.Tokenizers;
 /// <summary>
 /// What dlm reads from <c>tokenizer_config.json</c>: the bos/eos/pad/unk tokens (a string or an
 /// <c>{"content": ...}</c> object) and the chat template (a string, or a list of named templates
-/// of which "default" or else the first is used).
+/// of which "default" or else the first is used), and <c>add_bos_token</c>/<c>add_eos_token</c>, which
+/// only a SentencePiece model follows (a tokenizer.json's post-processor decides for itself).
 /// </summary>
 internal sealed record TokenizerConfig(string? BosToken, string? EosToken, string? PadToken, string? UnkToken, string? ChatTemplate, string Json)
 {
+    /// <summary><c>add_bos_token</c>, when the file sets it.</summary>
+    public bool? AddBosToken { get; init; }
+
+    /// <summary><c>add_eos_token</c>, when the file sets it.</summary>
+    public bool? AddEosToken { get; init; }
+
     public static TokenizerConfig Parse(string json, string source)
     {
         try
@@ -18,7 +25,11 @@ internal sealed record TokenizerConfig(string? BosToken, string? EosToken, strin
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new DlmException($"{source}: expected a JSON object");
             return new TokenizerConfig(Token(root, "bos_token"), Token(root, "eos_token"), Token(root, "pad_token"),
-                Token(root, "unk_token"), Template(root), json);
+                Token(root, "unk_token"), Template(root), json)
+            {
+                AddBosToken = Flag(root, "add_bos_token"),
+                AddEosToken = Flag(root, "add_eos_token"),
+            };
         }
         catch (JsonException e)
         {
@@ -36,6 +47,9 @@ internal sealed record TokenizerConfig(string? BosToken, string? EosToken, strin
             _ => null,
         };
     }
+
+    private static bool? Flag(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
     private static string? Template(JsonElement root)
     {

@@ -96,7 +96,7 @@ public class ReferenceParityTests
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
     }
 
-    private static Dictionary<string, List<string>> BrownByFile()
+    internal static Dictionary<string, List<string>> BrownByFile()
     {
         var result = new Dictionary<string, List<string>>();
         foreach (var file in Directory.GetFiles(ReferenceData.BrownCorpus)

@@ -3,14 +3,17 @@
 #   - npm packages of tools/reference/package.json into .cache/reference/ (ignored by git)
 #   - on Debian as root: libopenblas0-pthread (optional GEMM backend)
 #   - with --torch: python3-torch and python3-numpy (only to regenerate fixtures / run bench_torch.py)
+#   - with --spm: python3-sentencepiece and python3-protobuf (only for spm_fixtures.py / bench_sentencepiece.py)
 # Idempotent: a repeat run with nothing changed touches no network.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dest="$root/.cache/reference"
 want_torch=0
+want_spm=0
 for a in "$@"; do
   case "$a" in
     --torch) want_torch=1 ;;
+    --spm) want_spm=1 ;;
     -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
   esac
@@ -21,6 +24,7 @@ say() { echo "[setup] $*" >&2; }
 # --- Debian packages (only as root on Debian; skipped silently elsewhere) ---
 debs=(libopenblas0-pthread)
 [ "$want_torch" = 1 ] && debs+=(python3-torch python3-numpy)
+[ "$want_spm" = 1 ] && debs+=(python3-sentencepiece python3-protobuf)
 if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
   missing=()
   for p in "${debs[@]}"; do
@@ -33,7 +37,7 @@ if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null && command -v apt-get 
     if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
       # OpenBLAS is optional (dlm falls back to its managed GEMM); torch only matters with --torch.
       say "warning: could not install ${missing[*]}"
-      [ "$want_torch" = 1 ] && exit 1
+      [ "$want_torch" = 1 ] || [ "$want_spm" = 1 ] && exit 1
     fi
   fi
 fi

@@ -12,19 +12,20 @@ namespace Dlm.Cli.Commands;
 /// <summary>
 /// `dlm bench tokenize`: encoding speed of dlm's tokenizer (single-threaded and on all cores), and,
 /// when node and the reference packages are installed (tools/reference/setup.sh), the Rust Hugging
-/// Face tokenizers timed on the same text in the same run by tools/reference/bench_tokenizers.mjs.
+/// Face tokenizers timed on the same text in the same run by tools/reference/bench_tokenizers.mjs;
+/// for a SentencePiece model, the Python sentencepiece library by tools/reference/bench_sentencepiece.py.
 /// </summary>
 internal static class BenchTokenizeCommand
 {
     /// <summary>The `tokenize` subcommand, to sit under `bench`.</summary>
     public static Command Create()
     {
-        var tokenizer = new Option<string>("--tokenizer") { Description = "A tokenizer.json or a folder holding one.", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "A tokenizer.json, a SentencePiece .model, or a folder holding one.", Required = true };
         var input = new Option<FileInfo>("--input") { Description = "Text file; each non-empty line is one text to encode.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var seconds = new Option<double>("--seconds") { Description = "Time spent per measurement (best pass wins).", DefaultValueFactory = _ => 3 };
-        var noReference = new Option<bool>("--no-reference") { Description = "Do not time the Rust tokenizers." };
-        var cmd = new Command("tokenize", "Measure tokenizer encode speed (MB/s, tokens/s, allocation per token) against the Rust tokenizers.")
+        var noReference = new Option<bool>("--no-reference") { Description = "Do not time the reference library." };
+        var cmd = new Command("tokenize", "Measure tokenizer encode speed (MB/s, tokens/s, allocation per token) against the Rust tokenizers (sentencepiece for a .model).")
         { tokenizer, input, json, seconds, noReference };
         cmd.SetAction(parse =>
         {
@@ -49,15 +50,16 @@ internal static class BenchTokenizeCommand
             };
             if (!parse.GetValue(noReference))
             {
-                var single = RunReference(path, file.FullName, parse.GetValue(seconds), parallel: false, out var why);
-                var all = single is null ? null : RunReference(path, file.FullName, parse.GetValue(seconds), parallel: true, out why);
+                bool spm = tok.IsSentencePiece;
+                var single = RunReference(path, file.FullName, parse.GetValue(seconds), parallel: false, spm, out var why);
+                var all = single is null ? null : RunReference(path, file.FullName, parse.GetValue(seconds), parallel: true, spm, out why);
                 if (single is not null && all is not null)
                 {
                     double rs = single["batch_mb_per_s"]!.GetValue<double>();
                     double ra = all["batch_mb_per_s"]!.GetValue<double>();
                     report["reference"] = new JsonObject
                     {
-                        ["library"] = "@anush008/tokenizers (Rust tokenizers via Node)",
+                        ["library"] = spm ? single["library"]!.GetValue<string>() : "@anush008/tokenizers (Rust tokenizers via Node)",
                         ["tokens"] = single["tokens"]!.GetValue<long>(),
                         ["single_thread_mb_per_s"] = Math.Round(rs, 3),
                         ["single_encode_calls_mb_per_s"] = Math.Round(single["single_mb_per_s"]!.GetValue<double>(), 3),
@@ -79,14 +81,17 @@ internal static class BenchTokenizeCommand
     }
 
     /// <summary>
-    /// Times the Rust tokenizers on the same file through tools/reference/bench_tokenizers.mjs;
-    /// null (with the reason in <paramref name="why"/>) when node or the reference packages are missing.
+    /// Times the Rust tokenizers on the same file through tools/reference/bench_tokenizers.mjs (the
+    /// Python sentencepiece through bench_sentencepiece.py for a SentencePiece model); null (with the
+    /// reason in <paramref name="why"/>) when the runtime or the reference packages are missing.
     /// </summary>
-    private static JsonNode? RunReference(string tokenizer, string input, double seconds, bool parallel, out string why)
+    private static JsonNode? RunReference(string tokenizer, string input, double seconds, bool parallel, bool sentencePiece, out string why)
     {
-        var script = FindScript();
-        if (script is null) { why = "tools/reference/bench_tokenizers.mjs not found"; return null; }
-        var psi = new ProcessStartInfo("node")
+        var script = FindScript(sentencePiece ? "bench_sentencepiece.py" : "bench_tokenizers.mjs");
+        if (script is null) { why = $"tools/reference/{(sentencePiece ? "bench_sentencepiece.py" : "bench_tokenizers.mjs")} not found"; return null; }
+        // Debian's python3-sentencepiece lives in the system interpreter, which a pyenv shim on PATH would hide.
+        string runtime = !sentencePiece ? "node" : File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        var psi = new ProcessStartInfo(runtime)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -108,7 +113,7 @@ internal static class BenchTokenizeCommand
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            why = "node is not installed";
+            why = $"{runtime} is not installed";
             return null;
         }
         catch (JsonException e)
@@ -118,14 +123,14 @@ internal static class BenchTokenizeCommand
         }
     }
 
-    private static string? FindScript()
+    private static string? FindScript(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var s = Path.Combine(dir.FullName, "tools", "reference", "bench_tokenizers.mjs");
+            var s = Path.Combine(dir.FullName, "tools", "reference", name);
             if (File.Exists(s) && Directory.Exists(Path.Combine(dir.FullName, ".cache", "reference", "node_modules"))) return s;
         }
-        var cwd = Path.Combine(Directory.GetCurrentDirectory(), "tools", "reference", "bench_tokenizers.mjs");
+        var cwd = Path.Combine(Directory.GetCurrentDirectory(), "tools", "reference", name);
         return File.Exists(cwd) ? cwd : null;
     }
 }

@@ -4,20 +4,20 @@ using Dlm.Tokenizers;
 
 namespace Dlm.Cli.Commands;
 
-/// <summary>`dlm tokenize`: one JSON array of ids per input line, as the Hugging Face tokenizer would give.</summary>
+/// <summary>`dlm tokenize`: one JSON array of ids per input line, as the Hugging Face tokenizer (or sentencepiece, for a .model) would give.</summary>
 internal static class TokenizeCommand
 {
     public static Command Create()
     {
         var tokenizer = new Option<string>("--tokenizer")
         {
-            Description = "A tokenizer.json, or a folder holding tokenizer.json (and tokenizer_config.json).",
+            Description = "A tokenizer.json, a SentencePiece .model (spm.model), or a folder holding tokenizer.json (and tokenizer_config.json) or spm.model.",
             Required = true,
         };
         var input = new Option<FileInfo?>("--input") { Description = "Text file to encode line by line (default: standard input)." };
-        var special = new Option<bool>("--add-special-tokens") { Description = "Let the post-processor add its tokens (e.g. BOS)." };
+        var special = new Option<bool>("--add-special-tokens") { Description = "Let the post-processor add its tokens (e.g. BOS); a SentencePiece model adds BOS and EOS." };
         var cmd = new Command("tokenize",
-            "Encode text with a Hugging Face tokenizer.json: one JSON array of ids per input line, in order.")
+            "Encode text with a Hugging Face tokenizer.json or a SentencePiece model: one JSON array of ids per input line, in order.")
         { tokenizer, input, special };
         cmd.SetAction(parse =>
         {

@@ -28,6 +28,7 @@ internal abstract class Normalizer
             "Replace" => ReplaceNormalizer.Parse(e),
             "Lowercase" => new LowercaseNormalizer(),
             "Strip" => new StripNormalizer(JsonRead.Bool(e, "strip_left", true), JsonRead.Bool(e, "strip_right", true)),
+            "Precompiled" => PrecompiledNormalizer.Parse(e),
             _ => throw new DlmException($"tokenizer.json: unsupported normalizer type \"{type}\""),
         };
     }
