@@ -72,6 +72,17 @@ internal static class LlamaCppArchitecture
             m.Add(new($"{arch}.vocab_size", GgufValue.U32((uint)c.VocabSize)));
             m.Add(new($"{arch}.rope.dimension_count", GgufValue.U32((uint)c.ResolvedHeadDim)));
         }
+        // What the converter's keys cannot carry back to a Hugging Face config, under dlm's own
+        // prefix (llama.cpp ignores keys it does not know): niels was exported as llama without
+        // the q/k permutation, and Llama-3 rope scaling becomes a rope_freqs tensor.
+        if (c.Family == ModelFamily.Niels) m.Add(new("dlm.model_type", GgufValue.Str("niels")));
+        if (c.RopeScaling is { } rs)
+        {
+            m.Add(new("dlm.rope_scaling.factor", GgufValue.F64(rs.Factor)));
+            m.Add(new("dlm.rope_scaling.low_freq_factor", GgufValue.F64(rs.LowFreqFactor)));
+            m.Add(new("dlm.rope_scaling.high_freq_factor", GgufValue.F64(rs.HighFreqFactor)));
+            m.Add(new("dlm.rope_scaling.original_max_position_embeddings", GgufValue.U32((uint)rs.OriginalMaxPositionEmbeddings)));
+        }
         m.Add(new("general.quantization_version", GgufValue.U32(2)));
         return m;
     }
@@ -159,6 +170,9 @@ internal static class LlamaCppArchitecture
         }
         return result;
     }
+
+    /// <summary>The GGUF name of a layout tensor of <paramref name="c"/>.</summary>
+    public static string GgufName(ModelConfig c, string hf) => c.Family == ModelFamily.Gpt2 ? Gpt2Name(hf) : LlamaName(hf);
 
     private static string LlamaName(string hf)
     {
