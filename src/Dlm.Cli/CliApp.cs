@@ -20,6 +20,8 @@ internal static class CliApp
         TokenizerCommand.Create(),
         RenderCommand.Create(),
         ModelCommand.Create(),
+        ExportCommand.Create(),
+        ImportCommand.Create(),
         BenchCommand.Create(),
     ];
 
