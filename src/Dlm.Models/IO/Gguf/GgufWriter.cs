@@ -33,6 +33,12 @@ public static class GgufWriter
     public static void Write(string path, IReadOnlyList<KeyValuePair<string, GgufValue>> metadata, IReadOnlyList<GgufTensorToWrite> tensors,
         Action<int>? onTensor = null)
     {
+        var (offsets, alignment) = Plan(metadata, tensors);
+        AtomicFile.Write(path, raw => WriteTo(raw, metadata, tensors, offsets, alignment, onTensor));
+    }
+
+    private static (long[] Offsets, int Alignment) Plan(IReadOnlyList<KeyValuePair<string, GgufValue>> metadata, IReadOnlyList<GgufTensorToWrite> tensors)
+    {
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(tensors);
         int alignment = DefaultAlignment;
@@ -61,8 +67,20 @@ public static class GgufWriter
             offsets[i] = offset;
             offset = Align(offset + t.ByteCount, alignment);
         }
+        return (offsets, alignment);
+    }
 
-        AtomicFile.Write(path, raw =>
+    /// <summary>Writes the file's bytes to <paramref name="stream"/> (not atomic; for measuring and tests). Checks as <see cref="Write"/> does.</summary>
+    public static void WriteTo(Stream stream, IReadOnlyList<KeyValuePair<string, GgufValue>> metadata, IReadOnlyList<GgufTensorToWrite> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var (offsets, alignment) = Plan(metadata, tensors);
+        WriteTo(stream, metadata, tensors, offsets, alignment, null);
+    }
+
+    private static void WriteTo(Stream raw, IReadOnlyList<KeyValuePair<string, GgufValue>> metadata, IReadOnlyList<GgufTensorToWrite> tensors,
+        long[] offsets, int alignment, Action<int>? onTensor)
+    {
         {
             // Not disposed: disposing would close the file before AtomicFile flushes it to disk.
             var s = new BufferedStream(raw, 1 << 20);
@@ -104,7 +122,7 @@ public static class GgufWriter
                 onTensor?.Invoke(i);
             }
             s.Flush();
-        });
+        }
     }
 
     /// <summary>Rounds <paramref name="x"/> up to a multiple of <paramref name="alignment"/>.</summary>
