@@ -115,7 +115,7 @@ public static class GgufWriter
                     throw new InvalidOperationException($"tensor {t.Name}: dims [{string.Join(", ", t.Dims)}] need {t.ElementCount} values, the source gave {data.LongLength}");
                 int bytes = checked((int)t.ByteCount);
                 if (buffer.Length < bytes) buffer = new byte[bytes];
-                GgmlEncoding.Encode(t.Type, data, buffer.AsSpan(0, bytes));
+                GgmlEncoding.EncodeParallel(t.Type, data, buffer, Environment.ProcessorCount);
                 if (w.Position - dataStart != offsets[i]) throw new InvalidOperationException($"tensor {t.Name} would land at the wrong offset");
                 w.Bytes(buffer.AsSpan(0, bytes));
                 w.Pad(alignment);
