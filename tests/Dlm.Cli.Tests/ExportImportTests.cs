@@ -14,7 +14,7 @@ public sealed class ExportImportTests : IDisposable
     public ExportImportTests()
     {
         _model = Path.Combine(_root, "tiny");
-        var config = ModelConfig.NielsDefault(32) with { VocabSize = 2000, DModel = 32, Layers = 1, Heads = 2, KvHeads = 2, DFf = 64 };
+        var config = ModelConfig.NielsDefault(32) with { VocabSize = 2001, DModel = 32, Layers = 1, Heads = 2, KvHeads = 2, DFf = 64 };
         var m = new TransformerModel(config, 1, 1, inferenceOnly: true);
         m.InitializeWeights(3);
         HfModelFolder.Save(_model, config, m.Layout, m.Weights);
@@ -43,6 +43,23 @@ public sealed class ExportImportTests : IDisposable
     public void Export_ollama_writes_a_modelfile_and_prints_the_create_command()
     {
         var outDir = Path.Combine(_root, "ollama-tiny");
+        // Without --renderer the tokenizer decides: no chat template and no niels system token gives role_colon.
+        var d = CliRunner.Run("export", "ollama", "--model", _model, "--out", Path.Combine(_root, "rc"));
+        Assert.True(d.ExitCode == 0, d.Stderr);
+        Assert.Contains("PARAMETER stop \"\"\"\n\nUser:\"\"\"\n", File.ReadAllText(Path.Combine(_root, "rc", "Modelfile")));
+
+        // The fixture tokenizer has <|user|>, <|assistant|> and <|eot|> but no <|system|>: a system prompt is refused.
+        var refused = CliRunner.Run("export", "ollama", "--model", _model, "--out", outDir, "--renderer", "niels", "--system", "Be brief.");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("<|system|> is not a token of this tokenizer", refused.Stderr);
+        Assert.False(File.Exists(Path.Combine(outDir, "model.gguf")));
+        // Give the tokenizer a <|system|> token at the model's spare id 2000.
+        var patched = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_model, "tokenizer.json")))!;
+        patched["added_tokens"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
+        {
+            ["id"] = 2000, ["content"] = "<|system|>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+        });
+        File.WriteAllText(Path.Combine(_model, "tokenizer.json"), patched.ToJsonString());
         var r = CliRunner.Run("export", "ollama", "--model", _model, "--out", outDir, "--renderer", "niels", "--system", "Be brief.");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var modelfile = File.ReadAllText(Path.Combine(outDir, "Modelfile"));
@@ -53,11 +70,6 @@ public sealed class ExportImportTests : IDisposable
         Assert.True(File.Exists(Path.Combine(outDir, "model.gguf")));
         var last = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
         Assert.Equal($"ollama create ollama-tiny -f {Path.Combine(outDir, "Modelfile")}", last);
-
-        // Without --renderer the tokenizer decides: no chat template and no niels system token gives role_colon.
-        var d = CliRunner.Run("export", "ollama", "--model", _model, "--out", Path.Combine(_root, "rc"));
-        Assert.True(d.ExitCode == 0, d.Stderr);
-        Assert.Contains("PARAMETER stop \"\"\"\n\nUser:\"\"\"\n", File.ReadAllText(Path.Combine(_root, "rc", "Modelfile")));
     }
 
     [Fact]

@@ -38,6 +38,15 @@ public static class OllamaModelfile
         return [.. stops.Tokens!.Select(id => tokenizer.IdToToken(id) ?? throw new DlmException($"stop token {id} is not in the vocabulary"))];
     }
 
+    /// <summary>The <c>&lt;|...|&gt;</c> markers of <paramref name="template"/> that are not tokens of <paramref name="tokenizer"/>.</summary>
+    public static IReadOnlyList<string> MissingMarkers(string template, ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return [.. System.Text.RegularExpressions.Regex.Matches(template, @"<\|[a-z_]+\|>").Select(m => m.Value).Distinct()
+            .Where(m => tokenizer.TokenToId(m) is null)];
+    }
+
     /// <summary>The Modelfile text.</summary>
     public static string Build(string ggufFileName, string template, IReadOnlyList<string> stops, string? system)
     {

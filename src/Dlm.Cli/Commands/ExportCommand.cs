@@ -70,10 +70,16 @@ internal static class ExportCommand
             var r = RendererRegistry.Create(rendererName, tokenizer);
             var template = OllamaModelfile.Template(rendererName, BosUnlessAdded(tokenizer));
             var stops = OllamaModelfile.Stops(r, tokenizer);
+            var missing = OllamaModelfile.MissingMarkers(template, tokenizer);
+            var systemPrompt = parse.GetValue(system);
+            if (missing.Count > 0 && systemPrompt is not null && missing.Any(m => m.Contains("system", StringComparison.Ordinal)))
+                throw new DlmException($"{folder}: the {rendererName} template's {string.Join(", ", missing)} is not a token of this tokenizer, so --system cannot be rendered as the model was trained");
+            foreach (var m in missing)
+                Console.Error.WriteLine($"note: {m} in the {rendererName} template is not a token of this tokenizer; messages that need it would be tokenized as plain text");
             Directory.CreateDirectory(outDir);
             var result = Export(folder, parse.GetValue(adapter), parse.GetValue(type)!, Path.Combine(outDir, "model.gguf"));
             var modelfile = Path.Combine(outDir, "Modelfile");
-            AtomicFile.WriteAllText(modelfile, OllamaModelfile.Build("model.gguf", template, stops, parse.GetValue(system)));
+            AtomicFile.WriteAllText(modelfile, OllamaModelfile.Build("model.gguf", template, stops, systemPrompt));
             var modelName = parse.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir))).ToLowerInvariant();
             Console.WriteLine($"wrote {result.Path}: {result.Architecture}, {GgmlTypes.Name(result.Type)}, {result.Bytes} bytes");
             Console.WriteLine($"wrote {modelfile}: renderer {rendererName}, {stops.Count} stop sequence(s)");

@@ -8,11 +8,30 @@ namespace Dlm.Models.Tests.IO.Gguf;
 /// match dlm's (f32 within 1e-4 of the largest logit; f16/bf16/q8_0 within stated bounds) and
 /// its greedy continuation equals dlm's token for token.
 /// </summary>
-public sealed class LlamaCppParityTests(ITestOutputHelper output) : IDisposable
+public sealed class LlamaCppParityTests(LlamaCppParityTests.Models models, ITestOutputHelper output) : IClassFixture<LlamaCppParityTests.Models>
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("dlm-gguf-").FullName;
+    /// <summary>One tiny model per family and dlm's logits on the prompt, built once for all cases.</summary>
+    public sealed class Models : IDisposable
+    {
+        private readonly Dictionary<string, (string Folder, float[][] Logits)> _made = [];
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+        public string Root { get; } = Directory.CreateTempSubdirectory("dlm-gguf-").FullName;
+
+        public (string Folder, float[][] Logits) Get(string family)
+        {
+            lock (_made)
+            {
+                if (!_made.TryGetValue(family, out var m))
+                {
+                    var folder = TinyModels.Create(family, Root);
+                    _made[family] = m = (folder, DlmReference.Logits(folder, Prompt));
+                }
+                return m;
+            }
+        }
+
+        public void Dispose() => Directory.Delete(Root, recursive: true);
+    }
 
     // Relative error bounds (max |llama.cpp − dlm| / max |dlm logit|) per stored type.
     // GPT-2 f32 gets 1e-3: ggml computes GELU through an f16 lookup table (GGML_GELU_FP16), measured 3.5e-4.
@@ -40,11 +59,10 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output) : IDisposable
     public void Llama_cpp_logits_agree_with_dlm(string family, string typeName)
     {
         var type = GgmlTypes.Parse(typeName)!.Value;
-        var folder = TinyModels.Create(family, _root);
-        var gguf = Path.Combine(_root, $"{family}-{typeName}.gguf");
+        var (folder, want) = models.Get(family);
+        var gguf = Path.Combine(models.Root, $"{family}-{typeName}.gguf");
         var result = GgufExporter.Export(folder, null, type, gguf);
         using var cpp = new LlamaCpp(gguf);
-        var want = DlmReference.Logits(folder, Prompt);
         var got = cpp.Logits(Prompt);
         Assert.Equal(want[0].Length, got[0].Length);
         double maxDiff = 0, maxRef = 0;
@@ -56,6 +74,7 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output) : IDisposable
             }
         double rel = maxDiff / maxRef;
         output.WriteLine($"{family} {typeName} ({result.Architecture}, pre {result.PreTokenizer}): {result.Bytes} bytes, max |diff| {maxDiff:G4}, max |logit| {maxRef:G4}, relative {rel:G4}");
+        File.Delete(gguf);
         Assert.True(rel <= Tolerance(family, type), $"{family} {typeName}: relative logit error {rel:G4} exceeds {Tolerance(family, type)}");
     }
 
@@ -67,8 +86,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output) : IDisposable
     [InlineData("niels")]
     public void F32_greedy_continuation_is_dlms_token_for_token(string family)
     {
-        var folder = TinyModels.Create(family, _root);
-        var gguf = Path.Combine(_root, $"{family}.gguf");
+        var (folder, _) = models.Get(family);
+        var gguf = Path.Combine(models.Root, $"{family}-greedy.gguf");
         GgufExporter.Export(folder, null, GgmlType.F32, gguf);
         using var cpp = new LlamaCpp(gguf);
         var want = DlmReference.Greedy(folder, Prompt, 16);
