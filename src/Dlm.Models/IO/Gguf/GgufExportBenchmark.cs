@@ -44,6 +44,9 @@ public static class GgufExportBenchmark
         Heads = 9, KvHeads = 3, DFf = 1536, NormEps = 1e-5f, RopeTheta = 100000, TiedEmbeddings = true,
     };
 
+    /// <summary>A small llama shape (4 layers, width 128, vocab 4096) for smoke tests of the benchmark itself.</summary>
+    public static ModelConfig TinyShape { get; } = SmolLm2Shape with { VocabSize = 4096, DModel = 128, Layers = 4, Heads = 4, KvHeads = 2, DFf = 256 };
+
     /// <summary>Runs the benchmark in <paramref name="folder"/> (files are deleted afterwards); best of <paramref name="repeats"/> per measurement.</summary>
     public static GgufExportBenchmarkResult Run(ModelConfig config, string folder, IReadOnlyList<GgmlType> types, int repeats = 3, Action<string>? log = null)
     {

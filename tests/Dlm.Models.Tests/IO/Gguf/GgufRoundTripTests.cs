@@ -183,4 +183,22 @@ public sealed class GgufRoundTripTests : IDisposable
         var e = Assert.Throws<DlmException>(() => GgufImporter.Import(gguf, Path.Combine(_root, "o")));
         Assert.Contains("architecture falco is not supported", e.Message);
     }
+
+    [Fact]
+    public void Unsupported_architectures_are_refused_by_name_before_a_byte_is_written()
+    {
+        var folder = TinyModels.Create("qwen2", _root);
+        var config = File.ReadAllText(Path.Combine(folder, "config.json"));
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.Replace("\"qwen2\"", "\"mistral\"", StringComparison.Ordinal));
+        var out1 = Path.Combine(_root, "a.gguf");
+        var e = Assert.Throws<DlmException>(() => GgufExporter.Export(folder, null, GgmlType.F16, out1));
+        Assert.Contains("model_type 'mistral' is not supported", e.Message);
+        // qwen2 with Llama-3 rope scaling: llama.cpp's qwen2 graph reads no rope_freqs.
+        var scaled = HfConfigJson.Parse(config) with { RopeScaling = new RopeScaling(8, 1, 4, 16) };
+        File.WriteAllText(Path.Combine(folder, "config.json"), HfConfigJson.ToJson(scaled));
+        var q = Assert.Throws<DlmException>(() => GgufExporter.Export(folder, null, GgmlType.F16, out1));
+        Assert.Contains("qwen2 with llama3 rope_scaling is not supported", q.Message);
+        Assert.Empty(Directory.GetFiles(_root, "*.gguf*"));
+        Assert.Empty(Directory.GetFiles(_root, ".tmp-*"));
+    }
 }
