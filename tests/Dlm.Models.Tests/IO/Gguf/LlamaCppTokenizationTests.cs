@@ -33,4 +33,23 @@ public sealed class LlamaCppTokenizationTests : IDisposable
             Assert.Equal(dlm.Encode(text, addSpecialTokens: true), cpp.Tokenize(text, addSpecial: true));
         }
     }
+
+    // The SmolLM2 and GPT-2 pre-tokenizers on the trained BPE vocabulary (the npm packages ship neither tokenizer).
+    [Theory]
+    [InlineData("smollm", """{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}]}""")]
+    [InlineData("gpt-2", """{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}""")]
+    public void Llama_cpp_tokenizes_as_dlm_with_the_pre_tokenizer(string pre, string preTokenizerJson)
+    {
+        var folder = TinyModels.Create("smollm", _root);
+        var path = Path.Combine(folder, "tokenizer.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        root["pre_tokenizer"] = System.Text.Json.Nodes.JsonNode.Parse(preTokenizerJson);
+        File.WriteAllText(path, root.ToJsonString());
+        var gguf = Path.Combine(_root, pre + ".gguf");
+        Assert.Equal(pre, GgufExporter.Export(folder, null, GgmlType.F16, gguf).PreTokenizer);
+        var dlm = Tokenizer.FromPath(folder);
+        using var cpp = new LlamaCpp(gguf);
+        foreach (var text in Texts.Append("digits 1234567 and 42nd, x2y3"))
+            Assert.Equal(dlm.Encode(text), cpp.Tokenize(text, addSpecial: false));
+    }
 }
