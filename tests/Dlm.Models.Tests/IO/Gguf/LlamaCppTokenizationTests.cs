@@ -27,6 +27,8 @@ public sealed class LlamaCppTokenizationTests : IDisposable
         GgufExporter.Export(folder, null, GgmlType.F16, gguf);
         var dlm = Tokenizer.FromPath(folder);
         using var cpp = new LlamaCpp(gguf);
+        // The chat template travels as tokenizer_config.json has it.
+        Assert.Equal(dlm.ChatTemplate, cpp.Metadata("tokenizer.chat_template"));
         foreach (var text in Texts.Append(withSpecials))
         {
             Assert.Equal(dlm.Encode(text), cpp.Tokenize(text, addSpecial: false));
