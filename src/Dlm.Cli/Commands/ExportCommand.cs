@@ -64,6 +64,9 @@ internal static class ExportCommand
         {
             var folder = parse.GetValue(model)!;
             var outDir = parse.GetValue(output)!;
+            var modelName = parse.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir))).ToLowerInvariant();
+            if (!System.Text.RegularExpressions.Regex.IsMatch(modelName, "^[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._-]+)?$"))
+                throw new UsageException($"'{modelName}' is not an Ollama model name (letters, digits, '.', '_', '-'); pass --name");
             // Everything the Modelfile needs is settled before the GGUF is written.
             var tokenizer = Tokenizer.FromPath(folder);
             var rendererName = parse.GetValue(renderer) ?? RendererRegistry.RecommendFor(tokenizer);
@@ -80,7 +83,6 @@ internal static class ExportCommand
             var result = Export(folder, parse.GetValue(adapter), parse.GetValue(type)!, Path.Combine(outDir, "model.gguf"));
             var modelfile = Path.Combine(outDir, "Modelfile");
             AtomicFile.WriteAllText(modelfile, OllamaModelfile.Build("model.gguf", template, stops, systemPrompt));
-            var modelName = parse.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir))).ToLowerInvariant();
             Console.WriteLine($"wrote {result.Path}: {result.Architecture}, {GgmlTypes.Name(result.Type)}, {result.Bytes} bytes");
             Console.WriteLine($"wrote {modelfile}: renderer {rendererName}, {stops.Count} stop sequence(s)");
             Console.WriteLine($"ollama create {modelName} -f {Quote(Path.GetFullPath(modelfile))}");
