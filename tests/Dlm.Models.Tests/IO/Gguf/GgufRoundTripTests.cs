@@ -28,6 +28,7 @@ public sealed class GgufRoundTripTests : IDisposable
     [InlineData("qwen2")]
     [InlineData("gpt2")]
     [InlineData("niels")]
+    [InlineData("headdim")]
     public void F32_export_then_import_is_bit_exact(string family)
     {
         var folder = TinyModels.Create(family, _root);

@@ -51,6 +51,7 @@ public sealed class LlamaCppParityTests(LlamaCppParityTests.Models models, ITest
         foreach (var family in new[] { "llama3", "smollm", "qwen2", "gpt2", "niels" })
             foreach (var type in new[] { "f32", "f16", "bf16", "q8_0" })
                 d.Add(family, type);
+        d.Add("headdim", "f32");
         return d;
     }
 
@@ -84,6 +85,7 @@ public sealed class LlamaCppParityTests(LlamaCppParityTests.Models models, ITest
     [InlineData("qwen2")]
     [InlineData("gpt2")]
     [InlineData("niels")]
+    [InlineData("headdim")]
     public void F32_greedy_continuation_is_dlms_token_for_token(string family)
     {
         var (folder, _) = models.Get(family);

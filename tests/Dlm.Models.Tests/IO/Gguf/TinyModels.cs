@@ -25,6 +25,8 @@ public static class TinyModels
                 RopeTheta = 500000.0,
                 RopeScaling = new RopeScaling(8.0, 1.0, 4.0, 16),
             }, ReferenceData.TokenizerFolder("llama3")),
+            // An explicit head_dim (16) wider than d_model / heads (8): llama.cpp's key_length / value_length.
+            "headdim" => (Llama("llama", 2000, tied: true) with { HeadDim = 16 }, SmallBpe),
             // SmolLM2 layout: GQA, tied head (with a small trained tokenizer).
             "smollm" => (Llama("llama", 2000, tied: true), SmallBpe),
             // Qwen2.5 layout: qkv biases, tied head, the real Qwen tokenizer (qwen2 pre-tokenizer).
