@@ -24,6 +24,8 @@ internal static class CliApp
         ShowCommand.Create(),
         FmtCommand.Create(),
         TrainCommand.Create(),
+        ExportCommand.Create(),
+        ImportCommand.Create(),
         BenchCommand.Create(),
     ];
 
