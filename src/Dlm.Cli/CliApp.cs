@@ -20,6 +20,7 @@ internal static class CliApp
         TokenizerCommand.Create(),
         RenderCommand.Create(),
         ModelCommand.Create(),
+        RecipeCommand.Create(),
         BenchCommand.Create(),
     ];
 
@@ -29,6 +30,7 @@ internal static class CliApp
             "dlm: train small language models on your own machine, no Python.\n" +
             "Tokenizers, chat renderers and a C# training engine (forward and backward by hand, GEMM through OpenBLAS or SIMD).");
         foreach (var c in Commands()) root.Subcommands.Add(c);
+        RecipeCommand.HookHelp(root);
         return root;
     }
 

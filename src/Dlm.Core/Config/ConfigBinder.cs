@@ -176,14 +176,31 @@ public static class ConfigBinder
         null => ValueCast.NoneLiteral,
         string s => s,
         bool b => b ? "True" : "False",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        double d => PythonFloat(d),
+        float f => PythonFloat(f),
         Enum e => EnumValue(e.GetType(), e.ToString()),
         System.Collections.IEnumerable list => string.Join(",", list.Cast<object?>().Select(Show)),
         IFormattable x => x.ToString(null, CultureInfo.InvariantCulture),
         _ when Field.IsConfigObject(value.GetType()) => value.GetType().Name,
         _ => value.ToString() ?? "",
     };
+
+    // As Python's repr prints a float: 0.0002, 1e-08, 32.0.
+    private static string PythonFloat(double d)
+    {
+        if (double.IsNaN(d)) return "nan";
+        if (double.IsInfinity(d)) return d > 0 ? "inf" : "-inf";
+        var s = d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+        int e = s.IndexOf('e', StringComparison.Ordinal);
+        if (e >= 0)
+        {
+            var exp = s[(e + 1)..];
+            var sign = exp.StartsWith('-') ? "-" : "+";
+            exp = exp.TrimStart('+', '-');
+            return s[..e] + "e" + sign + (exp.Length < 2 ? "0" + exp : exp);
+        }
+        return s.Contains('.', StringComparison.Ordinal) ? s : s + ".0";
+    }
 
     /// <summary>The tree as JSON: fields by snake_case name, enums by value, nested objects as objects.</summary>
     public static JsonObject ToJson(object config)
@@ -278,7 +295,8 @@ public sealed class ConfigBinding
             var value = f.Get(target);
             bool polymorphic = f.IsObject && f.Variants.Count > 0;
             if (!f.IsObject || polymorphic || value is null)
-                rows.Add(new ConfigField(path, ConfigBinder.TypeName(f.Type), value, _fromCli.Contains(path), f.Required, f.Doc));
+                rows.Add(new ConfigField(path, ConfigBinder.TypeName(f.Type) + (f.Nullable && !f.Type.IsValueType ? " | None" : ""), value,
+                    _fromCli.Contains(path), f.Required, f.Doc));
             if (f.IsObject && value is not null) Walk(value, path + ".", rows);
         }
     }
