@@ -88,3 +88,16 @@ public class RecipeTests
         Assert.Contains("User:", r.Stdout);
     }
 }
+
+/// <summary>The recipe help hook leaves every other command's --help as it was.</summary>
+public class HelpHookTests
+{
+    [Fact]
+    public void Help_of_a_command_with_required_options_still_works()
+    {
+        var r = CliRunner.Run("tokenizer", "train", "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("--vocab-size", r.Stdout);
+        Assert.Empty(r.Stderr);
+    }
+}

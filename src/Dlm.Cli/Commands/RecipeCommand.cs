@@ -48,6 +48,11 @@ internal static class RecipeCommand
 
     private sealed class RecipeHelpAction(CommandLineAction inner) : SynchronousCommandLineAction
     {
+        // Like the help it wraps: it ends the command, so missing required options are not errors.
+        public override bool Terminating => inner.Terminating;
+
+        public override bool ClearsParseErrors => true;
+
         public override int Invoke(ParseResult parseResult)
         {
             var command = parseResult.CommandResult.Command;

@@ -26,7 +26,7 @@ public sealed class LocalTrainingClient : ITrainingClient
     private readonly LocalTrainingOptions _options;
     private readonly ModelConfig _config;
     private readonly LoraConfig? _lora;
-    private readonly Tokenizer _tokenizer;
+    private readonly Tokenizer? _tokenizer;
     private readonly string? _baseFolder;
     private readonly string _tokenizerSource;
     private TransformerModel _model;
@@ -50,26 +50,34 @@ public sealed class LocalTrainingClient : ITrainingClient
         if (options.TokensPerMicroBatch <= 0) throw new DlmException($"tokens per micro-batch must be positive, not {options.TokensPerMicroBatch}");
         if (options.LoraRank < 0) throw new DlmException($"lora_rank must be 0 (full fine-tuning) or positive, not {options.LoraRank}");
         _options = options;
-        bool preset = ModelPresets.IsPreset(options.BaseModel);
+        bool preset = ModelPresets.IsPreset(options.BaseModel) || options.ModelConfig is not null;
         if (!preset)
         {
             _baseFolder = Path.GetFullPath(options.BaseModel);
             if (!Directory.Exists(_baseFolder)) throw new DlmException($"{options.BaseModel}: model folder not found");
         }
-        else if (options.TokenizerPath is null)
+        else if (options.TokenizerPath is null && options.ModelConfig is null)
             throw new DlmException($"model {options.BaseModel} is a from-scratch preset: give the tokenizer to train with (a folder with tokenizer.json)");
         if (preset && options.LoraRank > 0)
             throw new DlmException($"LoRA needs a pretrained base model folder; {options.BaseModel} starts from random weights (use lora_rank=0)");
-        _tokenizerSource = Path.GetFullPath(options.TokenizerPath ?? _baseFolder!);
-        _tokenizer = Tokenizer.FromPath(_tokenizerSource);
-        _config = preset ? ModelPresets.Create(options.BaseModel, _tokenizer.VocabSize) : HfModelFolder.LoadConfig(_baseFolder!);
-        if (_tokenizer.VocabSize > _config.VocabSize)
+        if (options.ModelConfig is { } shape)
+        {
+            _tokenizerSource = "";
+            _config = shape.Validate();
+        }
+        else
+        {
+            _tokenizerSource = Path.GetFullPath(options.TokenizerPath ?? _baseFolder!);
+            _tokenizer = Tokenizer.FromPath(_tokenizerSource);
+            _config = preset ? ModelPresets.Create(options.BaseModel, _tokenizer.VocabSize) : HfModelFolder.LoadConfig(_baseFolder!);
+        }
+        if (_tokenizer is not null && _tokenizer.VocabSize > _config.VocabSize)
             throw new DlmException($"the tokenizer has {_tokenizer.VocabSize} ids but the model's vocabulary holds {_config.VocabSize}");
         if (options.LoraRank > 0)
             _lora = new LoraConfig(options.LoraRank, options.LoraAlpha ?? 32f, 0f, options.LoraTargetModules ?? AllLinear(_config));
         _model = new TransformerModel(_config, 1, Math.Min(MinSeq, _config.ContextLength), _lora, TrainingGemm.Default);
         _model.InitializeWeights(options.Seed);
-        if (_baseFolder is not null) HfModelFolder.LoadWeights(_baseFolder, _model.Layout, _model.Weights);
+        if (_baseFolder is not null && options.ModelConfig is null) HfModelFolder.LoadWeights(_baseFolder, _model.Layout, _model.Weights);
         Resize(_model.MaxSeq);
     }
 
@@ -89,7 +97,7 @@ public sealed class LocalTrainingClient : ITrainingClient
     public int Step => _trainer?.Step ?? 0;
 
     /// <inheritdoc/>
-    public ITokenizer GetTokenizer() => _tokenizer;
+    public ITokenizer GetTokenizer() => _tokenizer ?? throw new DlmException("this client trains a bare model shape and has no tokenizer");
 
     /// <inheritdoc/>
     public TrainingInfo GetInfo() => new(_options.BaseModel, _config.ModelType, _options.LoraRank, _model.Layout.Count,
@@ -289,6 +297,7 @@ public sealed class LocalTrainingClient : ITrainingClient
 
     private void CopyTokenizerFiles(string folder)
     {
+        if (_tokenizerSource.Length == 0) return;
         var source = Directory.Exists(_tokenizerSource) ? _tokenizerSource : Path.GetDirectoryName(_tokenizerSource)!;
         foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json" })
         {

@@ -24,6 +24,12 @@ public sealed record LocalTrainingOptions
     /// <summary>Folder under which <c>SaveStateAsync</c> and <c>SaveWeightsForSamplerAsync</c> write <c>NAME/</c>.</summary>
     public required string CheckpointRoot { get; init; }
 
+    /// <summary>
+    /// A model shape to train from random weights instead of <see cref="BaseModel"/>'s, with no tokenizer
+    /// (datums come as token ids; <c>GetTokenizer</c> is refused). For benchmarks.
+    /// </summary>
+    public Dlm.Models.Config.ModelConfig? ModelConfig { get; init; }
+
     /// <summary>Seed of the initial weights (a preset) and of the LoRA A matrices.</summary>
     public ulong Seed { get; init; }
 }

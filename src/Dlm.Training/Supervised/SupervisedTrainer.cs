@@ -131,7 +131,7 @@ public static class SupervisedTrainer
                     t.Restart();
                     // Saved after this step's update, so the row names the batch after it.
                     var (nextEpoch, nextBatch) = batch + 1 < nBatches ? (epoch, batch + 1) : (epoch + 1, 0);
-                    await SaveAsync(client, logPath, step.ToString("D6", CultureInfo.InvariantCulture), nextEpoch, nextBatch, ct).ConfigureAwait(false);
+                    await SaveAsync(client, log, logPath, step.ToString("D6", CultureInfo.InvariantCulture), nextEpoch, nextBatch, ct).ConfigureAwait(false);
                     timeSave = t.Elapsed.TotalSeconds;
                 }
 
@@ -160,7 +160,7 @@ public static class SupervisedTrainer
             }
         }
         view?.Done();
-        var final = await SaveAsync(client, logPath, "final", config.NumEpochs, nBatches, ct).ConfigureAwait(false);
+        var final = await SaveAsync(client, log, logPath, "final", config.NumEpochs, nBatches, ct).ConfigureAwait(false);
         if (options.Plot)
         {
             try
@@ -197,11 +197,12 @@ public static class SupervisedTrainer
         });
     }
 
-    private static async Task<string> SaveAsync(ITrainingClient client, string logPath, string name, int epoch, int batch, CancellationToken ct)
+    private static async Task<string> SaveAsync(ITrainingClient client, TrainLog log, string logPath, string name, int epoch, int batch, CancellationToken ct)
     {
         var state = await client.SaveStateAsync(name, ct).ConfigureAwait(false);
         var sampler = await client.SaveWeightsForSamplerAsync(name, ct).ConfigureAwait(false);
         CheckpointLog.Append(logPath, new CheckpointRow(name, epoch, batch, state, sampler));
+        log.Info($"Saved checkpoint {name} (resumes at epoch {epoch}, batch {batch})");
         return sampler;
     }
 
