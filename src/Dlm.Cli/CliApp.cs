@@ -20,6 +20,8 @@ internal static class CliApp
         TokenizerCommand.Create(),
         RenderCommand.Create(),
         ModelCommand.Create(),
+        SampleCommand.Create(),
+        ChatCommand.Create(),
         BenchCommand.Create(),
     ];
 

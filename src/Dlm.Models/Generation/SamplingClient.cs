@@ -77,7 +77,18 @@ public sealed class SamplingClient : IDisposable
         }
     }
 
-    private SampleResponse Sample(int[] prompt, int numSamples, SamplingParams parameters)
+    /// <summary>
+    /// <see cref="SampleAsync"/> on the calling thread, with <paramref name="onToken"/> seeing every
+    /// token as it is drawn (for streaming). Not to be called concurrently with other calls.
+    /// </summary>
+    public SampleResponse Sample(IReadOnlyList<int> prompt, int numSamples, SamplingParams parameters, Action<GeneratedToken>? onToken = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(parameters);
+        return Sample(prompt.ToArray(), numSamples, parameters, onToken);
+    }
+
+    private SampleResponse Sample(int[] prompt, int numSamples, SamplingParams parameters, Action<GeneratedToken>? onToken = null)
     {
         parameters.Validate();
         int context = Model.Config.ContextLength;
@@ -85,7 +96,7 @@ public sealed class SamplingClient : IDisposable
             throw new DlmException($"the prompt of {prompt.Length} tokens leaves no room in the model's context of {context} tokens");
         int capacity = (int)Math.Min(context, (long)prompt.Length + parameters.MaxTokens);
         var session = SessionFor(Math.Max(1, numSamples), capacity);
-        return Generator.Sample(session, prompt, numSamples, parameters, Decoder);
+        return Generator.Sample(session, prompt, numSamples, parameters, Decoder, onToken);
     }
 
     private float?[] ComputeLogprobs(int[] prompt)
