@@ -27,7 +27,7 @@ import time
 PRESETS = {
     # SmolLM2-135M: 30 layers, hidden 576, 9 heads, 3 KV heads, MLP 1536, vocab 49152, tied.
     "smollm2-135m-shape": dict(V=49152, C=576, L=30, H=9, KV=3, F=1536, theta=100000.0),
-    "tiny": dict(V=512, C=64, L=2, H=4, KV=2, F=128, theta=10000.0),
+    "tiny": dict(V=2048, C=64, L=2, H=4, KV=2, F=128, theta=10000.0),
 }
 
 

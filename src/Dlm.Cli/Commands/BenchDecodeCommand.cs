@@ -26,12 +26,12 @@ internal static class BenchDecodeCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length to prefill.", DefaultValueFactory = _ => 512 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens to decode per sequence.", DefaultValueFactory = _ => 128 };
         var batch = new Option<int>("--batch") { Description = "Sequences in the batched measurement.", DefaultValueFactory = _ => 8 };
-        var noReference = new Option<bool>("--no-reference") { Description = "Do not run the PyTorch reference." };
+        var noReference = new Option<bool>("--no-reference") { Description = "Do not run the references (PyTorch and llama.cpp)." };
         var json = new Option<bool>("--json") { Description = "Progress on stderr; the last line is one JSON object." };
         var cmd = new Command("decode",
             "Measure generation speed with the KV cache: prefill tokens/s (only the last position through the LM head), " +
             "decode tokens/s for one sequence and for a batch, and bytes of weights read per second against the machine's " +
-            "read bandwidth, beside PyTorch with a KV cache in the same run.")
+            "read bandwidth, beside PyTorch with a KV cache and llama.cpp (same weights as GGUF, same bytes per weight) in the same run.")
         { preset, dtype, threads, promptTokens, newTokens, batch, noReference, json };
         cmd.SetAction(parse =>
         {
@@ -52,6 +52,16 @@ internal static class BenchDecodeCommand
                     report["decode_vs_torch"] = Ratio(r.DecodeTokensPerS, torch["decode_tokens_per_s"]);
                     report["batched_vs_torch"] = Ratio(r.BatchedDecodeTokensPerS, torch["batched_decode_tokens_per_s"]);
                 }
+                Console.Error.WriteLine("running the llama.cpp reference (LLamaSharp; the first run builds tools/reference/llamacpp-decode)");
+                var llama = RunLlamaCpp(r, out why);
+                if (llama is null) report["llama_cpp"] = new JsonObject { ["skipped"] = why };
+                else
+                {
+                    report["llama_cpp"] = llama;
+                    report["prefill_vs_llama_cpp"] = Ratio(r.PrefillTokensPerS, llama["prefill_tokens_per_s"]);
+                    report["decode_vs_llama_cpp"] = Ratio(r.DecodeTokensPerS, llama["decode_tokens_per_s"]);
+                    report["batched_vs_llama_cpp"] = Ratio(r.BatchedDecodeTokensPerS, llama["batched_decode_tokens_per_s"]);
+                }
             }
             if (parse.GetValue(json))
             {
@@ -68,16 +78,32 @@ internal static class BenchDecodeCommand
     private static double? Ratio(double ours, JsonNode? theirs) =>
         theirs?.GetValue<double>() is > 0 and var d ? Math.Round(ours / d, 3) : null;
 
-    // The PyTorch reference on the same shape and threads (f32, or bf16 when dlm runs 16-bit: torch 1.13 has no CPU f16 GEMM).
+    private static string[] Shape(DecodeBenchmarkResult r) =>
+        ["--preset", r.Preset, "--threads", r.Threads.ToString(CultureInfo.InvariantCulture),
+         "--prompt-tokens", r.PromptTokens.ToString(CultureInfo.InvariantCulture), "--new-tokens", r.NewTokens.ToString(CultureInfo.InvariantCulture),
+         "--batch", r.Batch.ToString(CultureInfo.InvariantCulture)];
+
+    // The PyTorch reference on the same shape and threads, in float32 (torch 1.13 has no fast CPU 16-bit GEMM).
     private static JsonObject? RunTorch(DecodeBenchmarkResult r, out string why)
     {
         var script = FindScript("bench_decode_torch.py");
         if (script is null) { why = "tools/reference/bench_decode_torch.py not found"; return null; }
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { script, "--preset", r.Preset, "--threads", r.Threads.ToString(CultureInfo.InvariantCulture),
-            "--prompt-tokens", r.PromptTokens.ToString(CultureInfo.InvariantCulture), "--new-tokens", r.NewTokens.ToString(CultureInfo.InvariantCulture),
-            "--batch", r.Batch.ToString(CultureInfo.InvariantCulture), "--dtype", "f32" })
-            psi.ArgumentList.Add(a);
+        return RunJson("/usr/bin/python3", [script, .. Shape(r), "--dtype", "f32"], "/usr/bin/python3 is not installed", out why);
+    }
+
+    // llama.cpp on the same random weights written as GGUF with the same bytes per weight: f32 for f32, f16 for bf16 and f16.
+    private static JsonObject? RunLlamaCpp(DecodeBenchmarkResult r, out string why)
+    {
+        var project = FindScript(Path.Combine("llamacpp-decode", "llamacpp-decode.csproj"));
+        if (project is null) { why = "tools/reference/llamacpp-decode not found"; return null; }
+        string type = r.Dtype == "f32" ? "f32" : "f16";
+        return RunJson("dotnet", ["run", "-c", "Release", "--project", project, "--", .. Shape(r), "--type", type], "dotnet is not on PATH", out why);
+    }
+
+    private static JsonObject? RunJson(string program, IEnumerable<string> args, string missing, out string why)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
         try
         {
             using var p = Process.Start(psi)!;
@@ -90,7 +116,7 @@ internal static class BenchDecodeCommand
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            why = "/usr/bin/python3 is not installed";
+            why = missing;
             return null;
         }
         catch (JsonException e)

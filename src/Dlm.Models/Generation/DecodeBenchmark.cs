@@ -50,7 +50,7 @@ public static class DecodeBenchmark
         },
         "tiny" => new ModelConfig
         {
-            Family = ModelFamily.Llama, ModelType = "llama", VocabSize = 512, ContextLength = contextLength, DModel = 64, Layers = 2,
+            Family = ModelFamily.Llama, ModelType = "llama", VocabSize = 2048, ContextLength = contextLength, DModel = 64, Layers = 2,
             Heads = 4, KvHeads = 2, DFf = 128, TiedEmbeddings = true,
         },
         _ => throw new UsageException($"unknown preset '{name}': expected one of {string.Join(", ", Presets)}"),
@@ -58,6 +58,13 @@ public static class DecodeBenchmark
 
     /// <summary>Random weights N(0, 0.02)-sized (uniform of the same deviation), norms 1, in <paramref name="format"/>.</summary>
     public static InferenceModel RandomModel(ModelConfig config, WeightFormat format, ulong seed = 1)
+    {
+        var (layout, w) = RandomWeights(config, seed);
+        return new InferenceModel(layout, w, format);
+    }
+
+    /// <summary>The float32 arena <see cref="RandomModel"/> narrows (for writing the same weights elsewhere, e.g. a GGUF file).</summary>
+    public static (ParameterLayout Layout, float[] Weights) RandomWeights(ModelConfig config, ulong seed = 1)
     {
         var layout = new ParameterLayout(config);
         var w = new float[layout.Count];
@@ -69,7 +76,7 @@ public static class DecodeBenchmark
             if (t.Shape.Length == 1) { s.Fill(1f); continue; }
             for (int i = 0; i < s.Length; i++) s[i] = (rng.NextFloat() * 2 - 1) * a;
         }
-        return new InferenceModel(layout, w, format);
+        return (layout, w);
     }
 
     /// <summary>Runs the measurements; <paramref name="log"/> gets progress lines.</summary>
