@@ -20,6 +20,10 @@ internal static class CliApp
         TokenizerCommand.Create(),
         RenderCommand.Create(),
         ModelCommand.Create(),
+        SampleCommand.Create(),
+        ChatCommand.Create(),
+        ExportCommand.Create(),
+        ImportCommand.Create(),
         RecipeCommand.Create(),
         BenchCommand.Create(),
     ];
