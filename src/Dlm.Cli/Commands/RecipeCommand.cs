@@ -23,9 +23,10 @@ internal static class RecipeCommand
             {
                 var (config, _) = RecipeRegistry.Bind(recipe, parse.GetValue(overrides) ?? []);
                 bool interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected;
-                var result = await SupervisedTrainer.RunAsync(config, new SupervisedRunOptions
+                using var view = ConsoleTrainingView.ForConsole();
+                await SupervisedTrainer.RunAsync(config, new SupervisedRunOptions
                 {
-                    View = ConsoleTrainingView.ForConsole(),
+                    View = view,
                     Input = Console.In,
                     Interactive = interactive,
                 }, ct).ConfigureAwait(false);

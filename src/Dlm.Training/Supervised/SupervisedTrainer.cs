@@ -101,6 +101,7 @@ public static class SupervisedTrainer
             {
                 ct.ThrowIfCancellationRequested();
                 int step = epoch * nBatches + batch;
+                view?.StepStarted(step, total);
                 var clock = Stopwatch.StartNew();
                 double lr = config.LearningRate * LearningRateSchedule.Multiplier(config.LrSchedule, step, total);
                 var adam = new AdamParams { LearningRate = lr, Beta1 = config.AdamBeta1, Beta2 = config.AdamBeta2, Eps = config.AdamEps };

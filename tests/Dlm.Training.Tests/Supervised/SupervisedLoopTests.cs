@@ -33,7 +33,8 @@ public class SupervisedLoopTests
         var model = TinyModels.ModelFolder(Path.Combine(dir, "m"));
         var config = Config(dir, model, TinyModels.ConversationFile(dir, 100));
         var view = new StringWriter();
-        var result = await SupervisedTrainer.RunAsync(config, new SupervisedRunOptions { View = new ConsoleTrainingView(view, terminal: false) });
+        using var console = new ConsoleTrainingView(view, terminal: false);
+        var result = await SupervisedTrainer.RunAsync(config, new SupervisedRunOptions { View = console });
         var log = config.LogPath;
         Assert.Equal(10, result.TotalSteps); // 80 train rows / 8
         Assert.Equal(10, result.StepsRun);
@@ -88,7 +89,8 @@ public class SupervisedLoopTests
         var config = Config(dir, TinyModels.ModelFolder(Path.Combine(dir, "m")), TinyModels.ConversationFile(dir, 40));
         config.SaveEvery = 0;
         var view = new StringWriter();
-        await SupervisedTrainer.RunAsync(config, new SupervisedRunOptions { View = new ConsoleTrainingView(view, terminal: true), Plot = false });
+        using (var console = new ConsoleTrainingView(view, terminal: true))
+            await SupervisedTrainer.RunAsync(config, new SupervisedRunOptions { View = console, Plot = false });
         var text = view.ToString();
         Assert.Contains("Step 0", text);
         Assert.Contains("Metric", text);
