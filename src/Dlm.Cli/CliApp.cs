@@ -24,8 +24,11 @@ internal static class CliApp
         ShowCommand.Create(),
         FmtCommand.Create(),
         TrainCommand.Create(),
+        SampleCommand.Create(),
+        ChatCommand.Create(),
         ExportCommand.Create(),
         ImportCommand.Create(),
+        RecipeCommand.Create(),
         BenchCommand.Create(),
     ];
 
@@ -35,6 +38,7 @@ internal static class CliApp
             "dlm: train small language models on your own machine, no Python.\n" +
             "Tokenizers, chat renderers and a C# training engine (forward and backward by hand, GEMM through OpenBLAS or SIMD).");
         foreach (var c in Commands()) root.Subcommands.Add(c);
+        RecipeCommand.HookHelp(root);
         return root;
     }
 

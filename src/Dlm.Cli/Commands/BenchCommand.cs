@@ -7,11 +7,13 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("bench", "Measure dlm's speed against the reference implementations (OpenBLAS, PyTorch, Rust tokenizers, a plain file copy).");
+        var cmd = new Command("bench", "Measure dlm's speed against the reference implementations (OpenBLAS, PyTorch, Rust tokenizers, llama.cpp, a plain file copy).");
         cmd.Subcommands.Add(BenchTrainCommand.Create());
         cmd.Subcommands.Add(BenchGemmCommand.Create());
         cmd.Subcommands.Add(BenchTokenizeCommand.Create());
         cmd.Subcommands.Add(BenchExportCommand.Create());
+        cmd.Subcommands.Add(BenchDecodeCommand.Create());
+        cmd.Subcommands.Add(BenchSlCommand.Create());
         return cmd;
     }
 }

@@ -100,9 +100,13 @@ public static class HfModelFolder
         using var file = SafeTensorsFile.Open(Path.Combine(folder, "adapter_model.safetensors"));
         foreach (var t in adapters.Tensors)
         {
-            // PEFT saves without the adapter name; older files carry ".default".
-            string name = file.Tensors.ContainsKey(t.Name) ? t.Name : t.Name.Replace(".weight", ".default.weight", StringComparison.Ordinal);
-            if (!file.Tensors.TryGetValue(name, out var info)) throw new DlmException($"{file.Path}: no tensor named {t.Name}");
+            // PEFT saves without the adapter name; older files carry ".default". GPT-2 adapters sit under
+            // ".transformer." when PEFT wrapped GPT2LMHeadModel (as PeftAdapterWriter writes them).
+            string peft = PeftAdapterWriter.PeftName(t.Name);
+            string? name = new[] { t.Name, peft, t.Name.Replace(".weight", ".default.weight", StringComparison.Ordinal),
+                    peft.Replace(".weight", ".default.weight", StringComparison.Ordinal) }
+                .FirstOrDefault(file.Tensors.ContainsKey);
+            if (name is null || !file.Tensors.TryGetValue(name, out var info)) throw new DlmException($"{file.Path}: no tensor named {peft}");
             if (info.ElementCount != t.Length) throw new DlmException($"{file.Path}: tensor {name} has {info.ElementCount} elements, expected {t.Length}");
             file.ReadFloat32(name, destination.Slice(t.Offset, t.Length));
         }

@@ -58,6 +58,25 @@ internal sealed class Rope
         return f;
     }
 
+    /// <summary>Rotates the first <paramref name="heads"/> heads of one row at position <paramref name="pos"/> (decoding: each row has its own position).</summary>
+    public void ApplyAt(Span<float> row, int heads, int hd, int pos)
+    {
+        var cos = _cos.AsSpan(pos * _half, _half);
+        var sin = _sin.AsSpan(pos * _half, _half);
+        for (int h = 0; h < heads; h++)
+        {
+            var v = row.Slice(h * hd, hd);
+            for (int i = 0; i < _half; i++)
+            {
+                int i0 = _interleaved ? 2 * i : i;
+                int i1 = _interleaved ? 2 * i + 1 : i + _half;
+                float a = v[i0], b = v[i1];
+                v[i0] = a * cos[i] - b * sin[i];
+                v[i1] = a * sin[i] + b * cos[i];
+            }
+        }
+    }
+
     /// <summary>Rotates the first <paramref name="heads"/> heads of rows [start, end) of x (row width <paramref name="width"/>, T positions per sequence).</summary>
     public void Apply(Span<float> x, int width, int heads, int hd, int t, int start, int end, bool inverse)
     {

@@ -51,6 +51,10 @@ public static class TrainBenchmark
     /// <summary>Preset names.</summary>
     public static IReadOnlyList<string> Presets => PresetTable.Keys.ToList();
 
+    /// <summary>The model shape and batch size of a preset (other benchmarks time the same shape).</summary>
+    public static (ModelConfig Config, int Batch) Preset(string name) =>
+        PresetTable.TryGetValue(name, out var p) ? p : throw new DlmException($"unknown preset '{name}' (known: {string.Join(", ", PresetTable.Keys)})");
+
     private sealed class ConstantRate(float lr) : ILearningRateSchedule
     {
         public float At(int step) => lr;

@@ -140,7 +140,9 @@ public sealed partial class TransformerModel
         _datty = Alloc(Grad((long)n * _qd));
         _dfc = Alloc(Grad((long)n * _fcW));
         _dact = Alloc(Grad((long)n * config.DFf));
-        _attScratch = Alloc(Grad((long)Math.Min(_maxChunks, maxBatch * config.KvHeads) * maxSeq * maxSeq));
+        // A chunk of attention-backward units needs T×T floats; a micro-batch may hold more (shorter)
+        // sequences than maxBatch as long as its tokens fit, so bound the chunks by both limits.
+        _attScratch = Alloc(Grad(Math.Min((long)_maxChunks * maxSeq * maxSeq, (long)n * config.KvHeads * maxSeq)));
         _ceScratch = Alloc((long)_maxChunks * config.VocabSize);
         _normScratch = Alloc(Grad((long)_maxChunks * 2 * c));
         _adaptersAt = new List<int>[L, 4];
@@ -184,11 +186,14 @@ public sealed partial class TransformerModel
     /// <summary>The LoRA adapters, when the model was built with LoRA.</summary>
     public LoraAdapters? Lora { get; }
 
-    /// <summary>Largest batch a forward pass accepts.</summary>
+    /// <summary>Batch size the buffers were sized for (a forward pass takes any batch × sequence length up to <see cref="MaxTokens"/>).</summary>
     public int MaxBatch { get; }
 
     /// <summary>Longest sequence a forward pass accepts.</summary>
     public int MaxSeq { get; }
+
+    /// <summary>Most tokens (batch × sequence length) one forward pass accepts: <see cref="MaxBatch"/> × <see cref="MaxSeq"/>.</summary>
+    public int MaxTokens => MaxBatch * MaxSeq;
 
     /// <summary>The worker pool the row-wise kernels run on (the optimizer uses it too).</summary>
     public WorkerPool Pool => _pool;
@@ -261,8 +266,10 @@ public sealed partial class TransformerModel
     /// </summary>
     public LossResult Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int batch, int seq, bool training)
     {
-        if (batch <= 0 || batch > MaxBatch || seq <= 0 || seq > MaxSeq)
-            throw new DlmException($"batch {batch}x{seq} does not fit the model's buffers ({MaxBatch}x{MaxSeq})");
+        // Any shape whose tokens fit the arena works: every per-token buffer holds MaxTokens rows and the
+        // attention buffers B·H·T·T ≤ MaxTokens·H·MaxSeq floats, so short sequences may come in larger batches.
+        if (batch <= 0 || seq <= 0 || seq > MaxSeq || (long)batch * seq > MaxTokens)
+            throw new DlmException($"batch {batch}x{seq} does not fit the model's buffers ({MaxBatch}x{MaxSeq} = {MaxTokens} tokens)");
         int n = batch * seq, c = _c.DModel, v = _c.VocabSize;
         if (tokens.Length != n) throw new ArgumentException($"expected {n} tokens, got {tokens.Length}", nameof(tokens));
         for (int i = 0; i < n; i++)

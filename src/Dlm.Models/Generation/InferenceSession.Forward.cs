@@ -1,0 +1,218 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Dlm.Models.Layers;
+using Dlm.Models.Lora;
+using Dlm.Numerics.Kernels;
+using Dlm.Numerics.Threading;
+
+namespace Dlm.Models.Generation;
+
+// The forward pass over the rows of one prefill chunk or one decode step: row i is token
+// _rowToken[i] at position _rowPos[i] of sequence _rowSlot[i]. Its keys and values go into the
+// cache before attention reads it, and the final-normed hidden states are left in _h.
+public sealed unsafe partial class InferenceSession
+{
+    private void Forward(int n, bool block)
+    {
+        _n = n;
+        int c = _c.DModel;
+        var lay = _m.Layout;
+        _useGemm = block && n > MatVecRows;
+        var x = _x.AsSpan(0, n * c);
+        var pos = _widen.AsSpan(0, c);
+        for (int i = 0; i < n; i++)
+        {
+            var row = x.Slice(i * c, c);
+            _m.ReadRow(lay.Wte, _rowToken[i], c, row);
+            if (lay.Wpe < 0) continue;
+            _m.ReadRow(lay.Wpe, _rowPos[i], c, pos);
+            TensorPrimitives.Add(row, pos, row);
+        }
+        for (int l = 0; l < _c.Layers; l++)
+        {
+            _layer = l;
+            var o = lay.Blocks[l];
+            var bv = _m.BlockVecs[l];
+            Norm(_x, bv.Norm1W, bv.Norm1B);
+            Linear(l, LinearSlot.Qkv, o.QkvW, _qkvW, c, _h, _qkv, bv.QkvB);
+            if (_rope is not null)
+                for (int i = 0; i < n; i++) _rope.ApplyAt(_qkv.AsSpan(i * _qkvW, _qkvW), _c.Heads + _c.KvHeads, _hd, _rowPos[i]);
+            StoreKeysValues(l);
+            if (block) _pool.For(_c.Heads, new Loop(this, LoopKind.BlockAttention));
+            else if (n * _c.KvHeads >= 2 * _pool.Threads) _pool.For(n * _c.KvHeads, new Loop(this, LoopKind.RowAttention));
+            else for (int u = 0; u < n * _c.KvHeads; u++) RowAttention(u); // too few units to share out
+            Linear(l, LinearSlot.Out, o.OutW, c, _qd, _atty, _branch, bv.OutB);
+            TensorPrimitives.Add(x, _branch.AsSpan(0, n * c), x);
+            Norm(_x, bv.Norm2W, bv.Norm2B);
+            Linear(l, LinearSlot.Fc, o.FcW, _fcW, c, _h, _fc, bv.FcB);
+            if (_rms) Activations.SwiGluForward(_act, _fc, _c.DFf, 0, n);
+            else Activations.GeluForward(_act, _fc, _c.DFf, 0, n);
+            Linear(l, LinearSlot.Proj, o.ProjW, c, _c.DFf, _act, _branch, bv.ProjB);
+            TensorPrimitives.Add(x, _branch.AsSpan(0, n * c), x);
+        }
+        Norm(_x, _m.NormFW, _m.NormFB);
+    }
+
+    // _h = norm(src) over the rows in flight (weight and bias are offsets into the model's vectors).
+    private void Norm(float[] src, int w, int b)
+    {
+        int c = _c.DModel, n = _n;
+        var vec = _m.Vectors;
+        if (_rms) RmsNorm.Forward(_h, _rstd, src.AsSpan(0, n * c), vec.AsSpan(w, c), _c.NormEps, c, 0, n);
+        else LayerNorm.Forward(_h, _mean, _rstd, src.AsSpan(0, n * c), vec.AsSpan(w, c), vec.AsSpan(b, c), _c.NormEps, c, 0, n);
+    }
+
+    // y[:, 0..outF) = x·Wᵀ + bias (+ unmerged adapters), rows in flight.
+    private void Linear(int layer, LinearSlot slot, int w, int outF, int inF, float[] x, float[] y, int bias)
+    {
+        int n = _n;
+        LinearRows(w, outF, inF, Ptr(x), n, Ptr(y), outF);
+        if (bias >= 0)
+        {
+            var b = _m.Vectors.AsSpan(bias, outF);
+            for (int r = 0; r < n; r++)
+            {
+                var yr = y.AsSpan(r * outF, outF);
+                TensorPrimitives.Add(yr, b, yr);
+            }
+        }
+        var adapters = _adaptersAt[layer, (int)slot];
+        if (adapters.Count == 0) return;
+        var lora = _m.Lora!;
+        var lw = _m.LoraWeights;
+        int rank = lora.Config.Rank;
+        foreach (var a in adapters)
+        {
+            var xa = _loraXa.AsSpan(0, n * rank);
+            _gemm.Sgemm(false, true, n, rank, inF, 1f, x.AsSpan(0, n * inF), inF, lw.AsSpan(a.AOffset, rank * inF), inF, 0f, xa, rank);
+            _gemm.Sgemm(false, true, n, a.OutF, rank, lora.Config.Scale, xa, rank, lw.AsSpan(a.BOffset, a.OutF * rank), rank, 1f,
+                y.AsSpan(a.ColStart, (n - 1) * outF + a.OutF), outF);
+        }
+    }
+
+    // y rows = x rows · Wᵀ for the matrix at layout offset w: a matrix-vector pass for a decode step
+    // (any number of sequences: a sequence's result does not depend on the others), a GEMM for a prefill chunk (16-bit weights widened a block of rows at a time).
+    private void LinearRows(int w, int outF, int inF, float* x, int n, float* y, int ldy)
+    {
+        if (!_useGemm)
+        {
+            ParallelMatVec.Run(_pool, _m.Format, MatrixAt(w), outF, inF, x, inF, n, y, ldy);
+            return;
+        }
+        var xs = new ReadOnlySpan<float>(x, n * inF);
+        if (_m.Format == WeightFormat.F32)
+        {
+            _gemm.Sgemm(false, true, n, outF, inF, 1f, xs, inF, _m.F32Matrices.Slice(w, outF * inF), inF, 0f, new Span<float>(y, (n - 1) * ldy + outF), ldy);
+            return;
+        }
+        int block = Math.Max(1, _widen.Length / inF);
+        for (int r0 = 0; r0 < outF; r0 += block)
+        {
+            int rows = Math.Min(block, outF - r0);
+            _m.ReadRows(w, r0, rows, inF, _widen);
+            _gemm.Sgemm(false, true, n, rows, inF, 1f, xs, inF, _widen.AsSpan(0, rows * inF), inF, 0f, new Span<float>(y + r0, (n - 1) * ldy + rows), ldy);
+        }
+    }
+
+    private void StoreKeysValues(int l)
+    {
+        for (int i = 0; i < _n; i++)
+        {
+            var row = _qkv.AsSpan(i * _qkvW, _qkvW);
+            for (int g = 0; g < _c.KvHeads; g++)
+            {
+                int at = CacheOffset(_rowSlot[i], g, _rowPos[i]);
+                row.Slice(_qd + g * _hd, _hd).CopyTo(_k[l].AsSpan(at, _hd));
+                row.Slice(_qd + _kvd + g * _hd, _hd).CopyTo(_v[l].AsSpan(at, _hd));
+            }
+        }
+    }
+
+    private enum LoopKind { BlockAttention, RowAttention }
+
+    private readonly struct Loop(InferenceSession session, LoopKind kind) : IParallelBody
+    {
+        public void Invoke(int index)
+        {
+            if (kind == LoopKind.BlockAttention) session.BlockAttention(index);
+            else session.RowAttention(index);
+        }
+    }
+
+    // Prefill: query head h of the chunk's rows (consecutive positions of one sequence starting at
+    // _blockStart) against every cached position up to the last row, as two GEMMs.
+    private void BlockAttention(int h)
+    {
+        int n = _n, p0 = _blockStart, len = p0 + n, g = h / _group, slot = _rowSlot[0];
+        var s = _att.AsSpan(h * _maxRows * Capacity, n * len);
+        var keys = _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
+        var values = _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
+        _gemm.Sgemm(false, true, n, len, _hd, 1f / MathF.Sqrt(_hd), _qkv.AsSpan(h * _hd, (n - 1) * _qkvW + _hd), _qkvW, keys, _hd, 0f, s, len);
+        for (int i = 0; i < n; i++)
+        {
+            var row = s.Slice(i * len, len);
+            Softmax(row[..(p0 + i + 1)]);
+            row[(p0 + i + 1)..].Clear();
+        }
+        _gemm.Sgemm(false, false, n, _hd, len, 1f, s, len, values, _hd, 0f, _atty.AsSpan(h * _hd, (n - 1) * _qd + _hd), _qd);
+    }
+
+    // Decode: every query head of kv group g for row i, against its own sequence's cache: the
+    // group's keys are read once for all its heads (a matrix-vector pass), then p·V.
+    private void RowAttention(int unit)
+    {
+        int i = unit / _c.KvHeads, g = unit % _c.KvHeads, len = _rowPos[i] + 1, slot = _rowSlot[i];
+        var keys = _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
+        var values = _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
+        var scores = _att.AsSpan(unit * _group * Capacity, _group * Capacity);
+        var q = _qkv.AsSpan(i * _qkvW + g * _group * _hd, _group * _hd);
+        MatVec.F32(keys, _hd, q, _hd, _group, scores, Capacity, 0, len);
+        float scale = 1f / MathF.Sqrt(_hd);
+        for (int j = 0; j < _group; j++)
+        {
+            var p = scores.Slice(j * Capacity, len);
+            TensorPrimitives.Multiply(p, scale, p);
+            Softmax(p);
+            WeightedSum(values, p, _atty.AsSpan(i * _qd + (g * _group + j) * _hd, _hd));
+        }
+    }
+
+    private static void Softmax(Span<float> x)
+    {
+        float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, x);
+        TensorPrimitives.Exp(x, x);
+        TensorPrimitives.Multiply(x, 1f / TensorPrimitives.Sum(x), x);
+    }
+
+    // y = Σ_j p[j]·V[j, :] over rows of width y.Length, in registers when the width allows.
+    private static void WeightedSum(ReadOnlySpan<float> values, ReadOnlySpan<float> p, Span<float> y)
+    {
+        int hd = y.Length;
+        y.Clear();
+        if (hd % Vector256<float>.Count != 0 || hd > 128 || !Vector256.IsHardwareAccelerated)
+        {
+            for (int j = 0; j < p.Length; j++) TensorPrimitives.MultiplyAdd(values.Slice(j * hd, hd), p[j], y, y);
+            return;
+        }
+        for (int d = 0; d < hd; d += 32)
+        {
+            // Four accumulators of eight columns each (the last block may hold fewer).
+            int width = Math.Min(32, hd - d);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int j = 0; j < p.Length; j++)
+            {
+                var pj = Vector256.Create(p[j]);
+                var v = values.Slice(j * hd + d, width);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(v), pj, a0);
+                if (width > 8) a1 = Vector256.FusedMultiplyAdd(Vector256.Create(v[8..]), pj, a1);
+                if (width > 16) a2 = Vector256.FusedMultiplyAdd(Vector256.Create(v[16..]), pj, a2);
+                if (width > 24) a3 = Vector256.FusedMultiplyAdd(Vector256.Create(v[24..]), pj, a3);
+            }
+            a0.CopyTo(y[d..]);
+            if (width > 8) a1.CopyTo(y[(d + 8)..]);
+            if (width > 16) a2.CopyTo(y[(d + 16)..]);
+            if (width > 24) a3.CopyTo(y[(d + 24)..]);
+        }
+    }
+}

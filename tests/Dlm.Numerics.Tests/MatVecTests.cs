@@ -1,0 +1,101 @@
+using Dlm.Numerics.Kernels;
+using Dlm.Numerics.Threading;
+
+namespace Dlm.Numerics.Tests;
+
+/// <summary>The 16-bit conversions against the runtime's Half, and the matrix-vector kernels against the scalar float64 loop.</summary>
+public sealed class MatVecTests
+{
+    [Fact]
+    public void F16_widening_matches_Half_for_every_bit_pattern()
+    {
+        var bits = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
+        var wide = new float[bits.Length];
+        HalfBits.Widen(bits, wide, WeightFormat.F16);
+        for (int i = 0; i < bits.Length; i++)
+        {
+            float want = (float)BitConverter.UInt16BitsToHalf(bits[i]);
+            if (float.IsNaN(want)) Assert.True(float.IsNaN(wide[i]), $"0x{i:x4}");
+            else Assert.Equal(BitConverter.SingleToInt32Bits(want), BitConverter.SingleToInt32Bits(wide[i]));
+        }
+    }
+
+    [Fact]
+    public void Bf16_round_trips_and_rounds_to_nearest_even()
+    {
+        var bits = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
+        var wide = new float[bits.Length];
+        HalfBits.Widen(bits, wide, WeightFormat.Bf16);
+        for (int i = 0; i < bits.Length; i++)
+        {
+            Assert.Equal(i << 16, BitConverter.SingleToInt32Bits(wide[i]));
+            if (!float.IsNaN(wide[i])) Assert.Equal(bits[i], HalfBits.SingleToBf16(wide[i]));
+        }
+        // 1 + 2^-8 lies halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1).
+        Assert.Equal(HalfBits.SingleToBf16(1f), HalfBits.SingleToBf16(1f + 1f / 256));
+        Assert.Equal(HalfBits.SingleToBf16(1f + 2f / 128), HalfBits.SingleToBf16(1f + 3f / 256));
+        Assert.True(float.IsNaN(HalfBits.Bf16ToSingle(HalfBits.SingleToBf16(float.NaN))));
+    }
+
+    public static TheoryData<int, int, int, WeightFormat> Shapes()
+    {
+        var data = new TheoryData<int, int, int, WeightFormat>();
+        foreach (var f in new[] { WeightFormat.F32, WeightFormat.Bf16, WeightFormat.F16 })
+            foreach (var (rows, cols) in new[] { (1, 1), (7, 13), (37, 64), (130, 200) })
+                foreach (int batch in new[] { 1, 2, 3, 4, 5, 8, 9 })
+                    data.Add(rows, cols, batch, f);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Kernel_matches_the_scalar_reference(int rows, int cols, int batch, WeightFormat format)
+    {
+        var (w, w16, x) = Random(rows, cols, batch, 1);
+        int ldx = cols + 3, ldy = rows + 2;
+        var want = new float[batch * ldy];
+        var got = new float[batch * ldy];
+        MatVec.Reference(w, cols, x, ldx, batch, want, ldy, 0, rows);
+        if (format == WeightFormat.F32) MatVec.F32(w, cols, x, ldx, batch, got, ldy, 0, rows);
+        else
+        {
+            HalfBits.Narrow(w, w16, format);
+            HalfBits.Widen(w16, w, format);
+            MatVec.Reference(w, cols, x, ldx, batch, want, ldy, 0, rows);
+            MatVec.Half16(w16, format, cols, x, ldx, batch, got, ldy, 0, rows);
+        }
+        for (int b = 0; b < batch; b++)
+            for (int r = 0; r < rows; r++)
+                Assert.True(Math.Abs(want[b * ldy + r] - got[b * ldy + r]) <= 1e-5f * Math.Sqrt(cols) + 1e-6f, $"b={b} r={r}: {want[b * ldy + r]} vs {got[b * ldy + r]}");
+    }
+
+    [Fact]
+    public void A_sequence_gets_the_same_bits_alone_in_a_batch_and_on_any_thread_count()
+    {
+        const int rows = 300, cols = 96, batch = 7;
+        var (w, w16, x) = Random(rows, cols, batch, 2);
+        HalfBits.Narrow(w, w16, WeightFormat.Bf16);
+        var alone = new float[rows];
+        var batched = new float[batch * rows];
+        MatVec.Half16(w16, WeightFormat.Bf16, cols, x.AsSpan(5 * cols), cols, 1, alone, rows, 0, rows);
+        foreach (int threads in new[] { 1, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            unsafe
+            {
+                fixed (ushort* pw = w16)
+                fixed (float* px = x, py = batched)
+                    ParallelMatVec.Run(pool, WeightFormat.Bf16, pw, rows, cols, px, cols, batch, py, rows);
+            }
+            Assert.Equal(alone, batched.AsSpan(5 * rows, rows).ToArray());
+        }
+    }
+
+    private static (float[] W, ushort[] W16, float[] X) Random(int rows, int cols, int batch, int seed)
+    {
+        var rng = new Random(seed);
+        var w = Enumerable.Range(0, rows * cols).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var x = Enumerable.Range(0, batch * (cols + 3)).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        return (w, new ushort[w.Length], x);
+    }
+}
