@@ -22,6 +22,7 @@ internal static class CliApp
         ModelCommand.Create(),
         SampleCommand.Create(),
         ChatCommand.Create(),
+        ServeCommand.Create(),
         BenchCommand.Create(),
     ];
 
