@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Dlm.Chat;
 using Dlm.Models.Generation;
@@ -18,6 +19,9 @@ namespace Dlm.Serve.Api;
 /// </summary>
 internal sealed class CompletionResponder(ServedModel served, ContinuousBatcher engine)
 {
+    // OpenAI's responses carry text as it is (no \u003C for '<'); the body is JSON, never HTML.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
 
     public async Task RespondAsync(HttpContext ctx, GenerationSpec spec)
@@ -273,7 +277,7 @@ internal sealed class CompletionResponder(ServedModel served, ContinuousBatcher 
     public static async Task WriteJson(HttpContext ctx, int status, Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) write(w);
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = buffer.WrittenCount;
@@ -284,7 +288,7 @@ internal sealed class CompletionResponder(ServedModel served, ContinuousBatcher 
     {
         var buffer = new ArrayBufferWriter<byte>();
         buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(buffer)) write(w);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions)) write(w);
         buffer.Write("\n\n"u8);
         await body.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
         await body.FlushAsync().ConfigureAwait(false);
