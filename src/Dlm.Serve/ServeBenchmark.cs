@@ -23,8 +23,9 @@ namespace Dlm.Serve;
 /// <param name="TtftMsP50">Median of the same.</param>
 /// <param name="TtftMsMax">Worst of the same.</param>
 /// <param name="LargestBatch">The most rows one decode step carried during the level.</param>
+/// <param name="EngineTokensPerS">The same batch size without HTTP: tokens/s of bare batched decode steps of <c>Streams</c> rows, measured right after (the ceiling the server can reach).</param>
 public sealed record ServeLevel(int Streams, int Requests, long Tokens, double Seconds, double AggregateTokensPerS,
-    double TtftMsMean, double TtftMsP50, double TtftMsMax, int LargestBatch);
+    double TtftMsMean, double TtftMsP50, double TtftMsMax, int LargestBatch, double EngineTokensPerS);
 
 /// <summary>What <c>dlm bench serve</c> measured.</summary>
 /// <param name="Model">The model id (<c>random-PRESET</c> for the built-in random model).</param>
@@ -42,7 +43,8 @@ public sealed record ServeBenchmarkResult(string Model, long Params, int Slots, 
 /// Serving throughput: a real <see cref="DlmServer"/> on 127.0.0.1 and real HTTP clients streaming
 /// <c>/v1/completions</c> (server-sent events) at 1, 4 and 16 concurrent streams, each stream a
 /// bounded loop of requests of fixed length (no stop strings, so every request yields exactly
-/// max_tokens). Reports aggregate tokens/s and time to first token per level.
+/// max_tokens). Reports aggregate tokens/s and time to first token (the first chunk carrying a
+/// token id, <c>return_token_ids</c>) per level.
 /// </summary>
 public static class ServeBenchmark
 {
@@ -70,6 +72,8 @@ public static class ServeBenchmark
         {
             prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(vocab)).ToArray(),
             max_tokens = maxTokens, temperature = 0, stream = true, stream_options = new { include_usage = true },
+            // One chunk per token even while its text is held back (random ids are often not valid UTF-8 alone).
+            return_token_ids = true,
         });
         // Warm up: JIT, the connection, the first cache allocation.
         await Request(http, Body(), cancellationToken).ConfigureAwait(false);
@@ -90,13 +94,34 @@ public static class ServeBenchmark
             var ttft = all.Select(r => r.Ttft).Order().ToArray();
             long tokens = all.Sum(r => r.Tokens);
             var level = new ServeLevel(n, all.Count, tokens, Math.Round(seconds, 3), Math.Round(tokens / seconds, 1), Math.Round(ttft.Average(), 1),
-                Math.Round(ttft[ttft.Length / 2], 1), Math.Round(ttft[^1], 1), Math.Max(largestBefore, server.Engine.LargestBatch));
+                Math.Round(ttft[ttft.Length / 2], 1), Math.Round(ttft[^1], 1), Math.Max(largestBefore, server.Engine.LargestBatch),
+                Math.Round(EngineTokensPerS(served.Model, n, promptTokens + maxTokens), 1));
             levels.Add(level);
-            log($"{n,3} streams: {level.AggregateTokensPerS,8:F1} tokens/s aggregate, time to first token {level.TtftMsMean:F1} ms mean / {level.TtftMsP50:F1} ms median / {level.TtftMsMax:F1} ms max ({all.Count} requests, {tokens} tokens, {seconds:F2} s)");
+            log($"{n,3} streams: {level.AggregateTokensPerS,8:F1} tokens/s aggregate, time to first token {level.TtftMsMean:F1} ms mean / {level.TtftMsP50:F1} ms median / {level.TtftMsMax:F1} ms max ({all.Count} requests, {tokens} tokens, {seconds:F2} s); bare decode steps of {n} rows: {level.EngineTokensPerS:F1} tokens/s");
         }
         double speedup = levels[^1].AggregateTokensPerS / levels[0].AggregateTokensPerS;
         return new ServeBenchmarkResult(served.Id, served.Model.Layout.Count, slots, promptTokens, maxTokens, levels, Math.Round(speedup, 2),
             Dlm.Numerics.Threading.WorkerPool.Shared.Threads);
+    }
+
+    // Tokens/s of bare batched decode steps of `rows` sequences (no HTTP, no sampling), halfway through the context.
+    private static double EngineTokensPerS(InferenceModel model, int rows, int context)
+    {
+        var session = new InferenceSession(model, rows, context);
+        var logits = new float[rows * model.Config.VocabSize];
+        var seqs = Enumerable.Range(0, rows).ToArray();
+        var tokens = new int[rows];
+        int half = Math.Max(1, context / 2);
+        for (int s = 0; s < rows; s++) session.Prefill(s, Enumerable.Range(1, half).ToArray(), logits.AsSpan(0, model.Config.VocabSize));
+        session.Step(seqs, tokens, logits);
+        var sw = Stopwatch.StartNew();
+        int steps = 0;
+        while (steps < 4 || (sw.ElapsedMilliseconds < 1000 && session.Length(0) < context))
+        {
+            session.Step(seqs, tokens, logits);
+            steps++;
+        }
+        return steps * rows / sw.Elapsed.TotalSeconds;
     }
 
     // One streamed request: milliseconds to the first token, and the completion tokens of its usage chunk.
@@ -114,7 +139,7 @@ public static class ServeBenchmark
         {
             if (!line.StartsWith("data: ", StringComparison.Ordinal) || line == "data: [DONE]") continue;
             var j = JsonNode.Parse(line.AsSpan(6).ToString())!;
-            if (ttft < 0 && j["choices"]!.AsArray().Count > 0) ttft = sw.Elapsed.TotalMilliseconds;
+            if (ttft < 0 && j["choices"]!.AsArray().Count > 0 && j["choices"]![0]!["token_ids"] is not null) ttft = sw.Elapsed.TotalMilliseconds;
             if (j["usage"] is { } u) tokens = u["completion_tokens"]!.GetValue<int>();
         }
         return (ttft, tokens);

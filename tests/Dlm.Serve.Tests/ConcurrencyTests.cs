@@ -21,13 +21,22 @@ public sealed class ConcurrencyTests(ServeFixture f)
         var solo = new List<string>();
         foreach (var p in prompts) solo.Add(Content((await f.PostAsync("/v1/chat/completions", Chat(p, 40))).Json));
         long before = f.Server.Engine.Steps;
-        var together = await Task.WhenAll(prompts.Select(p => f.PostAsync("/v1/chat/completions", Chat(p, 40))));
+        // Hold the engine until every request has arrived, so they surely overlap (a tiny model is fast).
+        using var gate = new ManualResetEventSlim();
+        var engine = f.Server.Engine;
+        engine.Post(() => gate.Wait(TimeSpan.FromSeconds(30)));
+        var sending = prompts.Select(p => f.PostAsync("/v1/chat/completions", Chat(p, 40))).ToArray();
+        var sw = Stopwatch.StartNew();
+        while (engine.Queued < prompts.Length && sw.ElapsedMilliseconds < 20_000) await Task.Delay(5);
+        Assert.Equal(prompts.Length, engine.Queued);
+        gate.Set();
+        var together = await Task.WhenAll(sending);
         long steps = f.Server.Engine.Steps - before;
         int generated = together.Sum(t => t.Json!["usage"]!["completion_tokens"]!.GetValue<int>());
         for (int i = 0; i < prompts.Length; i++) Assert.Equal(solo[i], Content(together[i].Json));
         // Queued one by one, the steps would be about the sum of the tokens; batched, far fewer.
         Assert.True(steps < generated / 2, $"{steps} decode steps for {generated} tokens: not batched");
-        Assert.True(f.Server.Engine.LargestBatch >= 4, $"largest batch {f.Server.Engine.LargestBatch}");
+        Assert.Equal(prompts.Length, f.Server.Engine.LargestBatch);
     }
 
     [Fact]
@@ -36,11 +45,23 @@ public sealed class ConcurrencyTests(ServeFixture f)
         using var engine = new ContinuousBatcher(f.Served.Model, 4, ServeFixture.Context, null);
         var p = new SamplingParams { Temperature = 0, MaxTokens = 40 };
         var longOne = new GenerationRequest([5, 60, 61], 1, p);
+        // Pause the engine at its fifth iteration (the long request a few steps in), submit, go on.
+        using var hold = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
+        int ticks = 0;
+        void Tick()
+        {
+            if (++ticks < 5) engine.Post(Tick);
+            else { held.Set(); hold.Wait(TimeSpan.FromSeconds(30)); }
+        }
         engine.Submit(longOne);
-        var first = await longOne.Events.ReadAsync();
+        engine.Post(Tick);
+        Assert.True(held.Wait(TimeSpan.FromSeconds(30)));
         // A short request joins while the long one runs, and finishes first.
         var shortOne = new GenerationRequest([7, 8], 2, p with { MaxTokens = 3 });
         engine.Submit(shortOne);
+        hold.Set();
+        var first = await longOne.Events.ReadAsync();
         var shortEvents = new List<GenerationEvent>();
         await foreach (var e in shortOne.Events.ReadAllAsync()) shortEvents.Add(e);
         Assert.Equal(2, shortEvents.OfType<FinishEvent>().Count());

@@ -16,8 +16,8 @@ internal static class BenchServeCommand
         var dtype = new Option<string>("--dtype") { Description = "Weights in memory: f32, bf16 or f16.", DefaultValueFactory = _ => "f32" };
         var streams = new Option<int[]>("--streams") { Description = "Concurrency levels (concurrent client streams).", DefaultValueFactory = _ => [1, 4, 16], AllowMultipleArgumentsPerToken = true };
         var requests = new Option<int>("--requests") { Description = "Requests each stream sends one after another.", DefaultValueFactory = _ => 2 };
-        var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length of every request.", DefaultValueFactory = _ => 32 };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Completion tokens per request.", DefaultValueFactory = _ => 32 };
+        var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt length of every request.", DefaultValueFactory = _ => 8 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Completion tokens per request.", DefaultValueFactory = _ => 64 };
         var json = new Option<bool>("--json") { Description = "Progress on stderr and one JSON object as the last line." };
         var cmd = new Command("serve",
             "Serve a model on 127.0.0.1 and stream /v1/completions from 1, 4 and 16 concurrent clients: aggregate tokens/s and time to first token per level.")

@@ -128,11 +128,19 @@ public sealed class ContinuousBatcher : IDisposable
         return done.Task;
     }
 
+    /// <summary>Runs <paramref name="job"/> on the engine thread before the next step (tests hold the engine with it).</summary>
+    internal void Post(Action job)
+    {
+        _work.Enqueue(job);
+        _wake.Release();
+    }
+
     private void Loop()
     {
         while (!_stopping)
         {
-            while (_work.TryDequeue(out var job)) job();
+            // Only the jobs already queued: a job that posts another runs it at the next iteration.
+            for (int jobs = _work.Count; jobs > 0 && _work.TryDequeue(out var job); jobs--) job();
             Admit();
             DropCancelled();
             if (_live.Count == 0)
