@@ -22,6 +22,8 @@ internal static class CliApp
         ModelCommand.Create(),
         SampleCommand.Create(),
         ChatCommand.Create(),
+        ExportCommand.Create(),
+        ImportCommand.Create(),
         ServeCommand.Create(),
         BenchCommand.Create(),
     ];

@@ -7,10 +7,11 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("bench", "Measure dlm's speed against the reference implementations (OpenBLAS, PyTorch, Rust tokenizers).");
+        var cmd = new Command("bench", "Measure dlm's speed against the reference implementations (OpenBLAS, PyTorch, Rust tokenizers, llama.cpp).");
         cmd.Subcommands.Add(BenchTrainCommand.Create());
         cmd.Subcommands.Add(BenchGemmCommand.Create());
         cmd.Subcommands.Add(BenchTokenizeCommand.Create());
+        cmd.Subcommands.Add(BenchDecodeCommand.Create());
         cmd.Subcommands.Add(BenchServeCommand.Create());
         return cmd;
     }

@@ -39,7 +39,8 @@ public sealed unsafe partial class InferenceSession
                 for (int i = 0; i < n; i++) _rope.ApplyAt(_qkv.AsSpan(i * _qkvW, _qkvW), _c.Heads + _c.KvHeads, _hd, _rowPos[i]);
             StoreKeysValues(l);
             if (block) _pool.For(_c.Heads, new Loop(this, LoopKind.BlockAttention));
-            else _pool.For(n * _c.KvHeads, new Loop(this, LoopKind.RowAttention));
+            else if (n * _c.KvHeads >= 2 * _pool.Threads) _pool.For(n * _c.KvHeads, new Loop(this, LoopKind.RowAttention));
+            else for (int u = 0; u < n * _c.KvHeads; u++) RowAttention(u); // too few units to share out
             Linear(l, LinearSlot.Out, o.OutW, c, _qd, _atty, _branch, bv.OutB);
             TensorPrimitives.Add(x, _branch.AsSpan(0, n * c), x);
             Norm(_x, bv.Norm2W, bv.Norm2B);

@@ -108,7 +108,7 @@ public static class HfModelFolder
         }
     }
 
-    private static Dictionary<string, SafeTensorsFile> OpenWeightFiles(string folder)
+    internal static Dictionary<string, SafeTensorsFile> OpenWeightFiles(string folder)
     {
         var single = Path.Combine(folder, "model.safetensors");
         var index = Path.Combine(folder, "model.safetensors.index.json");
@@ -149,7 +149,7 @@ public static class HfModelFolder
         return map;
     }
 
-    private static (SafeTensorsFile File, string Name) Find(Dictionary<string, SafeTensorsFile> files, string name, string folder)
+    internal static (SafeTensorsFile File, string Name) Find(Dictionary<string, SafeTensorsFile> files, string name, string folder)
     {
         // GPT-2 checkpoints exist with and without the "transformer." prefix.
         foreach (var candidate in new[] { name, "transformer." + name })
@@ -157,7 +157,7 @@ public static class HfModelFolder
         throw new DlmException($"{folder}: the weights have no tensor named {name}");
     }
 
-    private static void ReadInto(SafeTensorsFile file, string name, ParameterTensor t, Span<float> destination)
+    internal static void ReadInto(SafeTensorsFile file, string name, ParameterTensor t, Span<float> destination)
     {
         if (!t.Transposed)
         {

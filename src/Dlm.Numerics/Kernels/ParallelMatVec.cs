@@ -13,6 +13,9 @@ public static unsafe class ParallelMatVec
     /// <summary>Rows per chunk are rounded to this many, so chunks start on whole cache lines of 16-bit rows.</summary>
     private const int RowAlign = 16;
 
+    /// <summary>Fewest multiply-adds worth a chunk of their own (about 10 µs of work).</summary>
+    private const long MinChunkWork = 1 << 16;
+
     /// <summary>y[b, r] = Σ_i W[r, i]·x[b, i] for every row r &lt; <paramref name="rows"/> and b &lt; <paramref name="batch"/>.</summary>
     /// <param name="pool">Threads to split the rows over.</param>
     /// <param name="format">Element type of W (float for F32, 16-bit bits otherwise).</param>
@@ -28,8 +31,10 @@ public static unsafe class ParallelMatVec
     {
         ArgumentNullException.ThrowIfNull(pool);
         if (rows <= 0 || batch <= 0) return;
-        // A few chunks per thread balance uneven progress; each chunk is still tens of microseconds.
-        int chunks = Math.Max(1, Math.Min(pool.Threads * 4, rows / (RowAlign * 4)));
+        // A few chunks per thread balance uneven progress; each chunk keeps at least MinChunkWork
+        // multiply-adds, so a small matrix stays on the caller instead of waking the workers.
+        long work = (long)rows * cols * batch;
+        int chunks = (int)Math.Max(1, Math.Min(Math.Min(pool.Threads * 4, rows / (RowAlign * 4)), work / MinChunkWork));
         var body = new Body(format, w, rows, cols, x, ldx, batch, y, ldy, chunks);
         if (chunks == 1) body.Invoke(0);
         else pool.For(chunks, body);

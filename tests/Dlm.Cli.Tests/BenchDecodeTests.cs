@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+
+namespace Dlm.Cli.Tests;
+
+/// <summary>`dlm bench decode --json` keeps its contract (ARCHITECTURE.md); speed itself is not tested.</summary>
+public class BenchDecodeTests
+{
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("bf16")]
+    public void Json_output_has_the_contract_fields(string dtype)
+    {
+        var r = CliRunner.Run("bench", "decode", "--preset", "tiny", "--dtype", dtype, "--prompt-tokens", "24", "--new-tokens", "4",
+            "--batch", "3", "--threads", "1", "--reference", "none", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        foreach (var key in new[] { "prefill_tokens_per_s", "decode_tokens_per_s", "batched_decode_tokens_per_s", "bandwidth_gb_per_s", "measured_read_bandwidth_gb_per_s" })
+            Assert.True(last[key]!.GetValue<double>() > 0, key);
+        Assert.Equal(dtype, last["dtype"]!.GetValue<string>());
+        Assert.Equal(3, last["batch"]!.GetValue<int>());
+        long bytes = last["weight_bytes_per_token"]!.GetValue<long>();
+        // Per layer q|k|v 128x64, out 64x64, gate|up 256x64, down 64x128; two layers and the 2048x64 head.
+        const long weights = 2 * (128 * 64 + 64 * 64 + 256 * 64 + 64 * 128) + 2048 * 64;
+        Assert.Equal(weights * (dtype == "f32" ? 4 : 2), bytes);
+    }
+
+    [Theory]
+    [InlineData("--preset", "nope")]
+    [InlineData("--dtype", "q4")]
+    public void A_wrong_value_is_one_line_and_exit_2(string option, string value)
+    {
+        var r = CliRunner.Run("bench", "decode", option, value, "--reference", "none", "--json");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.StderrLines);
+    }
+}
