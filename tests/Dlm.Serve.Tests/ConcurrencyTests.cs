@@ -83,7 +83,7 @@ public sealed class ConcurrencyTests(ServeFixture f)
         var dir = Directory.CreateTempSubdirectory("dlm-serve-long-").FullName;
         try
         {
-            ServeFixture.WriteModel(dir, context: 2048);
+            ServeFixture.WriteModel(dir, dModel: 128, layers: 4, context: 2048);
             await using var server = await DlmServer.StartAsync(ServedModel.Load(dir), new ServeOptions { Port = 0, Slots = 2, MaxTokens = 2000 });
             using var http = new HttpClient { BaseAddress = server.BaseAddress };
             var body = """{"prompt": [5, 60, 61], "temperature": 0, "max_tokens": 2000, "stream": true}""";
@@ -93,8 +93,14 @@ public sealed class ConcurrencyTests(ServeFixture f)
                 using var res = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, cts.Token);
                 var stream = await res.Content.ReadAsStreamAsync(cts.Token);
                 Assert.True(await stream.ReadAsync(new byte[64], cts.Token) > 0);
+                // Hold the engine (at its next iteration) while the client goes away, so it cannot
+                // simply finish the 2000 tokens first; released, it must drop the request.
+                var gate = new ManualResetEventSlim(); // not disposed: the engine thread may still be leaving Wait
+                server.Engine.Post(() => gate.Wait(TimeSpan.FromSeconds(30)));
                 Assert.Equal(1, server.Engine.ActiveSlots);
                 cts.Cancel();
+                await Task.Delay(300);
+                gate.Set();
             }
             var sw = Stopwatch.StartNew();
             while (server.Engine.ActiveSlots > 0 && sw.ElapsedMilliseconds < 10_000) await Task.Delay(2);

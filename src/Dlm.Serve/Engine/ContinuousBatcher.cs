@@ -119,10 +119,12 @@ public sealed class ContinuousBatcher : IDisposable
                 _attention.PrefillAttention(0, tokens, flat);
                 done.TrySetResult(Enumerable.Range(0, heads).Select(h => flat.AsSpan(h * tokens.Length, tokens.Length).ToArray()).ToArray());
             }
-            catch (Exception e) when (e is DlmException or ArgumentException)
+#pragma warning disable CA1031 // reported to the caller, never thrown on the engine thread
+            catch (Exception e)
             {
                 done.TrySetException(e);
             }
+#pragma warning restore CA1031
         });
         _wake.Release();
         return done.Task;
@@ -140,7 +142,7 @@ public sealed class ContinuousBatcher : IDisposable
         while (!_stopping)
         {
             // Only the jobs already queued: a job that posts another runs it at the next iteration.
-            for (int jobs = _work.Count; jobs > 0 && _work.TryDequeue(out var job); jobs--) job();
+            for (int jobs = _work.Count; jobs > 0 && _work.TryDequeue(out var job); jobs--) RunJob(job);
             Admit();
             DropCancelled();
             if (_live.Count == 0)
@@ -152,15 +154,30 @@ public sealed class ContinuousBatcher : IDisposable
             {
                 Step();
             }
-            catch (Exception e) when (e is DlmException or ArgumentException or InvalidOperationException)
+#pragma warning disable CA1031 // the engine thread must survive: an exception here would end the process
+            catch (Exception e)
             {
                 // A failed step fails the requests in it; the engine keeps serving the next ones.
                 foreach (var l in _live.ToArray()) Fail(l, e);
             }
+#pragma warning restore CA1031
         }
         foreach (var l in _live.ToArray()) Fail(l, new ObjectDisposedException(nameof(ContinuousBatcher)));
         while (_pending.TryDequeue(out var r)) r.Writer.TryComplete(new ObjectDisposedException(nameof(ContinuousBatcher)));
     }
+
+#pragma warning disable CA1031 // a job reports its own errors; one that throws must not end the engine thread
+    private static void RunJob(Action job)
+    {
+        try
+        {
+            job();
+        }
+        catch (Exception)
+        {
+        }
+    }
+#pragma warning restore CA1031
 
     // Admits waiting requests in order while the head of the queue fits the free slots.
     private void Admit()
@@ -181,10 +198,13 @@ public sealed class ContinuousBatcher : IDisposable
             {
                 Start(r);
             }
-            catch (DlmException e)
+#pragma warning disable CA1031 // one bad request fails alone
+            catch (Exception e)
             {
+                foreach (var l in _live.Where(x => x.Owner.Request == r).ToArray()) Release(l);
                 r.Writer.TryComplete(e);
             }
+#pragma warning restore CA1031
         }
     }
 
