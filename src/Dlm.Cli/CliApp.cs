@@ -29,6 +29,7 @@ internal static class CliApp
         ExportCommand.Create(),
         ImportCommand.Create(),
         RecipeCommand.Create(),
+        ServeCommand.Create(),
         BenchCommand.Create(),
     ];
 

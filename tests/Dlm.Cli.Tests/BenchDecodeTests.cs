@@ -11,7 +11,7 @@ public class BenchDecodeTests
     public void Json_output_has_the_contract_fields(string dtype)
     {
         var r = CliRunner.Run("bench", "decode", "--preset", "tiny", "--dtype", dtype, "--prompt-tokens", "24", "--new-tokens", "4",
-            "--batch", "3", "--threads", "1", "--no-reference", "--json");
+            "--batch", "3", "--threads", "1", "--reference", "none", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
         foreach (var key in new[] { "prefill_tokens_per_s", "decode_tokens_per_s", "batched_decode_tokens_per_s", "bandwidth_gb_per_s", "measured_read_bandwidth_gb_per_s" })
@@ -29,7 +29,7 @@ public class BenchDecodeTests
     [InlineData("--dtype", "q4")]
     public void A_wrong_value_is_one_line_and_exit_2(string option, string value)
     {
-        var r = CliRunner.Run("bench", "decode", option, value, "--no-reference", "--json");
+        var r = CliRunner.Run("bench", "decode", option, value, "--reference", "none", "--json");
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.StderrLines);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the reference data and native libraries dlm's tests and benchmarks use.
 #   - npm packages of tools/reference/package.json into .cache/reference/ (ignored by git)
-#   - on Debian as root: libopenblas0-pthread (optional GEMM backend)
+#   - on Debian as root: libopenblas0-pthread (optional GEMM backend), chromium + chromium-driver + curl (the dlm serve page and curl tests)
 #   - with --torch: python3-torch and python3-numpy (only to regenerate fixtures / run bench_torch.py)
 #   - with --spm: python3-sentencepiece and python3-protobuf (only for spm_fixtures.py / bench_sentencepiece.py)
 # Idempotent: a repeat run with nothing changed touches no network.
@@ -22,7 +22,8 @@ done
 say() { echo "[setup] $*" >&2; }
 
 # --- Debian packages (only as root on Debian; skipped silently elsewhere) ---
-debs=(libopenblas0-pthread)
+# chromium + chromium-driver: the chat page test of dlm serve runs headless Chromium (Selenium).
+debs=(libopenblas0-pthread chromium chromium-driver curl)
 [ "$want_torch" = 1 ] && debs+=(python3-torch python3-numpy)
 [ "$want_spm" = 1 ] && debs+=(python3-sentencepiece python3-protobuf)
 if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
@@ -35,7 +36,8 @@ if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null && command -v apt-get 
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2 || say "apt-get update failed; trying the install anyway"
     if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-      # OpenBLAS is optional (dlm falls back to its managed GEMM); torch only matters with --torch.
+      # OpenBLAS is optional (dlm falls back to its managed GEMM); torch only matters with --torch;
+      # without Chromium the chat page test fails and says how to install it.
       say "warning: could not install ${missing[*]}"
       [ "$want_torch" = 1 ] || [ "$want_spm" = 1 ] && exit 1
     fi

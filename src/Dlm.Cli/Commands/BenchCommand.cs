@@ -14,6 +14,7 @@ internal static class BenchCommand
         cmd.Subcommands.Add(BenchExportCommand.Create());
         cmd.Subcommands.Add(BenchDecodeCommand.Create());
         cmd.Subcommands.Add(BenchSlCommand.Create());
+        cmd.Subcommands.Add(BenchServeCommand.Create());
         return cmd;
     }
 }

@@ -26,21 +26,23 @@ internal static class BenchDecodeCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length to prefill.", DefaultValueFactory = _ => 512 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens to decode per sequence.", DefaultValueFactory = _ => 128 };
         var batch = new Option<int>("--batch") { Description = "Sequences in the batched measurement.", DefaultValueFactory = _ => 8 };
-        var noReference = new Option<bool>("--no-reference") { Description = "Do not run the references (PyTorch and llama.cpp)." };
+        var reference = new Option<string>("--reference") { Description = "References to run: all, torch, llama.cpp or none.", DefaultValueFactory = _ => "all" };
         var json = new Option<bool>("--json") { Description = "Progress on stderr; the last line is one JSON object." };
         var cmd = new Command("decode",
             "Measure generation speed with the KV cache: prefill tokens/s (only the last position through the LM head), " +
             "decode tokens/s for one sequence and for a batch, and bytes of weights read per second against the machine's " +
             "read bandwidth, beside PyTorch with a KV cache and llama.cpp (same weights as GGUF, same bytes per weight) in the same run.")
-        { preset, dtype, threads, promptTokens, newTokens, batch, noReference, json };
+        { preset, dtype, threads, promptTokens, newTokens, batch, reference, json };
         cmd.SetAction(parse =>
         {
             var format = WeightFormats.Parse(parse.GetValue(dtype)!);
+            var refs = parse.GetValue(reference)!;
+            if (refs is not ("all" or "torch" or "llama.cpp" or "none")) throw new UsageException($"--reference must be all, torch, llama.cpp or none, not '{refs}'");
             int t = parse.GetValue(threads) is > 0 and var n ? n : WorkerPool.ThreadsFromEnvironment();
             var r = DecodeBenchmark.Run(parse.GetValue(preset)!, format, t, parse.GetValue(promptTokens), parse.GetValue(newTokens),
                 parse.GetValue(batch), msg => Console.Error.WriteLine(msg));
             var report = JsonSerializer.SerializeToNode(r, Json.Compact)!.AsObject();
-            if (!parse.GetValue(noReference))
+            if (refs is "all" or "torch")
             {
                 Console.Error.WriteLine("running the PyTorch reference");
                 var torch = RunTorch(r, out var why);
@@ -52,8 +54,11 @@ internal static class BenchDecodeCommand
                     report["decode_vs_torch"] = Ratio(r.DecodeTokensPerS, torch["decode_tokens_per_s"]);
                     report["batched_vs_torch"] = Ratio(r.BatchedDecodeTokensPerS, torch["batched_decode_tokens_per_s"]);
                 }
+            }
+            if (refs is "all" or "llama.cpp")
+            {
                 Console.Error.WriteLine("running the llama.cpp reference (LLamaSharp; the first run builds tools/reference/llamacpp-decode)");
-                var llama = RunLlamaCpp(r, out why);
+                var llama = RunLlamaCpp(r, out var why);
                 if (llama is null) report["llama_cpp"] = new JsonObject { ["skipped"] = why };
                 else
                 {

@@ -1,4 +1,3 @@
-using System.Text;
 using Dlm.Core;
 
 namespace Dlm.Models.Generation;
@@ -79,7 +78,6 @@ public static class Generator
                     kept++;
                     continue;
                 }
-                st.Done = true;
             }
             rows = kept;
             if (rows == 0) break;
@@ -122,7 +120,6 @@ public static class Generator
         public List<int> Tokens { get; } = [];
         public List<float> Logprobs { get; } = [];
         public StopReason Reason { get; set; } = StopReason.Length;
-        public bool Done { get; set; }
         public int CheckedChars { get; set; }
     }
 }

@@ -7,7 +7,6 @@ using Dlm.Models.Lora;
 using Dlm.Models.Transformer;
 using Dlm.Numerics.Gemm;
 using Dlm.Numerics.Kernels;
-using Dlm.Numerics.Threading;
 
 namespace Dlm.Models.Generation;
 
@@ -140,13 +139,9 @@ public sealed unsafe class InferenceModel
     {
         get
         {
-            long n = 0;
-            foreach (var b in Layout.Blocks)
-            {
-                int c = Config.DModel, hd = Config.ResolvedHeadDim, qkv = (Config.Heads + 2 * Config.KvHeads) * hd;
-                int fc = Config.Family == ModelFamily.Gpt2 ? Config.DFf : 2 * Config.DFf;
-                n += (long)qkv * c + (long)c * Config.Heads * hd + (long)fc * c + (long)c * Config.DFf;
-            }
+            int c = Config.DModel, hd = Config.ResolvedHeadDim, qkv = (Config.Heads + 2 * Config.KvHeads) * hd;
+            int fc = Config.Family == ModelFamily.Gpt2 ? Config.DFf : 2 * Config.DFf;
+            long n = Config.Layers * ((long)qkv * c + (long)c * Config.Heads * hd + (long)fc * c + (long)c * Config.DFf);
             n += (long)Config.VocabSize * Config.DModel;
             return n * Format.BytesPerWeight() + (Lora is null ? 0 : 4L * Lora.Count);
         }
@@ -186,6 +181,4 @@ public sealed unsafe class InferenceModel
                 loraWeights.Slice(a.AOffset, r * a.InF), a.InF, 1f, weights.AsSpan(w + a.ColStart * a.InF, a.OutF * a.InF), a.InF);
         }
     }
-
-    internal static WorkerPool DefaultPool => WorkerPool.Shared;
 }
