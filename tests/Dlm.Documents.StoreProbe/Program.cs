@@ -3,7 +3,7 @@ using Dlm.Core;
 using Dlm.Documents.Store;
 
 // Usage:
-//   lock HOME DLM_ID HOLD_MS               take the lock, print "acquired PID", hold it, release
+//   lock HOME DLM_ID HOLD_MS               take the lock, print "acquired PID", hold it HOLD_MS (-1: until stdin closes), release
 //   commit HOME DLM_ID SOURCE PAUSE_MS     commit SOURCE as the next version, printing "copied FILE" after each file
 //   run HOME DLM_ID SOURCE                 a whole run as the trainer makes it: begin, three logged steps, commit SOURCE, end
 // A refused lock prints "refused: MESSAGE" and exits 3.
@@ -17,7 +17,9 @@ try
     Console.Out.Flush();
     if (verb == "lock")
     {
-        Thread.Sleep(int.Parse(args[3], CultureInfo.InvariantCulture));
+        int hold = int.Parse(args[3], CultureInfo.InvariantCulture);
+        if (hold < 0) Console.In.ReadToEnd();
+        else Thread.Sleep(hold);
     }
     else if (verb == "commit")
     {

@@ -24,7 +24,7 @@ public sealed class IgnoreLayers
     /// <summary>
     /// The verdict for <paramref name="path"/> (POSIX, relative to the walk root) by the last
     /// matching rule of the deepest file that has one. It does not look at parent folders: the
-    /// walk asks for each folder as it enters it (see <see cref="IsExcludedByParent"/> in use).
+    /// walk asks once per folder as it enters it, and <see cref="EvaluateWithParents"/> does both.
     /// </summary>
     public IgnoreVerdict Evaluate(string path, bool isDirectory)
     {

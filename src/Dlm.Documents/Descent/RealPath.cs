@@ -32,7 +32,7 @@ public static class RealPath
             {
                 target = info.LinkTarget;
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return null;
             }

@@ -51,9 +51,17 @@ public static partial class Scaffolder
         bool dlmIsDir = Directory.Exists(dlmDir);
         if (!dlmIsDir && (File.Exists(dlmDir) || new FileInfo(dlmDir).LinkTarget is not null))
             throw new DlmException($"scaffold: {dlmDir} exists and is not a directory");
-        var candidates = dlmIsDir
-            ? Directory.GetFiles(dlmDir, "*.dlm").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList()
-            : [];
+        List<string> candidates;
+        try
+        {
+            candidates = dlmIsDir
+                ? [.. Directory.GetFiles(dlmDir, "*.dlm").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+                : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DlmException($"scaffold: cannot list {dlmDir}: {e.Message}");
+        }
         var named = Path.Join(dlmDir, request.Name + ".dlm");
 
         if (!request.Rescaffold)

@@ -22,6 +22,18 @@ public static class AdapterCommit
     /// <summary>Commits <paramref name="sourceDir"/> into <paramref name="store"/> (see the type's summary).</summary>
     public static Result Commit(DocumentStore store, StoreLock held, string sourceDir, int? runId = null, Action<string>? onFileCopied = null)
     {
+        try
+        {
+            return CommitCore(store, held, sourceDir, runId, onFileCopied);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DlmException($"cannot commit {sourceDir} into {store?.Root}: {e.Message}");
+        }
+    }
+
+    private static Result CommitCore(DocumentStore store, StoreLock held, string sourceDir, int? runId, Action<string>? onFileCopied)
+    {
         ArgumentNullException.ThrowIfNull(store);
         store.RequireHeld(held);
         if (!Directory.Exists(sourceDir)) throw new DlmException($"adapter folder {sourceDir} does not exist");

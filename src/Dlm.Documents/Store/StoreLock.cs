@@ -40,6 +40,18 @@ public sealed class StoreLock : IDisposable
     /// </summary>
     public static StoreLock Acquire(string storeDir)
     {
+        try
+        {
+            return AcquireCore(storeDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DlmException($"cannot take the lock of {storeDir}: {e.Message}");
+        }
+    }
+
+    private static StoreLock AcquireCore(string storeDir)
+    {
         Directory.CreateDirectory(storeDir);
         var path = Path.Combine(storeDir, ".lock");
         var content = string.Create(CultureInfo.InvariantCulture,

@@ -153,6 +153,68 @@ public class IgnoreRulesTests
         Assert.DoesNotContain("build/keep.txt", ours);
     }
 
+    /// <summary>
+    /// Random trees and random rule sets (seeded, so the same every run): for each, git and the
+    /// descent leave the same files.
+    /// </summary>
+    [Fact]
+    public void Agrees_with_git_on_random_trees_and_rules()
+    {
+        string[] names = ["a", "b", "c.txt", "d.md", "e.log", "build", "x.tmp", "sub"];
+        string[] patterns =
+        [
+            "*.txt", "*.md", "*.log", "a", "a/", "/a", "b/", "/b/c.txt", "**/d.md", "a/**", "a/**/e.log", "sub/*", "*/c.txt",
+            "b*", "?.md", "[a-c]", "[!a]*.txt", "build/", "/build", "**/sub/", "x.*", "sub/**/*.md", "*", "c.txt",
+        ];
+        var rng = new Random(20261201);
+        int ignoredTotal = 0, keptTotal = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            using var t = new TempTree();
+            var files = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < 40; i++)
+            {
+                int depth = rng.Next(1, 4);
+                var parts = Enumerable.Range(0, depth).Select(_ => names[rng.Next(names.Length)]).ToArray();
+                var path = string.Join('/', parts);
+                // A path cannot be both a file and a folder.
+                if (files.Any(f => f.StartsWith(path + "/", StringComparison.Ordinal) || path.StartsWith(f + "/", StringComparison.Ordinal))) continue;
+                files.Add(path);
+            }
+            foreach (var f in files) t.Write(f, "x\n");
+            var folders = files.SelectMany(f => Enumerable.Range(1, f.Count(c => c == '/')).Select(k => string.Join('/', f.Split('/').Take(k))))
+                .Distinct().Order(StringComparer.Ordinal).ToList();
+            var ignoreAt = new List<string> { "" };
+            ignoreAt.AddRange(folders.Where(_ => rng.Next(3) == 0));
+            foreach (var anchor in ignoreAt)
+            {
+                var lines = Enumerable.Range(0, rng.Next(1, 6))
+                    .Select(_ => (rng.Next(3) == 0 ? "!" : "") + patterns[rng.Next(patterns.Length)]);
+                var text = string.Join('\n', lines) + "\n";
+                t.Write(anchor.Length == 0 ? ".gitignore" : anchor + "/.gitignore", text);
+                t.Write(anchor.Length == 0 ? ".dlm/ignore" : anchor + "/.dlm/ignore", text);
+            }
+            t.Write(".dlm/training.yaml", "dlm_training_version: 1\nexclude_defaults: false\n");
+            var doc = t.Write(".dlm/corpus.dlm", "---\n---\n");
+            Assert.True(RunGit(t.Root, "init", "-q", "."));
+            var gitOut = new List<string>();
+            Assert.True(RunGit(t.Root, gitOut, "ls-files", "--others", "--exclude-standard"));
+            var gitKept = gitOut.Where(p => !p.Contains(".dlm/") && !p.EndsWith(".gitignore")).Order(StringComparer.Ordinal).ToList();
+            var report = DirectoryDescent.Run(doc, [new SourceDirective(".", ["**/*"], [])], SourcesPolicy.Strict);
+            var ours = report.Kept.Select(k => k.RelativePath)
+                .Where(p => !p.EndsWith(".gitignore") && !p.StartsWith(".git/")).Order(StringComparer.Ordinal).ToList();
+            var rules = string.Join(" | ", ignoreAt.Select(a => $"{(a.Length == 0 ? "/" : a)}: {File.ReadAllText(t.P(a.Length == 0 ? ".gitignore" : a + "/.gitignore")).Replace("\n", " ")}"));
+            Assert.True(gitKept.SequenceEqual(ours),
+                $"round {round}, rules {rules}\n git only: {string.Join(", ", gitKept.Except(ours))}\n ours only: {string.Join(", ", ours.Except(gitKept))}");
+            keptTotal += ours.Count;
+            ignoredTotal += files.Count - ours.Count;
+        }
+        // The rounds exercise both outcomes, not just one.
+        Assert.True(keptTotal > 50 && ignoredTotal > 50, $"kept {keptTotal}, ignored {ignoredTotal}");
+    }
+
+    private static int Rounds => int.TryParse(Environment.GetEnvironmentVariable("DLM_IGNORE_ROUNDS"), out var n) ? n : 12;
+
     private static bool RunGit(string dir, params string[] args) => RunGit(dir, null, args);
 
     private static bool RunGit(string dir, List<string>? lines, params string[] args)

@@ -112,15 +112,20 @@ public class StoreTests
     public void Two_processes_race_for_the_lock_and_exactly_one_wins()
     {
         using var t = new TempTree();
-        var probes = Enumerable.Range(0, 4).Select(_ => StartProbe("lock", t.Root, Id, "4000")).ToList();
-        var outputs = probes.Select(p => { var o = p.StandardOutput.ReadToEnd(); p.WaitForExit(); return (p.ExitCode, o); }).ToList();
-        var winners = outputs.Where(o => o.ExitCode == 0).ToList();
+        // All four start at once; the winner holds the lock until its stdin closes, so a slow start cannot
+        // let a late one in after the winner let go.
+        var probes = Enumerable.Range(0, 4).Select(_ => StartProbe("lock", t.Root, Id, "-1")).ToList();
+        var first = probes.Select(p => p.StandardOutput.ReadLine() ?? "").ToList();
+        foreach (var p in probes) p.StandardInput.Close();
+        foreach (var p in probes) p.WaitForExit();
+        var winners = first.Where(l => l.StartsWith("acquired ", StringComparison.Ordinal)).ToList();
         var winner = Assert.Single(winners);
-        var winnerPid = Regex.Match(winner.o, @"acquired (\d+)").Groups[1].Value;
-        foreach (var loser in outputs.Where(o => o.ExitCode != 0))
+        var winnerPid = winner["acquired ".Length..];
+        for (int i = 0; i < probes.Count; i++)
         {
-            Assert.Equal(3, loser.ExitCode);
-            Assert.Contains($"refused: store is locked by pid {winnerPid}", loser.o);
+            if (first[i] == winner) { Assert.Equal(0, probes[i].ExitCode); continue; }
+            Assert.Equal(3, probes[i].ExitCode);
+            Assert.StartsWith($"refused: store is locked by pid {winnerPid}", first[i]);
         }
         foreach (var p in probes) p.Dispose();
         Assert.False(File.Exists(Path.Combine(DocumentStore.PathFor(Id, t.Root), ".lock")));
@@ -251,7 +256,7 @@ public class StoreTests
 
     private static Process StartProbe(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
         psi.ArgumentList.Add("exec");
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Dlm.Documents.StoreProbe.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
