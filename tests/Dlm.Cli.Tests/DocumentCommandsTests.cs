@@ -238,4 +238,18 @@ public sealed class DocumentCommandsTests : IDisposable
         Assert.Single(r.StderrLines);
         Assert.Empty(Directory.GetFileSystemEntries(empty));
     }
+
+    [Fact]
+    public void Show_json_gives_media_sections_their_attributes_and_warns_they_are_not_trained()
+    {
+        var path = Write("img.dlm", $"---\ndlm_id: {Id}\nbase_model: b\n---\n::image path=\"figs/cat.png\" alt=\"A cat\"::\nA cat on a mat.\n");
+        var r = Run("show", path, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var s = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("sections")[0];
+        Assert.Equal("image", s.GetProperty("type").GetString());
+        Assert.Equal("figs/cat.png", s.GetProperty("attributes").GetProperty("path").GetString());
+        Assert.Equal("A cat", s.GetProperty("attributes").GetProperty("alt").GetString());
+        Assert.Equal("A cat on a mat.", s.GetProperty("text").GetString());
+        Assert.Equal([$"{path}:5:1: warning: ::image:: sections are accepted but not trained by dlm yet"], r.StderrLines);
+    }
 }

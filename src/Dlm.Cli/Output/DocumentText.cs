@@ -66,7 +66,7 @@ internal static class DocumentText
             var dotted = prefix.Length == 0 ? key : $"{prefix}.{key}";
             var mark = f.IsExplicit(dotted) ? "* " : "  ";
             var indent = new string(' ', depth * 2);
-            if (value is JsonObject child && child.Count > 0 && key != "attributes")
+            if (value is JsonObject child && child.Count > 0)
             {
                 yield return $"{indent}{mark}{key}:";
                 foreach (var line in Tree(child, dotted, depth + 1, f)) yield return line;

@@ -112,6 +112,13 @@ public class BodyTests
 
         // A synth marker on a preference section is plain content, as upstream (and then breaks the grammar).
         Assert.Contains("text outside a preference triple", Docs.Fails(Docs.Front() + $"::preference::\n{synth}\n### Prompt\np\n### Chosen\nc\n### Rejected\nr\n").Message);
+        const string mined = "<!-- dlm-auto-mined: judge_name=\"sway:preference_judge\" judge_score_chosen=\"0.9\" judge_score_rejected=\"0.1\" mined_at=\"2026-04-23T20:00:00Z\" mined_run_id=\"7\" -->";
+        var minedDoc = Docs.Body($"::preference::\n{mined}\n### Prompt\np\n### Chosen\nc\n### Rejected\nr\n");
+        Assert.Equal(("mined", "7"), (minedDoc.Sections[0].Marker!.Kind, minedDoc.Sections[0].Marker!.Attributes["mined_run_id"]));
+        Assert.Equal("92fd3c5ad9c7d43f", minedDoc.Sections[0].Id);
+        // A mined marker on an instruction is literal content.
+        Assert.Contains("text outside a Q/A pair", Docs.Fails(Docs.Front() + $"::instruction::\n{mined}\n### Q\nq\n### A\na\n").Message);
+
         // Prose never has a marker.
         Assert.Null(Docs.Body($"::prose::\n{synth}\n").Sections[0].Marker);
     }

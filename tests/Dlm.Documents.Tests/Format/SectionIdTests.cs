@@ -39,4 +39,12 @@ public class SectionIdTests
         Assert.Equal(a.Sections[0].Id, b.Sections[0].Id);
         Assert.Equal("tone", b.Sections[0].Adapter);
     }
+
+    [Fact]
+    public void Hashing_normalises_like_upstream_a_leading_bom_and_cr_line_breaks()
+    {
+        Assert.Equal(SectionId.Compute(SectionType.Prose, "body\n"), SectionId.Compute(SectionType.Prose, "\uFEFFbody\n"));
+        Assert.Equal(SectionId.Compute(SectionType.Prose, "line1\nline2\n"), SectionId.Compute(SectionType.Prose, "line1\r\nline2\r\n"));
+        Assert.NotEqual(SectionId.Compute(SectionType.Prose, "same\n"), SectionId.Compute(SectionType.Instruction, "same\n"));
+    }
 }
