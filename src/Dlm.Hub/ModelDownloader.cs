@@ -50,8 +50,9 @@ public sealed class ModelDownloader : IDisposable
                 return new DownloadResult(repo, commit, snapshot, files, 0, FromCache: true);
             }
             if (_options.Offline)
-                throw new DlmException(
-                    $"offline (HF_HUB_OFFLINE or --offline): {repo}@{revision} is cached at {snapshot} but lacks {string.Join(", ", missing)}");
+                throw new DlmException(Directory.Exists(snapshot)
+                    ? $"offline (HF_HUB_OFFLINE or --offline): {repo}@{revision} is cached at {snapshot} but lacks {string.Join(", ", missing)}"
+                    : $"offline (HF_HUB_OFFLINE or --offline): {repo}@{revision} is not in the cache ({snapshot} is missing); download it once with the network");
         }
         else if (_options.Offline)
         {
