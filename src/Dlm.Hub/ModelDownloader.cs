@@ -62,6 +62,8 @@ public sealed class ModelDownloader : IDisposable
         }
 
         var info = await _client.GetRepoInfoAsync(repo, revision, ct).ConfigureAwait(false);
+        if (HubCache.IsCommit(revision) && !string.Equals(info.Commit, revision, StringComparison.Ordinal))
+            throw new DlmException($"{repo}: asked for commit {revision}, the hub at {_options.Endpoint} answered {info.Commit}; refusing a snapshot that is not the pinned one");
         if (!HubCache.IsCommit(revision)) Cache.WriteRef(repo, revision, info.Commit);
         var wanted = info.Files.Where(f => IsModelFile(f.Name)).ToList();
         if (!wanted.Any(f => f.Name == "config.json"))

@@ -222,6 +222,26 @@ public sealed class DownloadTests
         Assert.Equal(result.Files, seen.Where(p => p.Finished).Select(p => p.File).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task A_hub_answering_another_commit_than_the_pinned_one_is_refused()
+    {
+        await using var hub = await FakeHub.StartAsync();
+        TinyModel.AddTo(hub, Repo);
+        using var dir = new TempDir();
+        hub.AnswerAnyRevisionWith = TinyModel.Commit;
+        var pinned = new string('a', 40);
+        var e = await Assert.ThrowsAsync<DlmException>(() => Pull(Options(hub, dir), pinned));
+        Assert.Contains("refusing a snapshot that is not the pinned one", e.Message);
+        Assert.Empty(HubCacheBlobs(dir));
+        Assert.Equal(0, hub.CountRequests("/resolve/"));
+    }
+
+    private static string[] HubCacheBlobs(TempDir dir)
+    {
+        var blobs = Path.Combine(dir.Path, "models--tiny-org--tiny-model", "blobs");
+        return Directory.Exists(blobs) ? Directory.GetFiles(blobs) : [];
+    }
+
     private sealed class SyncProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>
     {
         public void Report(DownloadProgress value) => report(value);

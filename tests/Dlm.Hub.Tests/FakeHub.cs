@@ -38,6 +38,8 @@ public sealed class FakeHub : IAsyncDisposable
     /// <summary>Files served with one byte flipped (the API still gives the true sha256).</summary>
     public ConcurrentDictionary<string, bool> Corrupt { get; } = new();
     public string? RequiredToken { get; set; }
+    /// <summary>When set, the API answers every revision with this commit (a hub that moved or lies).</summary>
+    public string? AnswerAnyRevisionWith { get; set; }
     public string Endpoint { get; }
 
     private FakeHub(WebApplication app, string endpoint) { _app = app; Endpoint = endpoint; }
@@ -76,7 +78,7 @@ public sealed class FakeHub : IAsyncDisposable
             int i = rest.IndexOf("/revision/", StringComparison.Ordinal);
             if (i < 0 || !_repos.TryGetValue(rest[..i], out var repo)) { ctx.Response.StatusCode = 404; return; }
             var rev = rest[(i + "/revision/".Length)..];
-            if (rev != "main" && rev != repo.Commit) { ctx.Response.StatusCode = 404; return; }
+            if (rev != "main" && rev != repo.Commit && AnswerAnyRevisionWith is null) { ctx.Response.StatusCode = 404; return; }
             if (!Authorized(ctx, repo)) return;
             ctx.Response.ContentType = "application/json";
             await ctx.Response.WriteAsync(InfoJson(repo));
@@ -153,7 +155,7 @@ public sealed class FakeHub : IAsyncDisposable
 #pragma warning restore CA5350
     }
 
-    private static string InfoJson(Repo repo)
+    private string InfoJson(Repo repo)
     {
         var siblings = repo.Files.Select(kv =>
         {
@@ -164,7 +166,7 @@ public sealed class FakeHub : IAsyncDisposable
         }).ToList();
         var info = new Dictionary<string, object?>
         {
-            ["_id"] = "0123", ["id"] = repo.Id, ["sha"] = repo.Commit, ["private"] = false,
+            ["_id"] = "0123", ["id"] = repo.Id, ["sha"] = AnswerAnyRevisionWith ?? repo.Commit, ["private"] = false,
             ["gated"] = repo.Gated ? "manual" : false, ["siblings"] = siblings,
         };
         if (repo.License is not null) info["cardData"] = new Dictionary<string, object> { ["license"] = repo.License };
