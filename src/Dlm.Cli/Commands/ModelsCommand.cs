@@ -78,7 +78,7 @@ internal static class ModelsCommand
             var resolved = await new BaseModelResolver(options).ResolveAsync(name, parse.GetValue(accept), parse.GetValue(revision), ct);
             using var downloader = new ModelDownloader(options);
             bool asJson = parse.GetValue(json);
-            var result = !asJson && AnsiConsole.Profile.Capabilities.Interactive
+            var result = !asJson && AnsiConsole.Profile.Capabilities.Interactive && Environment.GetEnvironmentVariable("NO_COLOR") is null
                 ? await WithProgressBar(downloader, resolved, ct)
                 : await downloader.DownloadAsync(resolved.Repo!, resolved.Revision!, new PlainProgress(), ct);
             if (asJson)
