@@ -30,6 +30,7 @@ internal static class CliApp
         ImportCommand.Create(),
         RecipeCommand.Create(),
         ServeCommand.Create(),
+        ModelsCommand.Create(),
         BenchCommand.Create(),
     ];
 
