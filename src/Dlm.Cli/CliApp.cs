@@ -20,6 +20,7 @@ internal static class CliApp
         TokenizerCommand.Create(),
         RenderCommand.Create(),
         ModelCommand.Create(),
+        CacheCommand.Create(),
         BenchCommand.Create(),
     ];
 
