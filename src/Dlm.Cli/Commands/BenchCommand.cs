@@ -11,6 +11,7 @@ internal static class BenchCommand
         cmd.Subcommands.Add(BenchTrainCommand.Create());
         cmd.Subcommands.Add(BenchGemmCommand.Create());
         cmd.Subcommands.Add(BenchTokenizeCommand.Create());
+        cmd.Subcommands.Add(BenchCacheCommand.Create());
         return cmd;
     }
 }
