@@ -33,8 +33,11 @@ public sealed record CacheBenchmarkResult(int Documents, long Bytes, double Toke
 /// </summary>
 public static class CacheBenchmark
 {
-    /// <summary>Runs the benchmark in a temporary folder (removed afterwards).</summary>
-    public static CacheBenchmarkResult Run(string brownDir, TokenizerSettings tokenizer, double seconds, long memoryInputBytes, Action<string>? log = null)
+    /// <summary>
+    /// Runs the benchmark in a temporary folder (removed afterwards): <paramref name="rounds"/> rounds of
+    /// <see cref="TokenizerBenchmark.Run"/> (about <paramref name="seconds"/> per mode) then one cache build.
+    /// </summary>
+    public static CacheBenchmarkResult Run(string brownDir, TokenizerSettings tokenizer, int rounds, double seconds, long memoryInputBytes, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var tok = CacheTokenizer.Load(tokenizer);
@@ -42,8 +45,7 @@ public static class CacheBenchmark
         var docs = DocumentSources.Read(brown, 42, new SourceReadContext()).Select(d => d.Text).ToList();
         long bytes = docs.Sum(d => (long)Encoding.UTF8.GetByteCount(d));
         int threads = DataThreads.Resolve();
-        log?.Invoke($"tokenizing {docs.Count} Brown documents ({bytes / 1e6:F1} MB) on {threads} threads");
-        var tb = TokenizerBenchmark.Run(tok.Tokenizer, docs, seconds);
+        log?.Invoke($"{docs.Count} Brown documents ({bytes / 1e6:F1} MB), {threads} threads, {rounds} rounds of tokenize then build");
 
         var tmp = Path.Combine(Path.GetTempPath(), "dlm-bench-cache-" + Guid.NewGuid().ToString("N"));
         try
@@ -57,17 +59,20 @@ public static class CacheBenchmark
                 MixPretrain = new Mix([new("brown", 1.0)]),
                 MixSft = new Mix([]),
             };
-            double best = double.MaxValue, total = 0;
+            // Rounds alternate the two measurements so that load from other processes hits both alike;
+            // the best of each is kept, as bench tokenize keeps its best pass.
+            double best = double.MaxValue, tokenizeRate = 0;
             var builder = new PretrainCacheBuilder();
-            do
+            for (int round = 0; round < rounds; round++)
             {
+                var tb = TokenizerBenchmark.Run(tok.Tokenizer, docs, seconds);
+                tokenizeRate = Math.Max(tokenizeRate, tb.AllThreadsMbPerS);
                 var sw = Stopwatch.StartNew();
                 builder.Build(new SourceBuildRequest(brown, settings, tok, Path.Combine(tmp, "pretrain", "brown"), threads, SilentProgress.Instance, default));
                 double s = sw.Elapsed.TotalSeconds;
                 best = Math.Min(best, s);
-                total += s;
-            } while (total < seconds);
-            log?.Invoke($"build: best of {total / best:F0}-ish runs {best:F2} s");
+                log?.Invoke($"round {round + 1}: tokenize {tb.AllThreadsMbPerS:F2} MB/s, build {bytes / 1e6 / s:F2} MB/s");
+            }
 
             double peak = 0, memRate = 0;
             if (memoryInputBytes > 0)
@@ -90,7 +95,7 @@ public static class CacheBenchmark
                 memRate = new FileInfo(big).Length / 1e6 / sw.Elapsed.TotalSeconds;
                 peak = PeakRssMb();
             }
-            return new CacheBenchmarkResult(docs.Count, bytes, tb.AllThreadsMbPerS, bytes / 1e6 / best, threads, memoryInputBytes, peak, memRate);
+            return new CacheBenchmarkResult(docs.Count, bytes, tokenizeRate, bytes / 1e6 / best, threads, memoryInputBytes, peak, memRate);
         }
         finally
         {

@@ -24,7 +24,7 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
         var (source, settings, tok) = (request.Source, request.Settings, request.Tokenizer);
         var sw = Stopwatch.StartNew();
         var read = new SourceReadContext();
-        read.MalformedFound += m => request.Progress.Info($"{source.Name}: skipped {m}");
+        MalformedReporter.Attach(read, source.Name, request.Progress);
         var staging = CacheFolder.Stage(request.OutputDir);
         try
         {

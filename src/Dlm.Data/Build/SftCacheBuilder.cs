@@ -41,7 +41,7 @@ public sealed class SftCacheBuilder : ISourceCacheBuilder
         var valSet = sourceSplit ? [] : SourceFiles.ValIndices(count, valFrac, settings.Seed);
 
         var read = new SourceReadContext();
-        read.MalformedFound += m => request.Progress.Info($"{source.Name}: skipped {m}");
+        MalformedReporter.Attach(read, source.Name, request.Progress);
         var staging = CacheFolder.Stage(request.OutputDir);
         try
         {

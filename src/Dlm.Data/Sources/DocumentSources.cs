@@ -12,6 +12,8 @@ namespace Dlm.Data.Sources;
 /// </summary>
 public static class DocumentSources
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     /// <summary>The documents of <paramref name="source"/>, in a deterministic order.</summary>
     /// <exception cref="DlmException">The source's path is missing or unusable.</exception>
     public static IEnumerable<TextDocument> Read(SourceSettings source, long seed, SourceReadContext context)
@@ -56,19 +58,16 @@ public static class DocumentSources
         if (files.Count == 0) throw new DlmException($"source {source.Name}: no Brown corpus files (ca01 ... cr09) in {source.Path}");
         context.TotalBytes = SourceFiles.TotalBytes(files);
         var val = source.Options.ValFrac is { } f ? SourceFiles.ValIndices(files.Count, f, seed) : null;
-        var sb = new StringBuilder();
         for (int i = 0; i < files.Count; i++)
         {
-            sb.Clear();
-            foreach (var (_, raw) in SourceFiles.ReadLines(files[i], context))
-            {
-                var line = BrownText.StripTags(raw);
-                if (line.Length == 0) continue;
-                if (sb.Length > 0) sb.Append('\n');
-                sb.Append(line);
-            }
-            if (sb.Length == 0) { context.ReportMalformed(files[i], "empty document"); continue; }
-            yield return new TextDocument(sb.ToString(), files[i], val is null ? RecordSplit.Any : val.Contains(i) ? RecordSplit.Val : RecordSplit.Train);
+            var raw = File.ReadAllBytes(files[i]);
+            context.AddBytes(raw.Length);
+            var stripped = BrownText.StripFile(raw);
+            string text;
+            try { text = StrictUtf8.GetString(stripped); }
+            catch (DecoderFallbackException) { context.ReportMalformed(files[i], "not valid UTF-8"); continue; }
+            if (text.Length == 0) { context.ReportMalformed(files[i], "empty document"); continue; }
+            yield return new TextDocument(text, files[i], val is null ? RecordSplit.Any : val.Contains(i) ? RecordSplit.Val : RecordSplit.Train);
         }
     }
 

@@ -35,39 +35,43 @@ public static class SourceFiles
     public static IEnumerable<(int Line, string Text)> ReadLines(string path, SourceReadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        var buffer = new byte[1 << 16];
-        var line = new List<byte>(256);
-        var pending = new MemoryStream();
-        int lineNo = 0;
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 20];
+        int filled = 0, lineNo = 0;
         long reported = 0;
-        int n;
-        while ((n = fs.Read(buffer, 0, buffer.Length)) > 0)
+        while (true)
         {
+            int n = fs.Read(buffer, filled, buffer.Length - filled);
+            filled += n;
             int start = 0;
-            for (int i = 0; i < n; i++)
+            // Whole lines in the buffer are decoded in place; a partial last line moves to the front.
+            while (true)
             {
-                if (buffer[i] != (byte)'\n') continue;
-                pending.Write(buffer, start, i - start);
-                start = i + 1;
+                int nl = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                if (nl < 0) break;
                 lineNo++;
-                if (Decode(pending, path, lineNo, context) is { } text) yield return (lineNo, text);
-                pending.SetLength(0);
+                if (Decode(buffer.AsSpan(start, nl), path, lineNo, context) is { } text) yield return (lineNo, text);
+                start += nl + 1;
             }
-            pending.Write(buffer, start, n - start);
             context.AddBytes(fs.Position - reported);
             reported = fs.Position;
-        }
-        if (pending.Length > 0)
-        {
-            lineNo++;
-            if (Decode(pending, path, lineNo, context) is { } text) yield return (lineNo, text);
+            if (n == 0)
+            {
+                if (filled > start)
+                {
+                    lineNo++;
+                    if (Decode(buffer.AsSpan(start, filled - start), path, lineNo, context) is { } text) yield return (lineNo, text);
+                }
+                yield break;
+            }
+            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+            filled -= start;
+            if (filled == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2); // a line longer than the buffer
         }
     }
 
-    private static string? Decode(MemoryStream bytes, string path, int lineNo, SourceReadContext context)
+    private static string? Decode(ReadOnlySpan<byte> span, string path, int lineNo, SourceReadContext context)
     {
-        var span = bytes.GetBuffer().AsSpan(0, (int)bytes.Length);
         if (span.Length > 0 && span[^1] == (byte)'\r') span = span[..^1];
         try
         {
