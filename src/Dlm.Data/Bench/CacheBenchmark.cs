@@ -19,9 +19,14 @@ namespace Dlm.Data.Bench;
 /// <param name="MemoryInputBytes">Size of the generated input of the memory run (0: not run).</param>
 /// <param name="PeakRssMb">Peak resident memory of the process after the memory run (VmHWM), in MB.</param>
 /// <param name="MemoryBuildMbPerS">Build speed on the generated input.</param>
+/// <param name="TokenizeCpuSeconds">Process CPU seconds of one all-threads encode pass over the documents (best round).</param>
+/// <param name="BuildCpuSeconds">Process CPU seconds of one cache build of them (best round).</param>
 public sealed record CacheBenchmarkResult(int Documents, long Bytes, double TokenizeAllThreadsMbPerS, double BuildMbPerS, int Threads,
-    long MemoryInputBytes, double PeakRssMb, double MemoryBuildMbPerS)
+    long MemoryInputBytes, double PeakRssMb, double MemoryBuildMbPerS, double TokenizeCpuSeconds, double BuildCpuSeconds)
 {
+    /// <summary>CPU seconds of tokenizing over CPU seconds of building (best of the rounds each): the same ratio, insensitive to other load.</summary>
+    public double CpuRatio => TokenizeCpuSeconds / BuildCpuSeconds;
+
     /// <summary>Build speed over tokenizer speed (target at least 0.8).</summary>
     public double Ratio => BuildMbPerS / TokenizeAllThreadsMbPerS;
 }
@@ -61,14 +66,20 @@ public static class CacheBenchmark
             };
             // Rounds alternate the two measurements so that load from other processes hits both alike;
             // the best of each is kept, as bench tokenize keeps its best pass.
-            double best = double.MaxValue, tokenizeRate = 0;
+            double best = double.MaxValue, tokenizeRate = 0, tokenizeCpu = double.MaxValue, buildCpu = double.MaxValue;
             var builder = new PretrainCacheBuilder();
             for (int round = 0; round < rounds; round++)
             {
                 var tb = TokenizerBenchmark.Run(tok.Tokenizer, docs, seconds);
                 tokenizeRate = Math.Max(tokenizeRate, tb.AllThreadsMbPerS);
+                // CPU time, unlike wall time, hardly depends on what else the machine runs.
+                double c0 = Cpu();
+                Parallel.For(0, docs.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => tok.Tokenizer.Encode(docs[i]));
+                tokenizeCpu = Math.Min(tokenizeCpu, Cpu() - c0);
                 var sw = Stopwatch.StartNew();
+                c0 = Cpu();
                 builder.Build(new SourceBuildRequest(brown, settings, tok, Path.Combine(tmp, "pretrain", "brown"), threads, SilentProgress.Instance, default));
+                buildCpu = Math.Min(buildCpu, Cpu() - c0);
                 double s = sw.Elapsed.TotalSeconds;
                 best = Math.Min(best, s);
                 log?.Invoke($"round {round + 1}: tokenize {tb.AllThreadsMbPerS:F2} MB/s, build {bytes / 1e6 / s:F2} MB/s");
@@ -95,13 +106,15 @@ public static class CacheBenchmark
                 memRate = new FileInfo(big).Length / 1e6 / sw.Elapsed.TotalSeconds;
                 peak = PeakRssMb();
             }
-            return new CacheBenchmarkResult(docs.Count, bytes, tokenizeRate, bytes / 1e6 / best, threads, memoryInputBytes, peak, memRate);
+            return new CacheBenchmarkResult(docs.Count, bytes, tokenizeRate, bytes / 1e6 / best, threads, memoryInputBytes, peak, memRate, tokenizeCpu, buildCpu);
         }
         finally
         {
             try { Directory.Delete(tmp, recursive: true); } catch (IOException) { }
         }
     }
+
+    private static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
     private static double PeakRssMb()
     {
