@@ -249,4 +249,22 @@ public class CacheContentTests
         Assert.All(all, d => Assert.Equal("assistant", d.Messages[^1].Role));
         Assert.True(all.Select(d => d.Messages.First(m => m.Role == "user").Content).Distinct().Count() >= 195);
     }
+
+    [Fact]
+    public void Text_dir_splits_files_by_seeded_permutation()
+    {
+        using var t = new TestData();
+        for (int i = 0; i < 10; i++) t.Write(Path.Combine("roam", $"note{i:D2}.md"), $"# Note {i}\n\nSome text of note {i}.\n");
+        t.Write(Path.Combine("roam", "skip.txt"), "not markdown");
+        var s = t.Settings(sources: "    roam: {kind: text_dir, path: roam, val_frac: 0.2}", mixPretrain: "{roam: 1.0}");
+        var report = BuildAll.Run(s);
+        Assert.Equal(10, report.Results[0].Records);
+        var dir = Path.Combine(s.PretrainRoot, "roam");
+        Assert.Contains("\"split_rule\": \"by file list, val_frac=0.2, seed=42\"", File.ReadAllText(Path.Combine(dir, "meta.json")));
+        var docs = DocumentSources.Read(s.Sources["roam"], s.Seed, new SourceReadContext()).ToList();
+        Assert.Equal(2, docs.Count(d => d.Split == RecordSplit.Val));
+        var tok = CacheTokenizer.Load(s.Tokenizer);
+        using var val = PretrainCache.Open(dir, "val");
+        Assert.Equal(docs.Where(d => d.Split == RecordSplit.Val).Sum(d => tok.Tokenizer.Encode(d.Text).Length), val.Tokens);
+    }
 }
