@@ -92,6 +92,21 @@ public class BuildAllTests
     }
 
     [Fact]
+    public void Another_tokenizer_hash_rebuilds_every_cache()
+    {
+        using var t = new TestData();
+        var s = t.Settings();
+        BuildAll.Run(s);
+        var copy = t.Write("tok/tokenizer.json", File.ReadAllText(TestData.Tokenizer) + "\n");
+        var other = s with { Tokenizer = s.Tokenizer with { Path = copy } };
+        var lines = new List<string>();
+        var report = BuildAll.Run(other, progress: new Lines(lines));
+        Assert.All(report.Results, r => Assert.Equal(SourceBuildStatus.Built, r.Status));
+        Assert.Contains("pretrain/notes: rebuilding (built with another tokenizer)", lines);
+        Assert.Contains(CacheTokenizer.Load(other.Tokenizer).Sha256, File.ReadAllText(Path.Combine(s.PretrainRoot, "notes", "meta.json")));
+    }
+
+    [Fact]
     public void Builds_are_byte_identical_whatever_the_thread_count()
     {
         using var a = new TestData();
