@@ -31,6 +31,7 @@ internal static class CliApp
         RecipeCommand.Create(),
         ServeCommand.Create(),
         ModelsCommand.Create(),
+        CacheCommand.Create(),
         BenchCommand.Create(),
     ];
 

@@ -73,7 +73,8 @@ public class TokenizeTests
             var r = CliRunner.Run("bench", "tokenize", "--tokenizer", ReferenceData.TokenizerFolder("qwen3"), "--input", input,
                 "--json", "--seconds", "0.2", "--no-reference");
             Assert.True(r.ExitCode == 0, r.Stderr);
-            var j = JsonDocument.Parse(r.Stdout).RootElement;
+            var lines = r.Stdout.TrimEnd().Split('\n');
+            var j = JsonDocument.Parse(lines[^1]).RootElement; // the result is one JSON object on the last line
             Assert.True(j.GetProperty("single_thread_mb_per_s").GetDouble() > 0);
             Assert.True(j.GetProperty("all_threads_mb_per_s").GetDouble() > 0);
             Assert.True(j.GetProperty("tokens_per_s").GetDouble() > 0);

@@ -15,6 +15,7 @@ internal static class BenchCommand
         cmd.Subcommands.Add(BenchDecodeCommand.Create());
         cmd.Subcommands.Add(BenchSlCommand.Create());
         cmd.Subcommands.Add(BenchServeCommand.Create());
+        cmd.Subcommands.Add(BenchCacheCommand.Create());
         return cmd;
     }
 }

@@ -22,7 +22,7 @@ internal static class BenchTokenizeCommand
     {
         var tokenizer = new Option<string>("--tokenizer") { Description = "A tokenizer.json, a SentencePiece .model, or a folder holding one.", Required = true };
         var input = new Option<FileInfo>("--input") { Description = "Text file; each non-empty line is one text to encode.", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line." };
         var seconds = new Option<double>("--seconds") { Description = "Time spent per measurement (best pass wins).", DefaultValueFactory = _ => 3 };
         var noReference = new Option<bool>("--no-reference") { Description = "Do not time the reference library." };
         var cmd = new Command("tokenize", "Measure tokenizer encode speed (MB/s, tokens/s, allocation per token) against the Rust tokenizers (sentencepiece for a .model).")
@@ -71,7 +71,7 @@ internal static class BenchTokenizeCommand
                 }
                 else report["reference"] = new JsonObject { ["skipped"] = why };
             }
-            if (parse.GetValue(json)) Console.WriteLine(report.ToJsonString(Json.Indented));
+            if (parse.GetValue(json)) Console.WriteLine(report.ToJsonString(Json.Compact));
             else
                 foreach (var (k, v) in report)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-24} {v?.ToJsonString(Json.Compact)}"));

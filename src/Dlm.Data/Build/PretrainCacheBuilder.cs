@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Dlm.Core;
+using Dlm.Data.Caches;
+using Dlm.Data.Settings;
+using Dlm.Data.Sources;
+
+namespace Dlm.Data.Build;
+
+/// <summary>
+/// Builds a pretrain cache (REFERENCE.md R1): documents streamed from the source, optionally through
+/// the seeded shuffle buffer, tokenized in parallel and written in order; "val tokens first" (or
+/// the source's own split), shards rolling at <c>shard_bytes</c>, <c>meta.json</c> last. A document
+/// holding a special token's literal text fails the build, naming the source, record and token.
+/// </summary>
+public sealed class PretrainCacheBuilder : ISourceCacheBuilder
+{
+    /// <summary>Characters of text gathered per parallel batch.</summary>
+    public const long BatchChars = 1 << 20;
+
+    /// <inheritdoc/>
+    public SourceBuildResult Build(SourceBuildRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (source, settings, tok) = (request.Source, request.Settings, request.Tokenizer);
+        var sw = Stopwatch.StartNew();
+        var read = new SourceReadContext();
+        MalformedReporter.Attach(read, source.Name, request.Progress);
+        var staging = CacheFolder.Stage(request.OutputDir);
+        try
+        {
+            var docs = DocumentSources.Read(source, settings.Seed, read);
+            docs = ShuffleBuffer.Apply(docs, source.Options.ShuffleBuffer, settings.Seed);
+            request.Progress.SourceStarted(source.Name, read);
+
+            long valTarget = source.Options.ValTokens;
+            long trainTarget = source.Options.TrainTokens ?? long.MaxValue;
+            bool sourceSplit = false;
+            long documents = 0;
+            using (var train = new TokenShardWriter(Path.Combine(staging, "train"), settings.ShardBytes, tok.Dtype))
+            using (var val = new TokenShardWriter(Path.Combine(staging, "val"), settings.ShardBytes, tok.Dtype))
+            {
+                foreach (var batch in OrderedParallel.Map(docs, d => Encode(source, tok, d), d => d.Text.Length, BatchChars, request.Threads, request.Cancellation))
+                {
+                    bool full = false;
+                    foreach (var (doc, ids) in batch)
+                    {
+                        if (ids.Length == 0) continue;
+                        documents++;
+                        ReadOnlySpan<int> rest = ids;
+                        if (doc.Split == RecordSplit.Val) { sourceSplit = true; val.Write(rest); continue; }
+                        if (doc.Split == RecordSplit.Train) sourceSplit = true;
+                        else if (val.Tokens < valTarget)
+                        {
+                            int n = (int)Math.Min(rest.Length, valTarget - val.Tokens);
+                            val.Write(rest[..n]);
+                            rest = rest[n..];
+                        }
+                        if (train.Tokens >= trainTarget) { full = doc.Split == RecordSplit.Any; if (full) break; continue; }
+                        if (rest.Length > 0)
+                        {
+                            int n = (int)Math.Min(rest.Length, trainTarget - train.Tokens);
+                            train.Write(rest[..n]);
+                        }
+                        if (doc.Split == RecordSplit.Any && train.Tokens >= trainTarget && val.Tokens >= valTarget) { full = true; break; }
+                    }
+                    request.Progress.SourceProgress(source.Name, documents, train.Tokens + val.Tokens);
+                    if (full) break;
+                }
+                train.Dispose();
+                val.Dispose();
+
+                var splitRule = sourceSplit
+                    ? source.Options.ValPath is not null ? "val_path->val, path->train"
+                        : $"by file list, val_frac={PythonJson.FloatRepr(source.Options.ValFrac ?? 0)}, seed={settings.Seed}"
+                    : "val tokens first, remaining to train";
+                var meta = new Dictionary<string, object?>
+                {
+                    ["dataset_name"] = source.Options.DatasetName ?? source.Name,
+                    ["dataset_config"] = source.Options.DatasetConfig,
+                    ["split_rule"] = splitRule,
+                    ["token_dtype"] = tok.Dtype.Name,
+                    ["seed"] = settings.Seed,
+                    ["shard_bytes"] = settings.ShardBytes,
+                    ["train_tokens"] = train.Tokens,
+                    ["val_tokens"] = val.Tokens,
+                    ["train_tokens_target"] = source.Options.TrainTokens ?? train.Tokens,
+                    ["val_tokens_target"] = sourceSplit ? val.Tokens : valTarget,
+                    ["shuffle_buffer"] = source.Options.ShuffleBuffer > 0 ? source.Options.ShuffleBuffer : null,
+                    ["streaming"] = true,
+                    ["tokenizer_sha256"] = tok.Sha256,
+                    ["vocab_size"] = tok.VocabSize,
+                    ["special_token_ids"] = tok.SpecialTokenIds.ToMeta(),
+                    ["expected_special_token_ids"] = (tok.Settings.ExpectedSpecialTokenIds ?? tok.SpecialTokenIds).ToMeta(),
+                    ["documents"] = documents,
+                    ["skipped_records"] = read.MalformedCount,
+                    ["source_options"] = SourceFingerprint.Of(source, settings),
+                };
+                CacheMeta.Write(staging, meta);
+                CacheFolder.Commit(staging, request.OutputDir);
+                return new SourceBuildResult
+                {
+                    Source = source.Name,
+                    Side = "pretrain",
+                    Status = SourceBuildStatus.Built,
+                    Path = request.OutputDir,
+                    Records = documents,
+                    TrainTokens = train.Tokens,
+                    ValTokens = val.Tokens,
+                    SkippedRecords = read.MalformedCount,
+                    BytesRead = read.BytesRead,
+                    Seconds = sw.Elapsed.TotalSeconds,
+                };
+            }
+        }
+        catch
+        {
+            CacheFolder.Abandon(staging);
+            throw;
+        }
+    }
+
+    private static int[] Encode(SourceSettings source, CacheTokenizer tok, TextDocument doc)
+    {
+        if (tok.FindSpecialLiteral(doc.Text) is { } special)
+            throw new DlmException($"source {source.Name}: {doc.Location}: the document contains the special token '{special}' as text; remove it from the data");
+        return tok.Tokenizer.Encode(doc.Text);
+    }
+}
