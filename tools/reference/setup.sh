@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the reference data and native libraries dlm's tests and benchmarks use.
 #   - npm packages of tools/reference/package.json into .cache/reference/ (ignored by git)
-#   - on Debian as root: libopenblas0-pthread (optional GEMM backend), chromium + chromium-driver + curl (the dlm serve page and curl tests)
+#   - on Debian as root: libopenblas0-pthread (optional GEMM backend), chromium + chromium-driver + curl (the dlm serve page and curl tests),
+#     python3-numpy (a data test reads our .npy index files with NumPy)
 #   - with --torch: python3-torch and python3-numpy (only to regenerate fixtures / run bench_torch.py)
 #   - with --spm: python3-sentencepiece and python3-protobuf (only for spm_fixtures.py / bench_sentencepiece.py)
 # Idempotent: a repeat run with nothing changed touches no network.
@@ -23,7 +24,7 @@ say() { echo "[setup] $*" >&2; }
 
 # --- Debian packages (only as root on Debian; skipped silently elsewhere) ---
 # chromium + chromium-driver: the chat page test of dlm serve runs headless Chromium (Selenium).
-debs=(libopenblas0-pthread chromium chromium-driver curl)
+debs=(libopenblas0-pthread chromium chromium-driver curl python3-numpy)
 [ "$want_torch" = 1 ] && debs+=(python3-torch python3-numpy)
 [ "$want_spm" = 1 ] && debs+=(python3-sentencepiece python3-protobuf)
 if [ "$(id -u)" = 0 ] && command -v dpkg-query >/dev/null && command -v apt-get >/dev/null; then
