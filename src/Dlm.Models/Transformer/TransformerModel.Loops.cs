@@ -94,7 +94,8 @@ public sealed partial class TransformerModel
                     Dropout.DrawMask(mask, _c.Dropout, ref rng);
                     Dropout.Apply(branch, branch, mask);
                 }
-                System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
+                if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
+                else branch.CopyTo(A(_aY + lo, len));
                 break;
             }
             case LoopKind.AttentionForward:
@@ -111,10 +112,15 @@ public sealed partial class TransformerModel
     // per call, so it gets the heads one after another and keeps its own parallelism.
     private bool ParallelAttention => _gemm is ManagedGemm;
 
+    // With dropout, head (b, h) draws its T×T mask from position (b·H + h)·T² of this layer's stream
+    // (whatever the thread count); backward redraws the same mask from the saved state.
     private void AttentionForwardLayer(int l)
     {
         _aLayer = l;
         int units = _b * _c.Heads;
+        bool drop = _training && _attDrop[l] >= 0;
+        _attRngState[l] = _rng.State;
+        if (drop) _rng.Skip((long)units * _t * _t);
         if (ParallelAttention) RunLoop(LoopKind.AttentionForward, units);
         else for (int bh = 0; bh < units; bh++) AttentionForwardHead(bh);
     }
@@ -122,8 +128,9 @@ public sealed partial class TransformerModel
     private void AttentionForwardHead(int bh)
     {
         int n = _b * _t, l = _aLayer;
-        Attention.Forward(_gemm, A(_atty[l], (long)n * _qd), A(_att[l], (long)_b * _c.Heads * _t * _t), A(_qkv[l], (long)n * _qkvW),
-            bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim);
+        long attLen = (long)_b * _c.Heads * _t * _t;
+        Attention.Forward(_gemm, A(_atty[l], (long)n * _qd), A(_att[l], attLen), AttDrop(l, attLen), A(_qkv[l], (long)n * _qkvW),
+            bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim, _c.Dropout, _attRngState[l]);
     }
 
     // Units are (sequence, kv head): a chunk owns the k/v gradients of its groups, and its own T×T scratch.
@@ -145,16 +152,21 @@ public sealed partial class TransformerModel
         var (s, e) = ChunkRange(k, units);
         var dqkv = A(_dqkv, (long)n * _qkvW);
         var datty = A(_datty, (long)n * _qd);
-        var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
+        long attLen = (long)_b * _c.Heads * _t * _t;
+        var att = A(_att[l], attLen);
+        var attDrop = AttDrop(l, attLen);
         var qkv = A(_qkv[l], (long)n * _qkvW);
         var scratch = A((int)(_attScratch + (long)k * _t * _t), (long)_t * _t);
         for (int unit = s; unit < e; unit++)
         {
             int b = unit / _c.KvHeads, g = unit % _c.KvHeads;
             for (int h = g * group; h < (g + 1) * group; h++)
-                Attention.Backward(_gemm, dqkv, datty, att, qkv, scratch, b, h, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim);
+                Attention.Backward(_gemm, dqkv, datty, att, attDrop, qkv, scratch, b, h, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim, _c.Dropout, _attRngState[l]);
         }
     }
+
+    // The dropped probabilities of layer l when this pass drops them, else empty (no dropout).
+    private Span<float> AttDrop(int l, long length) => _training && _attDrop[l] >= 0 ? A(_attDrop[l], length) : [];
 
     private void Norm(int y, int meanOffset, int rstdOffset, int x, int w, int bias)
     {
@@ -176,7 +188,7 @@ public sealed partial class TransformerModel
         }
     }
 
-    // y = x + dropout(branch), branch in _branch; the mask is drawn here when training, each chunk
+    // y = x + dropout(branch) (y = dropout(branch) when x < 0), branch in _branch; the mask is drawn here when training, each chunk
     // from its own position in the stream, so the mask is the one a sequential draw would give.
     private void Residual(int y, int x, int maskOffset)
     {
