@@ -212,7 +212,8 @@ def rope(x, cfg, interleaved):
 class DlmDropout:
     """dlm's dropout masks, drawn in dlm's order from its SplitMix64 stream (TransformerModel.RngState):
     embeddings [B, T, C]; then per layer the attention probabilities [B, H, T, T], the attention
-    branch [B, T, C] and the MLP branch [B, T, C]. Entry i of a mask is 0 when draw i < p, else
+    branch [B, T, C] (twice for niels, as niels-gpt drops it in the attention and in the block)
+    and the MLP branch [B, T, C]. Entry i of a mask is 0 when draw i < p, else
     1/(1 - p), both in float32 as dlm computes them (niels-gpt's nn.Dropout places, dlm's stream)."""
 
     def __init__(self, p, state):
@@ -280,7 +281,9 @@ def forward_llama(cfg, p, tokens, lora=None, drop=no_dropout):
         v = linear(h, p, pre + "self_attn.v_proj", lora).view(B, T, KV, hd).transpose(1, 2)
         q, k = rope(q, cfg, interleaved), rope(k, cfg, interleaved)
         a = attention(q, k, v, drop).transpose(1, 2).reshape(B, T, H * hd)
-        x = x + drop(linear(a, p, pre + "self_attn.o_proj", lora))
+        o = linear(a, p, pre + "self_attn.o_proj", lora)
+        # niels-gpt: the attention's resid_dropout, then the block's dropout (two masks).
+        x = x + drop(drop(o) if cfg["model_type"] == "niels" else o)
         h = rms_norm(x, p[pre + "post_attention_layernorm.weight"], eps)
         g = linear(h, p, pre + "mlp.gate_proj", lora)
         u = linear(h, p, pre + "mlp.up_proj", lora)

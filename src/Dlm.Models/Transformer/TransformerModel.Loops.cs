@@ -26,6 +26,7 @@ public sealed partial class TransformerModel
     private LoopKind _loop;
     private int _loopChunks, _aY, _aMean, _aRstd, _aX, _aDy, _aW, _aB, _aLayer;
     private int _aMask;
+    private bool _aTwice;
     private ulong _aRngState;
     private bool _aInverse;
 
@@ -92,6 +93,13 @@ public sealed partial class TransformerModel
                     rng.Skip(lo);
                     var mask = A(_aMask + lo, len);
                     Dropout.DrawMask(mask, _c.Dropout, ref rng);
+                    if (_aTwice)
+                    {
+                        // A second, independent mask from the next rows·C draws: the stored mask is their product.
+                        var second = new SplitMix64(_aRngState);
+                        second.Skip((long)rows * c + lo);
+                        Dropout.ApplyDrawn(mask, _c.Dropout, ref second);
+                    }
                     Dropout.Apply(branch, branch, mask);
                 }
                 if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
@@ -190,12 +198,14 @@ public sealed partial class TransformerModel
 
     // y = x + dropout(branch) (y = dropout(branch) when x < 0), branch in _branch; the mask is drawn here when training, each chunk
     // from its own position in the stream, so the mask is the one a sequential draw would give.
-    private void Residual(int y, int x, int maskOffset)
+    // With twice, the branch is dropped by two masks in a row (niels-gpt's attention output passes
+    // the attention's resid_dropout and then the block's dropout).
+    private void Residual(int y, int x, int maskOffset, bool twice = false)
     {
         bool drop = _training && maskOffset >= 0;
-        (_aY, _aX, _aMask, _aRngState) = (y, x, drop ? maskOffset : -1, _rng.State);
+        (_aY, _aX, _aMask, _aRngState, _aTwice) = (y, x, drop ? maskOffset : -1, _rng.State, twice);
         RunRows(LoopKind.Residual);
-        if (drop) _rng.Skip((long)_b * _t * _c.DModel);
+        if (drop) _rng.Skip((twice ? 2L : 1L) * _b * _t * _c.DModel);
     }
 
     private void RopeRows(int offset, bool inverse)

@@ -342,7 +342,7 @@ public sealed partial class TransformerModel
         LinearForward(l, LinearSlot.Out, branch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
         Mark(Phase.OutProjForward);
         var mid = A(_mid[l], (long)n * c);
-        Residual(_mid[l], _res[l], _mask1[l]);
+        Residual(_mid[l], _res[l], _mask1[l], twice: _c.Family == ModelFamily.Niels);
         Mark(Phase.ResidualForward);
 
         Norm(_ln2[l], _ln2Mean[l], _ln2Rstd[l], _mid[l], o.Norm2W, o.Norm2B);
@@ -460,7 +460,7 @@ public sealed partial class TransformerModel
             NormBackward(_dres, _dln, _mid[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B);
             Mark(Phase.NormBackward);
 
-            // mid = x + dropout(out(attention(rope(qkv(norm1(x))))))
+            // mid = x + dropout(out(attention(rope(qkv(norm1(x)))))) (niels: two dropouts, one stored product mask)
             dbranch = BranchGrad(dres, dtmp, _mask1[l], n * c);
             Mark(Phase.ResidualBackward);
             var datty = A(_datty, (long)n * _qd);
