@@ -19,6 +19,10 @@ For a tiny config of each family it writes tests/fixtures/models/<name>/:
                                      (hyperparameters in the metadata; no decay on norms, biases,
                                      embeddings); cli_loss [lines] = mean next-token loss per line of
                                      tokens.jsonl.
+niels_dropout/ is a niels training pass with dropout 0.1 on dlm's own masks (DlmDropout: dlm's
+SplitMix64 stream from the state in expected.safetensors' metadata "rng_state", drawn in dlm's
+order): config.json, model.safetensors, batch.safetensors, and expected.safetensors with logits,
+logprobs, loss, loss_sum, weight_sum and grad.<name> only.
 
 The math mirrors Hugging Face modeling_llama / modeling_qwen2 / modeling_gpt2 exactly, written as
 plain functions (no `transformers` package): RMSNorm in the input dtype, split-half RoPE (niels:
