@@ -17,7 +17,8 @@ dropout -> L pre-norm blocks -> RMSNorm -> LM head tied to the embedding. Block:
 only, eps 1e-5) -> causal attention (one qkv linear and an output linear, no biases, RoPE on
 interleaved even/odd pairs with theta 1e4, dropout on the attention probabilities and on the
 output) -> dropout -> residual; RMSNorm -> SwiGLU MLP down(silu(gate x) * up x), all three with
-biases -> dropout -> residual. Init N(0, 0.02), zero biases. Dropout 0.1 everywhere, as trained.
+biases -> dropout -> residual. Init N(0, 0.02), zero biases. Dropout 0.1 everywhere, as trained;
+dlm's engine drops at the same places, the attention output twice too (docs/engine.md).
 One training step = forward, mean cross-entropy over B*T next tokens, backward,
 clip_grad_norm_(1.0), torch.optim.AdamW(lr 3e-4, betas (0.9, 0.95), wd 0.1 on matrices, eps 1e-8).
 Batches are seeded random token windows (speed does not depend on the text).

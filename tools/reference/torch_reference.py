@@ -19,6 +19,10 @@ For a tiny config of each family it writes tests/fixtures/models/<name>/:
                                      (hyperparameters in the metadata; no decay on norms, biases,
                                      embeddings); cli_loss [lines] = mean next-token loss per line of
                                      tokens.jsonl.
+niels_dropout/ is a niels training pass with dropout 0.1 on dlm's own masks (DlmDropout: dlm's
+SplitMix64 stream from the state in expected.safetensors' metadata "rng_state", drawn in dlm's
+order): config.json, model.safetensors, batch.safetensors, and expected.safetensors with logits,
+logprobs, loss, loss_sum, weight_sum and grad.<name> only.
 
 The math mirrors Hugging Face modeling_llama / modeling_qwen2 / modeling_gpt2 exactly, written as
 plain functions (no `transformers` package): RMSNorm in the input dtype, split-half RoPE (niels:
@@ -209,7 +213,36 @@ def rope(x, cfg, interleaved):
     return x * cos2 + rot * sin2
 
 
-def attention(q, k, v):
+class DlmDropout:
+    """dlm's dropout masks, drawn in dlm's order from its SplitMix64 stream (TransformerModel.RngState):
+    embeddings [B, T, C]; then per layer the attention probabilities [B, H, T, T], the attention
+    branch [B, T, C] (twice for niels, as niels-gpt drops it in the attention and in the block)
+    and the MLP branch [B, T, C]. Entry i of a mask is 0 when draw i < p, else
+    1/(1 - p), both in float32 as dlm computes them (niels-gpt's nn.Dropout places, dlm's stream)."""
+
+    def __init__(self, p, state):
+        self.p = float(struct.unpack("<f", struct.pack("<f", p))[0])
+        self.keep = float(struct.unpack("<f", struct.pack("<f", 1.0 / float(struct.unpack("<f", struct.pack("<f", 1.0 - self.p))[0])))[0])
+        self.state = state
+
+    def __call__(self, x):
+        M = (1 << 64) - 1
+        out = torch.empty(x.numel(), dtype=torch.float64)
+        for i in range(x.numel()):
+            self.state = (self.state + 0x9E3779B97F4A7C15) & M
+            z = self.state
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+            z ^= z >> 31
+            out[i] = 0.0 if (z >> 40) * 2.0 ** -24 < self.p else self.keep
+        return x * out.view(x.shape)
+
+
+def no_dropout(x):
+    return x
+
+
+def attention(q, k, v, drop=no_dropout):
     # q: [B, H, T, hd], k/v: [B, KV, T, hd]
     H, KV, T, hd = q.shape[1], k.shape[1], q.shape[2], q.shape[3]
     k = k.repeat_interleave(H // KV, dim=1)
@@ -217,7 +250,7 @@ def attention(q, k, v):
     s = q @ k.transpose(-1, -2) / math.sqrt(hd)
     mask = torch.triu(torch.ones(T, T, dtype=torch.bool), 1)
     s = s.masked_fill(mask, float("-inf"))
-    return torch.softmax(s, -1) @ v
+    return drop(torch.softmax(s, -1)) @ v
 
 
 def lora_delta(x, name, lora):
@@ -238,12 +271,12 @@ def linear(x, p, name, lora=None):
     return y + lora_delta(x, name, lora)
 
 
-def forward_llama(cfg, p, tokens, lora=None):
+def forward_llama(cfg, p, tokens, lora=None, drop=no_dropout):
     B, T = tokens.shape
     C, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     hd, eps = C // H, cfg["rms_norm_eps"]
     interleaved = cfg["model_type"] == "niels"
-    x = p["model.embed_tokens.weight"][tokens]
+    x = drop(p["model.embed_tokens.weight"][tokens])
     for i in range(cfg["num_hidden_layers"]):
         pre = f"model.layers.{i}."
         h = rms_norm(x, p[pre + "input_layernorm.weight"], eps)
@@ -251,12 +284,14 @@ def forward_llama(cfg, p, tokens, lora=None):
         k = linear(h, p, pre + "self_attn.k_proj", lora).view(B, T, KV, hd).transpose(1, 2)
         v = linear(h, p, pre + "self_attn.v_proj", lora).view(B, T, KV, hd).transpose(1, 2)
         q, k = rope(q, cfg, interleaved), rope(k, cfg, interleaved)
-        a = attention(q, k, v).transpose(1, 2).reshape(B, T, H * hd)
-        x = x + linear(a, p, pre + "self_attn.o_proj", lora)
+        a = attention(q, k, v, drop).transpose(1, 2).reshape(B, T, H * hd)
+        o = linear(a, p, pre + "self_attn.o_proj", lora)
+        # niels-gpt: the attention's resid_dropout, then the block's dropout (two masks).
+        x = x + drop(drop(o) if cfg["model_type"] == "niels" else o)
         h = rms_norm(x, p[pre + "post_attention_layernorm.weight"], eps)
         g = linear(h, p, pre + "mlp.gate_proj", lora)
         u = linear(h, p, pre + "mlp.up_proj", lora)
-        x = x + linear(torch.nn.functional.silu(g) * u, p, pre + "mlp.down_proj", lora)
+        x = x + drop(linear(torch.nn.functional.silu(g) * u, p, pre + "mlp.down_proj", lora))
     x = rms_norm(x, p["model.norm.weight"], eps)
     head = p["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else p["lm_head.weight"]
     return x @ head.t()
@@ -399,6 +434,34 @@ def make_fixture(out_dir, name, cfg, seed, lora_spec=None):
     print(f"{name}: loss {loss.item():.6f}, {len(trainable)} trainable tensors -> {folder}")
 
 
+def make_dropout_fixture(out_dir, name, cfg, seed, rng_state):
+    """A training pass with dropout cfg["dropout"] on dlm's masks (DlmDropout from rng_state):
+    logits, logprobs, loss, loss_sum, weight_sum and grad.<name>, as in make_fixture."""
+    gen = torch.Generator().manual_seed(seed)
+    folder = os.path.join(out_dir, name)
+    os.makedirs(folder, exist_ok=True)
+    base = init_params(cfg, gen)
+    V = cfg["vocab_size"]
+    B, T = 2, 7
+    tokens = torch.randint(0, V, (B, T), generator=gen)
+    targets = torch.randint(0, V, (B, T), generator=gen)
+    weights = torch.tensor([[1.0, 1.0, 0.0, 0.5, 1.0, 2.0, 1.0], [0.0, 1.0, 1.0, 1.0, 0.25, 1.0, 1.0]])
+    logits = forward_llama(cfg, base, tokens, drop=DlmDropout(cfg["dropout"], rng_state))
+    loss, loss_sum, logp = weighted_loss(logits, targets, weights)
+    loss.backward()
+    expected = {"logits": logits.detach(), "loss": loss.detach().reshape(1), "loss_sum": loss_sum.detach().reshape(1),
+                "weight_sum": weights.sum().reshape(1), "logprobs": logp.detach()}
+    for n, t in base.items():
+        expected["grad." + n] = t.grad.detach().clone()
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+    save_safetensors(os.path.join(folder, "model.safetensors"), base, {"format": "pt"})
+    save_safetensors(os.path.join(folder, "batch.safetensors"),
+                     {"tokens": tokens, "targets": targets, "weights": weights})
+    save_safetensors(os.path.join(folder, "expected.safetensors"), expected, {"rng_state": str(rng_state)})
+    print(f"{name}: loss {loss.item():.6f} with dropout {cfg['dropout']} -> {folder}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="tests/fixtures/models")
@@ -410,6 +473,7 @@ def main():
     make_fixture(args.out, "gpt2", gpt2_config(), 4)
     make_fixture(args.out, "llama_lora", llama_config(), 5,
                  dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "down_proj"]))
+    make_dropout_fixture(args.out, "niels_dropout", dict(niels_config(), dropout=0.1), 6, 0x5EED)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,24 @@ namespace Dlm.Models.Layers;
 /// </summary>
 internal static class Attention
 {
-    /// <summary>Head <paramref name="h"/> of sequence <paramref name="b"/>: att[b,h] = causal softmax(scale·Q·Kᵀ), y = att·V.</summary>
-    public static void Forward(IGemm gemm, Span<float> y, Span<float> att, ReadOnlySpan<float> qkv, int b, int h, int t, int heads, int kvHeads, int hd)
+    /// <summary>
+    /// Head <paramref name="h"/> of sequence <paramref name="b"/>: att[b,h] = causal softmax(scale·Q·Kᵀ), y = att·V;
+    /// with a non-empty <paramref name="attDrop"/> (training with dropout), y = (att ⊙ M)·V instead, M drawn from
+    /// <paramref name="rngState"/> at position (b·H + h)·T² and att ⊙ M kept in attDrop.
+    /// </summary>
+    public static void Forward(IGemm gemm, Span<float> y, Span<float> att, Span<float> attDrop, ReadOnlySpan<float> qkv, int b, int h, int t, int heads, int kvHeads, int hd,
+        float dropout = 0f, ulong rngState = 0)
     {
         int width = (heads + 2 * kvHeads) * hd, g = h / (heads / kvHeads), ldy = heads * hd;
         int rowBase = b * t * width;
         var q = qkv[(rowBase + h * hd)..];
         var k = qkv[(rowBase + heads * hd + g * hd)..];
         var v = qkv[(rowBase + (heads + kvHeads) * hd + g * hd)..];
-        var p = att.Slice((b * heads + h) * t * t, t * t);
-        gemm.Sgemm(false, true, t, t, hd, 1f / MathF.Sqrt(hd), q, width, k, width, 0f, p, t);
+        var pr = att.Slice((b * heads + h) * t * t, t * t);
+        gemm.Sgemm(false, true, t, t, hd, 1f / MathF.Sqrt(hd), q, width, k, width, 0f, pr, t);
         for (int i = 0; i < t; i++)
         {
-            var row = p.Slice(i * t, t);
+            var row = pr.Slice(i * t, t);
             var live = row[..(i + 1)];
             float max = TensorPrimitives.Max(live);
             TensorPrimitives.Subtract(live, max, live);
@@ -33,15 +38,24 @@ internal static class Attention
             TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
             row[(i + 1)..].Clear();
         }
-        gemm.Sgemm(false, false, t, hd, t, 1f, p, t, v, width, 0f, y[(b * t * ldy + h * hd)..], ldy);
+        ReadOnlySpan<float> mixed = pr;
+        if (!attDrop.IsEmpty)
+        {
+            var pd = attDrop.Slice((b * heads + h) * t * t, t * t);
+            pr.CopyTo(pd);
+            var rng = HeadStream(rngState, b, h, t, heads);
+            Dropout.ApplyDrawn(pd, dropout, ref rng);
+            mixed = pd;
+        }
+        gemm.Sgemm(false, false, t, hd, t, 1f, mixed, t, v, width, 0f, y[(b * t * ldy + h * hd)..], ldy);
     }
 
     /// <summary>
     /// Accumulates the q, k and v gradients of head <paramref name="h"/> of sequence <paramref name="b"/>
     /// into dqkv; <paramref name="scratch"/> holds T×T floats.
     /// </summary>
-    public static void Backward(IGemm gemm, Span<float> dqkv, ReadOnlySpan<float> dy, ReadOnlySpan<float> att, ReadOnlySpan<float> qkv, Span<float> scratch,
-        int b, int h, int t, int heads, int kvHeads, int hd)
+    public static void Backward(IGemm gemm, Span<float> dqkv, ReadOnlySpan<float> dy, ReadOnlySpan<float> att, ReadOnlySpan<float> attDrop, ReadOnlySpan<float> qkv, Span<float> scratch,
+        int b, int h, int t, int heads, int kvHeads, int hd, float dropout = 0f, ulong rngState = 0)
     {
         int width = (heads + 2 * kvHeads) * hd, g = h / (heads / kvHeads), ldy = heads * hd;
         int rowBase = b * t * width;
@@ -50,9 +64,16 @@ internal static class Attention
         var d = dy[(b * t * ldy + h * hd)..];
         var ds = scratch[..(t * t)];
         float scale = 1f / MathF.Sqrt(hd);
-        // y = P·V: dP = dy·Vᵀ, dV += Pᵀ·dy
+        // y = P·V: dP = dy·Vᵀ, dV += Pᵀ·dy; with dropout y = (P⊙M)·V: dV += (P⊙M)ᵀ·dy, dP = (dy·Vᵀ)⊙M
+        bool drop = !attDrop.IsEmpty;
+        var mixed = drop ? attDrop.Slice((b * heads + h) * t * t, t * t) : p;
         gemm.Sgemm(false, true, t, t, hd, 1f, d, ldy, qkv[vOff..], width, 0f, ds, t);
-        gemm.Sgemm(true, false, t, hd, t, 1f, p, t, d, ldy, 1f, dqkv[vOff..], width);
+        gemm.Sgemm(true, false, t, hd, t, 1f, mixed, t, d, ldy, 1f, dqkv[vOff..], width);
+        if (drop)
+        {
+            var rng = HeadStream(rngState, b, h, t, heads);
+            Dropout.ApplyDrawn(ds, dropout, ref rng);
+        }
         // softmax: dS = P ⊙ (dP − Σ P⊙dP), times the score scale (masked entries have P = 0)
         for (int i = 0; i < t; i++)
         {
@@ -148,6 +169,14 @@ internal static class Attention
                 }
             }
         }
+    }
+
+    // The dropout stream of head (b, h): its T² draws follow those of every earlier head.
+    private static SplitMix64 HeadStream(ulong state, int b, int h, int t, int heads)
+    {
+        var rng = new SplitMix64(state);
+        rng.Skip((long)(b * heads + h) * t * t);
+        return rng;
     }
 
     private static void MultiplyInPlace(this Span<float> x, float s) => TensorPrimitives.Multiply(x, s, x);

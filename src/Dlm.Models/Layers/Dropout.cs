@@ -12,6 +12,16 @@ internal static class Dropout
         for (int i = 0; i < mask.Length; i++) mask[i] = rng.NextFloat() < p ? 0f : keep;
     }
 
+    /// <summary>
+    /// x ⊙= the mask <see cref="DrawMask"/> would draw from the same state (drawn on the fly, so a
+    /// backward pass can redraw a forward mask it did not keep).
+    /// </summary>
+    public static void ApplyDrawn(Span<float> x, float p, ref SplitMix64 rng)
+    {
+        float keep = 1f / (1f - p);
+        for (int i = 0; i < x.Length; i++) x[i] *= rng.NextFloat() < p ? 0f : keep;
+    }
+
     /// <summary>x ⊙= mask (forward), or dy ⊙ mask into dx (backward): the same operation.</summary>
     public static void Apply(Span<float> destination, ReadOnlySpan<float> source, ReadOnlySpan<float> mask)
         => TensorPrimitives.Multiply(source, mask, destination);

@@ -26,6 +26,7 @@ public sealed partial class TransformerModel
     private LoopKind _loop;
     private int _loopChunks, _aY, _aMean, _aRstd, _aX, _aDy, _aW, _aB, _aLayer;
     private int _aMask;
+    private bool _aTwice;
     private ulong _aRngState;
     private bool _aInverse;
 
@@ -92,9 +93,17 @@ public sealed partial class TransformerModel
                     rng.Skip(lo);
                     var mask = A(_aMask + lo, len);
                     Dropout.DrawMask(mask, _c.Dropout, ref rng);
+                    if (_aTwice)
+                    {
+                        // A second, independent mask from the next rows·C draws: the stored mask is their product.
+                        var second = new SplitMix64(_aRngState);
+                        second.Skip((long)rows * c + lo);
+                        Dropout.ApplyDrawn(mask, _c.Dropout, ref second);
+                    }
                     Dropout.Apply(branch, branch, mask);
                 }
-                System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
+                if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
+                else branch.CopyTo(A(_aY + lo, len));
                 break;
             }
             case LoopKind.AttentionForward:
@@ -111,10 +120,15 @@ public sealed partial class TransformerModel
     // per call, so it gets the heads one after another and keeps its own parallelism.
     private bool ParallelAttention => _gemm is ManagedGemm;
 
+    // With dropout, head (b, h) draws its T×T mask from position (b·H + h)·T² of this layer's stream
+    // (whatever the thread count); backward redraws the same mask from the saved state.
     private void AttentionForwardLayer(int l)
     {
         _aLayer = l;
         int units = _b * _c.Heads;
+        bool drop = _training && _attDrop[l] >= 0;
+        _attRngState[l] = _rng.State;
+        if (drop) _rng.Skip((long)units * _t * _t);
         if (ParallelAttention) RunLoop(LoopKind.AttentionForward, units);
         else for (int bh = 0; bh < units; bh++) AttentionForwardHead(bh);
     }
@@ -122,8 +136,9 @@ public sealed partial class TransformerModel
     private void AttentionForwardHead(int bh)
     {
         int n = _b * _t, l = _aLayer;
-        Attention.Forward(_gemm, A(_atty[l], (long)n * _qd), A(_att[l], (long)_b * _c.Heads * _t * _t), A(_qkv[l], (long)n * _qkvW),
-            bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim);
+        long attLen = (long)_b * _c.Heads * _t * _t;
+        Attention.Forward(_gemm, A(_atty[l], (long)n * _qd), A(_att[l], attLen), AttDrop(l, attLen), A(_qkv[l], (long)n * _qkvW),
+            bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim, _c.Dropout, _attRngState[l]);
     }
 
     // Units are (sequence, kv head): a chunk owns the k/v gradients of its groups, and its own T×T scratch.
@@ -145,16 +160,21 @@ public sealed partial class TransformerModel
         var (s, e) = ChunkRange(k, units);
         var dqkv = A(_dqkv, (long)n * _qkvW);
         var datty = A(_datty, (long)n * _qd);
-        var att = A(_att[l], (long)_b * _c.Heads * _t * _t);
+        long attLen = (long)_b * _c.Heads * _t * _t;
+        var att = A(_att[l], attLen);
+        var attDrop = AttDrop(l, attLen);
         var qkv = A(_qkv[l], (long)n * _qkvW);
         var scratch = A((int)(_attScratch + (long)k * _t * _t), (long)_t * _t);
         for (int unit = s; unit < e; unit++)
         {
             int b = unit / _c.KvHeads, g = unit % _c.KvHeads;
             for (int h = g * group; h < (g + 1) * group; h++)
-                Attention.Backward(_gemm, dqkv, datty, att, qkv, scratch, b, h, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim);
+                Attention.Backward(_gemm, dqkv, datty, att, attDrop, qkv, scratch, b, h, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim, _c.Dropout, _attRngState[l]);
         }
     }
+
+    // The dropped probabilities of layer l when this pass drops them, else empty (no dropout).
+    private Span<float> AttDrop(int l, long length) => _training && _attDrop[l] >= 0 ? A(_attDrop[l], length) : [];
 
     private void Norm(int y, int meanOffset, int rstdOffset, int x, int w, int bias)
     {
@@ -176,14 +196,16 @@ public sealed partial class TransformerModel
         }
     }
 
-    // y = x + dropout(branch), branch in _branch; the mask is drawn here when training, each chunk
+    // y = x + dropout(branch) (y = dropout(branch) when x < 0), branch in _branch; the mask is drawn here when training, each chunk
     // from its own position in the stream, so the mask is the one a sequential draw would give.
-    private void Residual(int y, int x, int maskOffset)
+    // With twice, the branch is dropped by two masks in a row (niels-gpt's attention output passes
+    // the attention's resid_dropout and then the block's dropout).
+    private void Residual(int y, int x, int maskOffset, bool twice = false)
     {
         bool drop = _training && maskOffset >= 0;
-        (_aY, _aX, _aMask, _aRngState) = (y, x, drop ? maskOffset : -1, _rng.State);
+        (_aY, _aX, _aMask, _aRngState, _aTwice) = (y, x, drop ? maskOffset : -1, _rng.State, twice);
         RunRows(LoopKind.Residual);
-        if (drop) _rng.Skip((long)_b * _t * _c.DModel);
+        if (drop) _rng.Skip((twice ? 2L : 1L) * _b * _t * _c.DModel);
     }
 
     private void RopeRows(int offset, bool inverse)

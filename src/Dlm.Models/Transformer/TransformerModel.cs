@@ -48,7 +48,10 @@ public sealed partial class TransformerModel
 
     // Activation arena offsets.
     private readonly int _n, _qkvW, _qd, _fcW;
-    private readonly int[] _res, _mid, _ln1, _ln1Mean, _ln1Rstd, _qkv, _att, _atty, _ln2, _ln2Mean, _ln2Rstd, _fc, _actOut, _mask1, _mask2;
+    private readonly int[] _res, _mid, _ln1, _ln1Mean, _ln1Rstd, _qkv, _att, _atty, _ln2, _ln2Mean, _ln2Rstd, _fc, _actOut, _mask1, _mask2, _attDrop;
+    // Embedding dropout mask (−1 without dropout); per layer, where the attention-dropout stream starts.
+    private readonly int _maskEmb;
+    private readonly ulong[] _attRngState;
     private readonly int _lnf, _lnfMean, _lnfRstd, _logits, _logp, _lse;
     private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _ceScratch, _normScratch;
     private readonly int[] _loraXa, _loraXd, _loraMask;
@@ -126,6 +129,10 @@ public sealed partial class TransformerModel
         _actOut = PerLayer((long)n * config.DFf);
         _mask1 = PerLayer((long)n * c, dropout);
         _mask2 = PerLayer((long)n * c, dropout);
+        // The dropped attention probabilities P⊙M that multiply V (P itself stays in _att for the softmax backward).
+        _attDrop = PerLayer((long)maxBatch * config.Heads * maxSeq * maxSeq, dropout);
+        _maskEmb = dropout ? Alloc((long)n * c) : -1;
+        _attRngState = new ulong[L];
         _lnf = Alloc((long)n * c);
         _lnfMean = Alloc(n);
         _lnfRstd = Alloc(n);
@@ -291,7 +298,9 @@ public sealed partial class TransformerModel
         var lay = Layout;
         _mark = Stopwatch.GetTimestamp();
 
-        Embedding.Forward(A(_res[0], (long)n * c), _tokens.AsSpan(0, n), P(lay.Wte, v * c), P(lay.Wpe, seq * c), batch, seq, c);
+        // res[0] = dropout(wte[tokens] + wpe), through the residual loop with no x to add.
+        Embedding.Forward(A(_branch, (long)n * c), _tokens.AsSpan(0, n), P(lay.Wte, v * c), P(lay.Wpe, seq * c), batch, seq, c);
+        Residual(_res[0], -1, _maskEmb);
         Mark(Phase.EmbeddingForward);
         for (int l = 0; l < _c.Layers; l++) BlockForward(l);
 
@@ -333,7 +342,7 @@ public sealed partial class TransformerModel
         LinearForward(l, LinearSlot.Out, branch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
         Mark(Phase.OutProjForward);
         var mid = A(_mid[l], (long)n * c);
-        Residual(_mid[l], _res[l], _mask1[l]);
+        Residual(_mid[l], _res[l], _mask1[l], twice: _c.Family == ModelFamily.Niels);
         Mark(Phase.ResidualForward);
 
         Norm(_ln2[l], _ln2Mean[l], _ln2Rstd[l], _mid[l], o.Norm2W, o.Norm2B);
@@ -451,7 +460,7 @@ public sealed partial class TransformerModel
             NormBackward(_dres, _dln, _mid[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B);
             Mark(Phase.NormBackward);
 
-            // mid = x + dropout(out(attention(rope(qkv(norm1(x))))))
+            // mid = x + dropout(out(attention(rope(qkv(norm1(x)))))) (niels: two dropouts, one stored product mask)
             dbranch = BranchGrad(dres, dtmp, _mask1[l], n * c);
             Mark(Phase.ResidualBackward);
             var datty = A(_datty, (long)n * _qd);
@@ -470,8 +479,8 @@ public sealed partial class TransformerModel
             Mark(Phase.NormBackward);
         }
         if (_grads is not null)
-            Embedding.Backward(G(lay.Wte, v * c), G(lay.Wpe, _t * c), dres, _tokens.AsSpan(0, n), _b, _t, c);
-            Mark(Phase.EmbeddingBackward);
+            Embedding.Backward(G(lay.Wte, v * c), G(lay.Wpe, _t * c), BranchGrad(dres, dtmp, _maskEmb, n * c), _tokens.AsSpan(0, n), _b, _t, c);
+        Mark(Phase.EmbeddingBackward);
     }
 
     private ReadOnlySpan<float> BranchGrad(Span<float> dres, Span<float> dtmp, int maskOffset, int count)

@@ -133,7 +133,7 @@ public class LayerGradientTests
         IGemm g = GemmBackends.Managed;
         double Loss()
         {
-            if (gemm) for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y, att, qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
+            if (gemm) for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y, att, [], qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
             else for (int u = 0; u < b * kvHeads; u++) Attention.ForwardReference(y, att, qkv, u, t, heads, kvHeads, hd);
             return Dot(y, r);
         }
@@ -142,7 +142,7 @@ public class LayerGradientTests
         if (gemm)
         {
             var scratch = new float[t * t];
-            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d, r, att, qkv, scratch, bh / heads, bh % heads, t, heads, kvHeads, hd);
+            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d, r, att, [], qkv, scratch, bh / heads, bh % heads, t, heads, kvHeads, hd);
         }
         else
         {
@@ -150,6 +150,36 @@ public class LayerGradientTests
             for (int u = 0; u < b * kvHeads; u++) Attention.BackwardReference(d, r, att, qkv, scratch, u, t, heads, kvHeads, hd);
         }
         Check("attention dqkv", qkv, d, Loss);
+    }
+
+    [Theory]
+    [InlineData(4, 4)]
+    [InlineData(4, 2)]
+    public void Attention_with_dropout_on_the_probabilities_matches_finite_differences(int heads, int kvHeads)
+    {
+        // The mask comes from a fixed stream state, so each evaluation drops the same entries.
+        const int b = 2, t = 5, hd = 4;
+        const float p = 0.3f;
+        const ulong state = 1234;
+        int width = (heads + 2 * kvHeads) * hd, n = b * t;
+        var qkv = Random(n * width, 1);
+        var r = Random(n * heads * hd, 2);
+        var y = new float[n * heads * hd];
+        var att = new float[b * heads * t * t];
+        var attDrop = new float[att.Length];
+        IGemm g = GemmBackends.Managed;
+        double Loss()
+        {
+            for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y, att, attDrop, qkv, bh / heads, bh % heads, t, heads, kvHeads, hd, p, state);
+            return Dot(y, r);
+        }
+        Loss();
+        int dropped = Enumerable.Range(0, att.Length).Count(i => att[i] > 0f && attDrop[i] == 0f);
+        Assert.True(dropped > 0, "some live probabilities are dropped");
+        var d = new float[qkv.Length];
+        var scratch = new float[t * t];
+        for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d, r, att, attDrop, qkv, scratch, bh / heads, bh % heads, t, heads, kvHeads, hd, p, state);
+        Check("attention dqkv with dropout", qkv, d, Loss);
     }
 
     [Fact]
@@ -166,8 +196,8 @@ public class LayerGradientTests
         foreach (var g in GemmBackends.Available)
         {
             Array.Clear(d2);
-            for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y2, a2, qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
-            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d2, dy, a2, qkv, new float[t * t], bh / heads, bh % heads, t, heads, kvHeads, hd);
+            for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y2, a2, [], qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
+            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d2, dy, a2, [], qkv, new float[t * t], bh / heads, bh % heads, t, heads, kvHeads, hd);
             Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} y", y2, y1, 1e-5);
             Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} att", a2, a1, 1e-5);
             Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} dqkv", d2, d1, 1e-5);
@@ -181,10 +211,10 @@ public class LayerGradientTests
         var qkv = Random(t * width, 1);
         var y1 = new float[t * hd];
         var att = new float[t * t];
-        Attention.Forward(GemmBackends.Default, y1, att, qkv, 0, 0, t, heads, 1, hd);
+        Attention.Forward(GemmBackends.Default, y1, att, [], qkv, 0, 0, t, heads, 1, hd);
         for (int j = 0; j < width; j++) qkv[(t - 1) * width + j] += 1f; // change only the last position
         var y2 = new float[t * hd];
-        Attention.Forward(GemmBackends.Default, y2, att, qkv, 0, 0, t, heads, 1, hd);
+        Attention.Forward(GemmBackends.Default, y2, att, [], qkv, 0, 0, t, heads, 1, hd);
         Assert.Equal(y1.AsSpan(0, (t - 1) * hd).ToArray(), y2.AsSpan(0, (t - 1) * hd).ToArray());
         Assert.NotEqual(y1[(t - 1) * hd], y2[(t - 1) * hd]);
     }

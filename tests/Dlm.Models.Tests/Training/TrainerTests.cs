@@ -94,7 +94,14 @@ public class TrainerTests
             Assert.Equal(straightTrainer.M, resumedTrainer.M);
             Assert.Equal(straightTrainer.V, resumedTrainer.V);
             Assert.Equal(straight.RngState, resumed.RngState);
-            Assert.True(losses[5] < losses[0], "training should lower the loss");
+            // Training losses carry dropout noise; the eval-mode loss on the batches seen must fall.
+            var (fresh, _) = NewRun(lora);
+            double Eval(TransformerModel m) => Enumerable.Range(0, 6).Sum(s =>
+            {
+                var (tk, tg, w) = Batch(s);
+                return m.Forward(tk, tg, w, 2, 6, training: false).Mean;
+            });
+            Assert.True(Eval(straight) < Eval(fresh), "training should lower the loss");
         }
         finally
         {

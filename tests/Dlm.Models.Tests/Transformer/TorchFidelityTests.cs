@@ -34,6 +34,31 @@ public class TorchFidelityTests
         Assert.Equal(fx.Expected.Tensors.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), checkedCount);
     }
 
+    [Fact]
+    public void Dropout_in_training_matches_pytorch_on_the_same_masks()
+    {
+        // niels_dropout: dropout 0.1 on the embeddings, attention probabilities and both branches,
+        // PyTorch drawing dlm's masks from the same stream state (DlmDropout in torch_reference.py).
+        using var fx = new TorchFixture("niels_dropout");
+        var model = fx.LoadModel();
+        Assert.Equal(0.1f, model.Config.Dropout);
+        model.RngState = ulong.Parse(fx.Expected.Metadata["rng_state"], System.Globalization.CultureInfo.InvariantCulture);
+        var loss = model.Forward(fx.Tokens, fx.Targets, fx.Weights, fx.Batch, fx.Seq, training: true);
+        TorchFixture.AssertClose("logits", model.Logits, fx.Tensor("logits"));
+        TorchFixture.AssertClose("loss", [(float)loss.Mean], fx.Tensor("loss"));
+        model.ZeroGradients();
+        model.Backward((float)(1.0 / loss.WeightSum));
+        var grads = model.TrainableGradients.ToArray();
+        foreach (var t in model.TrainableTensors)
+            TorchFixture.AssertClose("grad." + t.Name, HfModelFolder.ToFileLayout(t, grads.AsSpan(t.Offset, t.Length)), fx.Tensor("grad." + t.Name));
+        Assert.Equal(fx.Expected.Tensors.Keys.Count(k => k.StartsWith("grad.", StringComparison.Ordinal)), model.TrainableTensors.Count);
+
+        // Eval mode drops nothing: the logits differ from the training pass.
+        model.Forward(fx.Tokens, fx.Targets, fx.Weights, fx.Batch, fx.Seq, training: false);
+        var expected = fx.Tensor("logits");
+        Assert.True(model.Logits.ToArray().Zip(expected).Max(p => Math.Abs(p.First - p.Second)) > 1e-2f);
+    }
+
     [Theory]
     [MemberData(nameof(Families))]
     public void Gradients_accumulate_across_backward_passes(string name)
