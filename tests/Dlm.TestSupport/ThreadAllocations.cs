@@ -78,8 +78,18 @@ public sealed class ThreadAllocations
             _ids[index] = Environment.CurrentManagedThreadId;
             _bytes[index] = GC.GetAllocatedBytesForCurrentThread();
             Interlocked.Increment(ref _arrived[0]);
+            // If another loop holds the pool, For runs every index inline on one thread and the
+            // others never arrive: fail with the reason instead of waiting forever.
+            long deadline = Environment.TickCount64 + 30_000;
             var spin = new SpinWait();
-            while (Volatile.Read(ref _arrived[0]) % _ids.Length != 0) spin.SpinOnce();
+            while (Volatile.Read(ref _arrived[0]) % _ids.Length != 0)
+            {
+                if (Environment.TickCount64 > deadline)
+                    throw new InvalidOperationException(
+                        "ThreadAllocations: the pool's threads did not all take a probe index (another loop held the pool?); " +
+                        "run allocation tests in a collection with DisableParallelization = true.");
+                spin.SpinOnce();
+            }
         }
 
         public void CopyTo(int[] ids, long[] bytes)

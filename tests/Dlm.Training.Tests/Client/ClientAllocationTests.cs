@@ -5,6 +5,14 @@ using Dlm.Training.Client;
 
 namespace Dlm.Training.Tests.Client;
 
+/// <summary>
+/// Runs alone: <see cref="ThreadAllocations"/> needs every thread of the shared pool, which
+/// other tests running in parallel would hold.
+/// </summary>
+[CollectionDefinition(nameof(SerialClientAllocationTests), DisableParallelization = true)]
+public sealed class SerialClientAllocationTests;
+
+[Collection(nameof(SerialClientAllocationTests))]
 public class ClientAllocationTests
 {
     [Fact]
