@@ -39,7 +39,7 @@ internal static class CliApp
     {
         var root = new RootCommand(
             "dlm: train small language models on your own machine, no Python.\n" +
-            "Tokenizers, chat renderers and a C# training engine (forward and backward by hand, GEMM through OpenBLAS or SIMD).");
+            "Tokenizers, token caches, training recipes, sampling and serving, .dlm documents and GGUF export, on a C# engine (forward and backward by hand, GEMM through OpenBLAS or SIMD).");
         foreach (var c in Commands()) root.Subcommands.Add(c);
         RecipeCommand.HookHelp(root);
         return root;
