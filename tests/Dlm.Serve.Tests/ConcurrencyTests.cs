@@ -98,7 +98,11 @@ public sealed class ConcurrencyTests(ServeFixture f)
                 var gate = new ManualResetEventSlim(); // not disposed: the engine thread may still be leaving Wait
                 server.Engine.Post(() => gate.Wait(TimeSpan.FromSeconds(30)));
                 Assert.Equal(1, server.Engine.ActiveSlots);
+                // Going away means closing the connection: cancelling alone leaves it open until the
+                // response is disposed, and on a fast machine the engine would finish first.
                 cts.Cancel();
+                stream.Dispose();
+                res.Dispose();
                 await Task.Delay(300);
                 gate.Set();
             }
