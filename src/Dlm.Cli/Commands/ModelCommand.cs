@@ -28,7 +28,6 @@ internal static class ModelCommand
         {
             var folder = parse.GetValue(model)!;
             var lines = SequenceLoss.ReadTokenLines(parse.GetValue(tokens)!);
-            if (lines.Count == 0) throw new DlmException($"{parse.GetValue(tokens)}: no token lines");
             var results = SequenceLoss.Evaluate(folder, lines);
             foreach (var r in results)
                 Console.WriteLine(JsonSerializer.Serialize(new { loss = r.Loss, tokens = r.Tokens }, Json.Compact));

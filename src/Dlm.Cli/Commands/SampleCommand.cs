@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dlm.Chat;
 using Dlm.Cli.Output;
 using Dlm.Core;
+using Dlm.Models.Evaluation;
 using Dlm.Models.Generation;
 using Dlm.Tokenizers;
 
@@ -35,7 +36,7 @@ internal static class SampleCommand
             if (n < 1) throw new UsageException($"--num-samples must be at least 1, not {n}");
             var p = o.Params(parse);
             var tokenizer = o.LoadTokenizer(parse, required: text is not null || p.StopStrings.Count > 0);
-            var prompts = text is not null ? [tokenizer!.Encode(text, addSpecialTokens: true)] : ReadPrompts(file!);
+            var prompts = text is not null ? [tokenizer!.Encode(text, addSpecialTokens: true)] : SequenceLoss.ReadTokenLines(file!, minTokens: 1);
             using var client = o.LoadClient(parse, tokenizer);
             bool asJson = parse.GetValue(json);
             var stdout = Console.Out;
@@ -77,30 +78,5 @@ internal static class SampleCommand
         var tokens = seq.Tokens.AsSpan();
         if (seq.StopReason == StopReason.Stop && tokens.Length > 0 && p.StopTokens.Contains(tokens[^1])) tokens = tokens[..^1];
         return Generator.TrimAtStop(tokenizer.Decode(tokens), p.StopStrings);
-    }
-
-    private static List<int[]> ReadPrompts(string path)
-    {
-        if (!File.Exists(path)) throw new DlmException($"{path}: prompt tokens file not found");
-        var result = new List<int[]>();
-        int lineNo = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            int[]? ids;
-            try
-            {
-                ids = JsonSerializer.Deserialize<int[]>(line);
-            }
-            catch (JsonException)
-            {
-                ids = null;
-            }
-            if (ids is null || ids.Length == 0) throw new DlmException(new SourceLocation(path, lineNo), "expected a non-empty JSON array of token ids");
-            result.Add(ids);
-        }
-        if (result.Count == 0) throw new DlmException($"{path}: no prompts");
-        return result;
     }
 }

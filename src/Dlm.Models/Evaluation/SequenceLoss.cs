@@ -16,8 +16,12 @@ public readonly record struct SequenceLossResult(double Loss, int Tokens);
 /// </summary>
 public static class SequenceLoss
 {
-    /// <summary>Reads a JSONL file of token-id arrays; errors name <c>path:line</c>.</summary>
-    public static List<int[]> ReadTokenLines(string path)
+    /// <summary>
+    /// Reads a JSONL file of token-id arrays (blank lines skipped); errors name <c>path:line</c>.
+    /// Each line needs at least <paramref name="minTokens"/> ids: 2 to score a sequence (the default),
+    /// 1 for a prompt. An empty file is an error.
+    /// </summary>
+    public static List<int[]> ReadTokenLines(string path, int minTokens = 2)
     {
         if (!File.Exists(path)) throw new DlmException($"{path}: tokens file not found");
         var result = new List<int[]>();
@@ -36,9 +40,13 @@ public static class SequenceLoss
                 throw new DlmException(new SourceLocation(path, lineNo), "expected a JSON array of token ids");
             }
             if (ids is null) throw new DlmException(new SourceLocation(path, lineNo), "expected a JSON array of token ids");
-            if (ids.Length < 2) throw new DlmException(new SourceLocation(path, lineNo), $"a line needs at least 2 token ids to predict one, it has {ids.Length}");
+            if (ids.Length < minTokens)
+                throw new DlmException(new SourceLocation(path, lineNo), minTokens == 2
+                    ? $"a line needs at least 2 token ids to predict one, it has {ids.Length}"
+                    : $"a line needs at least {minTokens} token id(s), it has {ids.Length}");
             result.Add(ids);
         }
+        if (result.Count == 0) throw new DlmException($"{path}: no token lines");
         return result;
     }
 
