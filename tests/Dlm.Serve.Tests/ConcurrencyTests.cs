@@ -85,7 +85,9 @@ public sealed class ConcurrencyTests(ServeFixture f)
         {
             ServeFixture.WriteModel(dir, dModel: 128, layers: 4, context: 2048);
             await using var server = await DlmServer.StartAsync(ServedModel.Load(dir), new ServeOptions { Port = 0, Slots = 2, MaxTokens = 2000 });
-            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            // No drain on dispose: by default the handler reads up to 1 MB of an undisposed response
+            // to reuse the connection, which here would read all 2000 tokens instead of leaving.
+            using var http = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = server.BaseAddress };
             var body = """{"prompt": [5, 60, 61], "temperature": 0, "max_tokens": 2000, "stream": true}""";
             using (var cts = new CancellationTokenSource())
             {
