@@ -12,7 +12,6 @@ namespace Dlm.Data.Sources;
 /// </summary>
 public static class DocumentSources
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
     /// <summary>The documents of <paramref name="source"/>, in a deterministic order.</summary>
     /// <exception cref="DlmException">The source's path is missing or unusable.</exception>
@@ -62,9 +61,8 @@ public static class DocumentSources
         {
             var raw = File.ReadAllBytes(files[i]);
             context.AddBytes(raw.Length);
-            var stripped = BrownText.StripFile(raw);
             string text;
-            try { text = StrictUtf8.GetString(stripped); }
+            try { text = BrownText.StripFileToString(raw); }
             catch (DecoderFallbackException) { context.ReportMalformed(files[i], "not valid UTF-8"); continue; }
             if (text.Length == 0) { context.ReportMalformed(files[i], "empty document"); continue; }
             yield return new TextDocument(text, files[i], val is null ? RecordSplit.Any : val.Contains(i) ? RecordSplit.Val : RecordSplit.Train);
