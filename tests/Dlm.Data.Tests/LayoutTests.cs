@@ -86,4 +86,31 @@ public class BrownSourceTests
         Assert.Equal("The Fulton County Grand Jury said", Dlm.Data.Sources.BrownText.StripTags("The/at Fulton/np-tl County/nn-tl Grand/jj-tl Jury/nn-tl said/vbd"));
         Assert.Equal("a b\nc", System.Text.Encoding.UTF8.GetString(Dlm.Data.Sources.BrownText.StripFile("  a/x  b/y \n\n \t\nc/z\n"u8)));
     }
+
+    [Fact]
+    public void The_one_pass_ascii_strip_gives_the_line_by_line_output()
+    {
+        // The one-pass path classifies spaces as 9..13 and 32: that must be char.IsWhiteSpace's ASCII set.
+        Assert.Equal([9, 10, 11, 12, 13, 32], Enumerable.Range(0, 128).Where(c => char.IsWhiteSpace((char)c)));
+        var cases = new List<byte[]>();
+        foreach (var f in Directory.GetFiles(ReferenceData.BrownCorpus).Where(f => Dlm.Data.Sources.BrownText.IsCorpusFile(Path.GetFileName(f))))
+            cases.Add(File.ReadAllBytes(f));
+        foreach (var t in new[] { "", " ", "\n\n", "a", "/", "//", "a/", "/a", "a/b/c", "x\r\ny/z\r\n", "\v a/b \f c\r", "\t\tend/nn" })
+            cases.Add(System.Text.Encoding.ASCII.GetBytes(t));
+        // Words and runs of every length around the 16-byte copies and the 64-bit masks.
+        var rng = new Random(7);
+        const string alphabet = "ab/ \t\n\r\v\fxyz/  ";
+        for (int i = 0; i < 300; i++)
+        {
+            var b = new byte[rng.Next(0, 400)];
+            for (int j = 0; j < b.Length; j++) b[j] = (byte)(rng.Next(8) == 0 ? alphabet[rng.Next(alphabet.Length)] : 'a' + rng.Next(3));
+            cases.Add(b);
+        }
+        foreach (var c in cases)
+        {
+            var want = Dlm.Data.Sources.BrownText.StripFileLineByLine(c);
+            Assert.Equal(want, Dlm.Data.Sources.BrownText.StripFile(c));
+            Assert.Equal(System.Text.Encoding.UTF8.GetString(want), Dlm.Data.Sources.BrownText.StripFileToString(c));
+        }
+    }
 }

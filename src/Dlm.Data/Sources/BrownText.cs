@@ -206,6 +206,13 @@ public static class BrownText
         }
     }
 
+    /// <summary>The line-by-line stripping every file went through before the one-pass ASCII path (the tests compare the two).</summary>
+    internal static byte[] StripFileLineByLine(ReadOnlySpan<byte> file)
+    {
+        var output = new byte[file.Length];
+        return output[..StripFileByLine(file, output)];
+    }
+
     private static int StripFileByLine(ReadOnlySpan<byte> file, byte[] output)
     {
         int n = 0;
