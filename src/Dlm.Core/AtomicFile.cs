@@ -21,6 +21,31 @@ public static class AtomicFile
         Commit(tmp, path);
     }
 
+    /// <summary>
+    /// The first half of <see cref="WriteAllBytes"/>: <paramref name="bytes"/> go to a temporary file
+    /// beside <paramref name="path"/> and are flushed to disk, while <paramref name="path"/> stays as it
+    /// was until <see cref="PendingFile.Commit"/>. A caller can thus flush other files at the same time
+    /// and let the target appear only once they are all on disk (one wait for the disk instead of two).
+    /// </summary>
+    public static PendingFile WritePending(string path, ReadOnlySpan<byte> bytes)
+    {
+        var tmp = BeginWrite(path, out var stream);
+        try
+        {
+            using (stream)
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+        return new PendingFile(tmp, path);
+    }
+
     /// <summary>Atomically replaces <paramref name="path"/> with UTF-8 text (no byte order mark).</summary>
     public static void WriteAllText(string path, string text) =>
         WriteAllBytes(path, new UTF8Encoding(false).GetBytes(text));
@@ -59,7 +84,7 @@ public static class AtomicFile
         return tmp;
     }
 
-    private static void Commit(string tmp, string path)
+    internal static void Commit(string tmp, string path)
     {
         try
         {
@@ -72,7 +97,7 @@ public static class AtomicFile
         }
     }
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try { File.Delete(path); }
         catch (IOException) { }

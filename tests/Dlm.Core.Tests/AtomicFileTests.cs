@@ -40,4 +40,23 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("old", File.ReadAllText(path));
         Assert.Single(Directory.GetFiles(_dir));
     }
+
+    [Fact]
+    public void A_pending_file_appears_only_when_committed_and_vanishes_when_dropped()
+    {
+        var path = Path.Combine(_dir, "d.txt");
+        AtomicFile.WriteAllText(path, "old");
+        using (var pending = AtomicFile.WritePending(path, "new"u8))
+        {
+            Assert.Equal("old", File.ReadAllText(path));
+            Assert.Equal(2, Directory.GetFiles(_dir).Length); // the target and the flushed temporary file
+            pending.Commit();
+        }
+        Assert.Equal("new", File.ReadAllText(path));
+        Assert.Single(Directory.GetFiles(_dir));
+
+        using (AtomicFile.WritePending(path, "dropped"u8)) { }
+        Assert.Equal("new", File.ReadAllText(path));
+        Assert.Single(Directory.GetFiles(_dir));
+    }
 }

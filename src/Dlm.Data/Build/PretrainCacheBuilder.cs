@@ -70,8 +70,9 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
                     request.Progress.SourceProgress(source.Name, documents, train.Tokens + val.Tokens);
                     if (full) break;
                 }
-                train.Dispose();
-                val.Dispose();
+                // The shards go to disk in the background while meta.json is written and flushed; it
+                // is moved into place only once they are all on disk, so it still proves a whole cache.
+                var onDisk = Task.WhenAll(train.Complete(), val.Complete());
 
                 var splitRule = sourceSplit
                     ? source.Options.ValPath is not null ? "val_path->val, path->train"
@@ -99,7 +100,11 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
                     ["skipped_records"] = read.MalformedCount,
                     ["source_options"] = SourceFingerprint.Of(source, settings),
                 };
-                CacheMeta.Write(staging, meta);
+                using (var pending = CacheMeta.Prepare(staging, meta))
+                {
+                    onDisk.GetAwaiter().GetResult();
+                    pending.Commit();
+                }
                 CacheFolder.Commit(staging, request.OutputDir);
                 return new SourceBuildResult
                 {

@@ -17,6 +17,13 @@ public static class CacheMeta
     public static void Write(string dir, IReadOnlyDictionary<string, object?> meta) =>
         AtomicFile.WriteAllText(Path.Combine(dir, FileName), PythonJson.Serialize(meta));
 
+    /// <summary>
+    /// Writes <paramref name="meta"/> beside <c>dir/meta.json</c> and flushes it to disk, to be moved into
+    /// place by <see cref="PendingFile.Commit"/> once the shards are on disk as well.
+    /// </summary>
+    public static PendingFile Prepare(string dir, IReadOnlyDictionary<string, object?> meta) =>
+        AtomicFile.WritePending(Path.Combine(dir, FileName), System.Text.Encoding.UTF8.GetBytes(PythonJson.Serialize(meta)));
+
     /// <summary>Reads <c>dir/meta.json</c>, or null when it is absent.</summary>
     /// <exception cref="DlmException">It exists but is not a JSON object.</exception>
     public static JsonElement? Read(string dir)

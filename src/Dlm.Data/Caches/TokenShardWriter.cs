@@ -6,6 +6,9 @@ namespace Dlm.Data.Caches;
 /// Writes token ids into <c>shard_00000.bin</c>, <c>shard_00001.bin</c>, ... of one split folder:
 /// raw little-endian ids, a new shard once the current one holds <c>shard_bytes / token_bytes</c>
 /// tokens (R1). A document may continue into the next shard (pretraining has no boundaries).
+/// Every shard is flushed to disk, but off the writing thread: a full shard while the next one is
+/// written, the last ones when <see cref="Complete"/> is called, so that a build waits for the disk
+/// once at its end rather than once per shard.
 /// </summary>
 public sealed class TokenShardWriter : IDisposable
 {
@@ -13,8 +16,10 @@ public sealed class TokenShardWriter : IDisposable
     private readonly long _tokensPerShard;
     private readonly TokenDtype _dtype;
     private readonly byte[] _buffer = new byte[1 << 16];
+    private readonly List<Task> _flushes = [];
     private FileStream? _file;
     private long _inShard;
+    private bool _completed;
 
     /// <summary>A writer into <paramref name="dir"/> (created if needed).</summary>
     public TokenShardWriter(string dir, long shardBytes, TokenDtype dtype)
@@ -35,6 +40,7 @@ public sealed class TokenShardWriter : IDisposable
     /// <summary>Appends ids, rolling shards as they fill.</summary>
     public void Write(ReadOnlySpan<int> ids)
     {
+        ObjectDisposedException.ThrowIf(_completed, this);
         while (ids.Length > 0)
         {
             if (_file is null || _inShard >= _tokensPerShard) Open();
@@ -61,22 +67,50 @@ public sealed class TokenShardWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the writing: the current shard is handed to the operating system and flushed to disk
+    /// with the others. The task ends once every shard is on disk (and fails if one could not be).
+    /// </summary>
+    public Task Complete()
+    {
+        if (!_completed)
+        {
+            _completed = true;
+            CloseInBackground();
+        }
+        return Task.WhenAll(_flushes);
+    }
+
     private void Open()
     {
-        Close();
+        CloseInBackground();
         _file = new FileStream(Path.Combine(_dir, $"shard_{Shards:D5}.bin"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         Shards++;
         _inShard = 0;
     }
 
-    private void Close()
+    private void CloseInBackground()
     {
         if (_file is null) return;
-        _file.Flush(flushToDisk: true);
-        _file.Dispose();
+        var file = _file;
         _file = null;
+        file.Flush(); // the buffered bytes go to the OS here, in order, before the writer moves on
+        _flushes.Add(Task.Run(() =>
+        {
+            using (file) file.Flush(flushToDisk: true);
+        }));
     }
 
-    /// <summary>Flushes and closes the current shard.</summary>
-    public void Dispose() => Close();
+    /// <summary>
+    /// Closes the current shard without flushing it to disk (a build that stops early discards its
+    /// folder) and waits for the flushes already started, so the folder can be removed.
+    /// </summary>
+    public void Dispose()
+    {
+        _completed = true;
+        _file?.Dispose();
+        _file = null;
+        try { Task.WaitAll(_flushes); }
+        catch (AggregateException) { } // only after a failure: the build is being abandoned, or Complete's task reported it
+    }
 }
