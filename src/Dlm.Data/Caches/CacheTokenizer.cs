@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Dlm.Core;
 using Dlm.Data.Settings;
@@ -22,7 +23,11 @@ public sealed class CacheTokenizer
         var literals = new List<string> { settings.SpecialTokens.System, settings.SpecialTokens.User, settings.SpecialTokens.Assistant, settings.SpecialTokens.EndOfTurn };
         foreach (var s in tokenizer.SpecialTokens) if (!literals.Contains(s)) literals.Add(s);
         SpecialLiterals = literals;
+        _anyLiteral = SearchValues.Create(literals.Where(l => l.Length > 0).ToArray(), StringComparison.Ordinal);
     }
+
+    // Every literal at once: one pass over a document instead of one per literal.
+    private readonly SearchValues<string> _anyLiteral;
 
     /// <summary>The loaded tokenizer.</summary>
     public Tokenizer Tokenizer { get; }
@@ -79,7 +84,8 @@ public sealed class CacheTokenizer
     public string? FindSpecialLiteral(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        foreach (var s in SpecialLiterals)
+        if (!text.AsSpan().ContainsAny(_anyLiteral)) return null;
+        foreach (var s in SpecialLiterals) // which one, in the order of SpecialLiterals
             if (s.Length > 0 && text.Contains(s, StringComparison.Ordinal)) return s;
         return null;
     }

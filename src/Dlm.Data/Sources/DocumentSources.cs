@@ -57,16 +57,34 @@ public static class DocumentSources
         if (files.Count == 0) throw new DlmException($"source {source.Name}: no Brown corpus files (ca01 ... cr09) in {source.Path}");
         context.TotalBytes = SourceFiles.TotalBytes(files);
         var val = source.Options.ValFrac is { } f ? SourceFiles.ValIndices(files.Count, f, seed) : null;
+        var buffer = Array.Empty<byte>(); // one buffer for every file: only the text is kept
         for (int i = 0; i < files.Count; i++)
         {
-            var raw = File.ReadAllBytes(files[i]);
-            context.AddBytes(raw.Length);
+            int length = ReadFile(files[i], ref buffer);
+            context.AddBytes(length);
             string text;
-            try { text = BrownText.StripFileToString(raw); }
+            try { text = BrownText.StripFileToString(buffer.AsSpan(0, length)); }
             catch (DecoderFallbackException) { context.ReportMalformed(files[i], "not valid UTF-8"); continue; }
             if (text.Length == 0) { context.ReportMalformed(files[i], "empty document"); continue; }
             yield return new TextDocument(text, files[i], val is null ? RecordSplit.Any : val.Contains(i) ? RecordSplit.Val : RecordSplit.Train);
         }
+    }
+
+    // Reads a whole file into buffer (grown as needed); returns its length.
+    private static int ReadFile(string path, ref byte[] buffer)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        long length = RandomAccess.GetLength(handle);
+        if (length > Array.MaxLength) throw new DlmException($"{path}: too large to read as one document ({length} bytes)");
+        if (buffer.Length < length) buffer = new byte[Math.Min(Array.MaxLength, Math.Max(length, 2L * buffer.Length))];
+        int n = 0;
+        while (n < length)
+        {
+            int got = RandomAccess.Read(handle, buffer.AsSpan(n, (int)length - n), n);
+            if (got == 0) break; // the file shrank meanwhile
+            n += got;
+        }
+        return n;
     }
 
     // A val_path gives the validation documents (read first, as niels-gpt's builder did); the main path is then all train.
