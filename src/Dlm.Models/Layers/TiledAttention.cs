@@ -16,8 +16,11 @@ namespace Dlm.Models.Layers;
 /// </summary>
 internal static class TiledAttention
 {
-    /// <summary>Query and key rows per block (64: a block product is 64×64×head_dim).</summary>
-    public const int DefaultBlock = 64;
+    /// <summary>
+    /// Query and key rows per block (128: a block product is 128×128×head_dim). Measured against 32 and 64
+    /// (docs/engine.md, attention): smaller blocks skip more of the triangle but their products run further from the GEMM's rate.
+    /// </summary>
+    public const int DefaultBlock = 128;
 
     /// <summary>Floats of scratch one worker needs for <see cref="Forward"/> and <see cref="Backward"/> (three blocks and one row per position).</summary>
     public static int ScratchFloats(int t, int block) => 3 * block * block + Math.Max(t, 2 * block);
@@ -97,7 +100,23 @@ internal static class TiledAttention
         ReadOnlySpan<float> qkv, Span<float> scratch, int b, int g, int t, int heads, int kvHeads, int hd, int block,
         float dropout = 0f, ulong rngState = 0)
     {
-        int width = (heads + 2 * kvHeads) * hd, group = heads / kvHeads, ldy = heads * hd, bb = block * block;
+        int width = (heads + 2 * kvHeads) * hd, group = heads / kvHeads, rowBase = b * t * width;
+        for (int h = g * group; h < (g + 1) * group; h++)
+            BackwardHead(gemm, dqkv, dqkv, rowBase + heads * hd + g * hd, rowBase + (heads + kvHeads) * hd + g * hd, width,
+                dy, y, lse, qkv, scratch, b, h, t, heads, kvHeads, hd, block, dropout, rngState);
+    }
+
+    /// <summary>
+    /// Head <paramref name="h"/> of sequence <paramref name="b"/>: accumulates its q gradient into dqkv and its
+    /// contribution to the k and v gradients of its kv group into dkv at rows dkOff + i·ldkv and dvOff + i·ldkv
+    /// (dqkv itself when the caller owns the group, or a per-head buffer that the caller sums in head order).
+    /// </summary>
+    public static void BackwardHead(IGemm gemm, Span<float> dqkv, Span<float> dkv, int dkOff, int dvOff, int ldkv,
+        ReadOnlySpan<float> dy, ReadOnlySpan<float> y, ReadOnlySpan<float> lse,
+        ReadOnlySpan<float> qkv, Span<float> scratch, int b, int h, int t, int heads, int kvHeads, int hd, int block,
+        float dropout = 0f, ulong rngState = 0)
+    {
+        int width = (heads + 2 * kvHeads) * hd, g = h / (heads / kvHeads), ldy = heads * hd, bb = block * block;
         float scale = 1f / MathF.Sqrt(hd);
         bool drop = dropout > 0f;
         var p = scratch[..bb];
@@ -105,7 +124,6 @@ internal static class TiledAttention
         var dp = scratch.Slice(2 * bb, bb);
         var dd = scratch.Slice(3 * bb, t);
         int kOff = heads * hd + g * hd, vOff = (heads + kvHeads) * hd + g * hd;
-        for (int h = g * group; h < (g + 1) * group; h++)
         {
             long headPos = (long)(b * heads + h) * t * t;
             var lseHead = lse.Slice((b * heads + h) * t, t);
@@ -120,8 +138,8 @@ internal static class TiledAttention
                 int cols = Math.Min(block, t - j0);
                 var k = qkv[((b * t + j0) * width + kOff)..];
                 var v = qkv[((b * t + j0) * width + vOff)..];
-                var dk = dqkv[((b * t + j0) * width + kOff)..];
-                var dv = dqkv[((b * t + j0) * width + vOff)..];
+                var dk = dkv[(dkOff + j0 * ldkv)..];
+                var dv = dkv[(dvOff + j0 * ldkv)..];
                 // Query blocks from the diagonal on: earlier ones do not see these keys.
                 for (int i0 = j0; i0 < t; i0 += block)
                 {
@@ -157,7 +175,7 @@ internal static class TiledAttention
                         }
                         mixed = pd;
                     }
-                    gemm.Sgemm(true, false, cols, hd, rows, 1f, mixed, block, dO, ldy, 1f, dv, width);
+                    gemm.Sgemm(true, false, cols, hd, rows, 1f, mixed, block, dO, ldy, 1f, dv, ldkv);
                     // dS = P ⊙ (dP − D)·scale (zero wherever P is)
                     for (int r = 0; r < rows; r++)
                     {
@@ -168,7 +186,7 @@ internal static class TiledAttention
                     }
                     // S = Q·Kᵀ: dQ += dS·K, dK += dSᵀ·Q
                     gemm.Sgemm(false, false, rows, hd, cols, 1f, dp, block, k, width, 1f, dq, width);
-                    gemm.Sgemm(true, false, cols, hd, rows, 1f, dp, block, q, width, 1f, dk, width);
+                    gemm.Sgemm(true, false, cols, hd, rows, 1f, dp, block, q, width, 1f, dk, ldkv);
                 }
             }
         }

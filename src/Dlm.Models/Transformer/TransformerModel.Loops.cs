@@ -14,7 +14,7 @@ public sealed partial class TransformerModel
     private enum LoopKind
     {
         CrossEntropyForward, CrossEntropyBackward, NormForward, NormBackward,
-        ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, Residual,
+        ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, AttentionReduce, Residual,
     }
 
     private readonly struct ModelLoop(TransformerModel model) : IParallelBody
@@ -112,6 +112,9 @@ public sealed partial class TransformerModel
             case LoopKind.AttentionBackward:
                 AttentionBackwardUnits(k);
                 break;
+            case LoopKind.AttentionReduce:
+                AttentionReduceRows(s, e);
+                break;
         }
     }
 
@@ -164,33 +167,72 @@ public sealed partial class TransformerModel
         }
     }
 
-    // Units are (sequence, kv head): a chunk owns the k/v gradients of its groups, and its own scratch.
+    // Units are (sequence, head): a unit owns its q gradients. Without grouping (H = KV) it owns its k/v
+    // gradients too and writes them in place; with GQA each head writes its share of its group's k/v
+    // gradients into its own slice of _attDkv, and a row loop then adds the shares in head order
+    // (deterministic, no atomics, and H units rather than KV to spread over the threads).
     private void AttentionBackwardLayer(int l)
     {
         _aLayer = l;
-        int units = _b * _c.KvHeads;
+        int units = _b * _c.Heads;
         if (ParallelAttention) RunLoop(LoopKind.AttentionBackward, Math.Min(units, _maxChunks));
         else
         {
             _loopChunks = 1;
             AttentionBackwardUnits(0);
         }
+        if (_c.Heads != _c.KvHeads) RunRows(LoopKind.AttentionReduce);
     }
 
     private void AttentionBackwardUnits(int k)
     {
-        int n = _b * _t, l = _aLayer, units = _b * _c.KvHeads;
-        var (s, e) = ChunkRange(k, units);
+        int n = _b * _t, l = _aLayer, hd = _c.ResolvedHeadDim, heads = _c.Heads, group = heads / _c.KvHeads;
+        var (s, e) = ChunkRange(k, _b * heads);
         var dqkv = A(_dqkv, (long)n * _qkvW);
         var datty = A(_datty, (long)n * _qd);
         var y = A(_atty[l], (long)n * _qd);
-        var lse = A(_attLse[l], (long)n * _c.Heads);
+        var lse = A(_attLse[l], (long)n * heads);
         var qkv = A(_qkv[l], (long)n * _qkvW);
         var scratch = AttScratch(k);
         float p = _training ? _c.Dropout : 0f;
         for (int unit = s; unit < e; unit++)
-            TiledAttention.Backward(_gemm, dqkv, datty, y, lse, qkv, scratch, unit / _c.KvHeads, unit % _c.KvHeads, _t, _c.Heads, _c.KvHeads,
-                _c.ResolvedHeadDim, _attBlock, p, _attRngState[l]);
+        {
+            int b = unit / heads, h = unit % heads, g = h / group;
+            if (group == 1)
+            {
+                int rowBase = b * _t * _qkvW;
+                TiledAttention.BackwardHead(_gemm, dqkv, dqkv, rowBase + heads * hd + g * hd, rowBase + (heads + _c.KvHeads) * hd + g * hd, _qkvW,
+                    datty, y, lse, qkv, scratch, b, h, _t, heads, _c.KvHeads, hd, _attBlock, p, _attRngState[l]);
+                continue;
+            }
+            var share = A(_attDkv + unit * _t * 2 * hd, (long)_t * 2 * hd);
+            share.Clear();
+            TiledAttention.BackwardHead(_gemm, dqkv, share, 0, hd, 2 * hd,
+                datty, y, lse, qkv, scratch, b, h, _t, heads, _c.KvHeads, hd, _attBlock, p, _attRngState[l]);
+        }
+    }
+
+    // dk, dv of each kv group += the shares of its heads, in head order, for rows s..e.
+    private void AttentionReduceRows(int s, int e)
+    {
+        int hd = _c.ResolvedHeadDim, heads = _c.Heads, kv = _c.KvHeads, group = heads / kv;
+        var dqkv = A(_dqkv, (long)_b * _t * _qkvW);
+        var shares = A(_attDkv, (long)_b * heads * _t * 2 * hd);
+        for (int r = s; r < e; r++)
+        {
+            int b = r / _t, i = r % _t;
+            for (int g = 0; g < kv; g++)
+            {
+                var dk = dqkv.Slice(r * _qkvW + heads * hd + g * hd, hd);
+                var dv = dqkv.Slice(r * _qkvW + (heads + kv) * hd + g * hd, hd);
+                for (int h = g * group; h < (g + 1) * group; h++)
+                {
+                    var share = shares.Slice(((b * heads + h) * _t + i) * 2 * hd, 2 * hd);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dk, share[..hd], dk);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dv, share[hd..], dv);
+                }
+            }
+        }
     }
 
     private Span<float> AttScratch(int chunk)

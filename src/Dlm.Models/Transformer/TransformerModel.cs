@@ -53,7 +53,7 @@ public sealed partial class TransformerModel
     private readonly int _maskEmb;
     private readonly ulong[] _attRngState;
     private readonly int _lnf, _lnfMean, _lnfRstd, _logits, _logp, _lse;
-    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _ceScratch, _normScratch;
+    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _attDkv, _ceScratch, _normScratch;
     private readonly int[] _loraXa, _loraXd, _loraMask;
     private readonly int _loraDxa, _loraDxd;
 
@@ -148,6 +148,8 @@ public sealed partial class TransformerModel
         _dact = Alloc(Grad((long)n * config.DFf));
         // Each chunk of attention units (forward or backward) has a few blocks of its own.
         _attScratch = Alloc((long)_maxChunks * TiledAttention.ScratchFloats(maxSeq, TiledAttention.DefaultBlock));
+        // With GQA each head's share of its group's k/v gradients ([B, H, T, 2·hd]), summed after the heads.
+        _attDkv = Alloc(config.Heads != config.KvHeads ? Grad((long)n * config.Heads * 2 * hd) : 0);
         _ceScratch = Alloc((long)_maxChunks * config.VocabSize);
         _normScratch = Alloc(Grad((long)_maxChunks * 2 * c));
         _adaptersAt = new List<int>[L, 4];
