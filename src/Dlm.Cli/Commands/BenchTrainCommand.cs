@@ -16,15 +16,18 @@ internal static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print progress to stderr and one JSON object as the last line." };
+        var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters only (r 8, alpha 16, dropout 0.05 on q/k/v/o_proj) on the frozen model." };
+        var seq = new Option<int?>("--seq") { Description = "Sequence length instead of the preset's (the batch then keeps the preset's tokens per step unless --batch is given)." };
+        var batch = new Option<int?>("--batch") { Description = "Sequences per step instead of the preset's." };
         var cmd = new Command("train",
             "Time training steps (forward, backward, clip, AdamW) of a preset model: tokens/s, GFLOP/s, MFU against the " +
             "GEMM rate, managed bytes allocated per step, and where the time goes per layer.")
-        { preset, steps, warmup, json };
+        { preset, steps, warmup, json, lora, seq, batch };
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
             var r = TrainBenchmark.Run(parse.GetValue(preset)!, parse.GetValue(steps), parse.GetValue(warmup),
-                msg => Console.Error.WriteLine(msg));
+                msg => Console.Error.WriteLine(msg), parse.GetValue(lora), parse.GetValue(seq), parse.GetValue(batch));
             if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(r, Json.Compact));
@@ -34,10 +37,12 @@ internal static class BenchTrainCommand
             var t = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value");
             void Row(string k, string v) => t.AddRow(Markup.Escape(k), Markup.Escape(v));
             Row("preset", $"{r.Preset} (batch {r.Batch} x {r.SeqLen}, {r.Params:N0} parameters)");
+            if (r.Lora.Length > 0) Row("lora", $"{r.Lora} ({r.TrainableParams:N0} trainable)");
             Row("step", string.Create(ci, $"{r.StepMs:F1} ms"));
             Row("tokens/s", string.Create(ci, $"{r.TokensPerSec:F0}"));
             Row("GFLOP/s", string.Create(ci, $"{r.Gflops:F1} (MFU {r.Mfu:P1} of {r.GemmGflops:F1} GFLOP/s {r.Gemm} GEMM)"));
             Row("allocated/step", string.Create(ci, $"{r.AllocBytesPerStep:F0} bytes"));
+            Row("peak RSS", string.Create(ci, $"{r.PeakRssMb:F0} MB"));
             foreach (var (phase, ms) in r.PhaseMs.OrderByDescending(kv => kv.Value))
                 Row("  " + phase, string.Create(ci, $"{ms:F1} ms ({ms / r.StepMs:P0})"));
             AnsiConsole.Write(t);
