@@ -107,6 +107,9 @@ public sealed record ScratchSettings
     /// <summary>The settings file, or null for the built-in defaults.</summary>
     public string? SettingsPath { get; init; }
 
+    /// <summary>The settings file as the user named it (relative paths stay relative), for messages; null for the defaults.</summary>
+    public string? SettingsDisplayPath { get; init; }
+
     /// <summary>The <c>data:</c> block.</summary>
     public required DataSettings Data { get; init; }
 

@@ -72,6 +72,7 @@ public static class ScratchSettingsLoader
         return new ScratchSettings
         {
             SettingsPath = path is null ? null : Path.GetFullPath(path),
+            SettingsDisplayPath = path,
             Data = data,
             Model = model,
             RunDir = runDir,

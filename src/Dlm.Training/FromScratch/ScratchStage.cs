@@ -93,7 +93,7 @@ public static class ScratchStage
         var dir = request.Dir ?? s.StageDir(kind);
         var missing = StageData.Missing(s.Data, kind);
         if (missing.Count > 0)
-            throw new DlmException($"missing {kind.Name()} caches: {string.Join(", ", missing)}; build them with: dlm cache build-all --settings {s.SettingsPath ?? "FILE"}");
+            throw new DlmException($"missing {kind.Name()} caches: {string.Join(", ", missing)}; build them with: dlm cache build-all --settings {s.SettingsDisplayPath ?? s.SettingsPath ?? "FILE"}");
         var stage = s.Stage(kind);
         var init = request.Init ?? (kind == StageKind.Pretrain ? s.Model.Init : s.Sft.Init)
             ?? throw new DlmException("sft.init: the model to fine-tune is required (a Hugging Face folder, e.g. the pretrain stage's checkpoints/best); dlm pipeline sets it");
