@@ -21,7 +21,7 @@ public static class RendererRegistry
         ["deepseekv3"] = t => new DeepSeekV3Renderer(t),
         ["deepseekv3_disable_thinking"] = t => new DeepSeekV3DisableThinkingRenderer(t),
         ["chatml"] = t => new ChatMLRenderer(t),
-        ["niels"] = t => new NielsRenderer(t),
+        ["niels"] = t => new NielsRenderer(t, NielsTokens.For(t)),
     };
 
     /// <summary>Every renderer name, sorted.</summary>
@@ -98,12 +98,10 @@ public static class RendererRegistry
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var template = tokenizer.ChatTemplate;
-        if (string.IsNullOrEmpty(template))
-        {
-            var niels = new NielsTokens();
-            bool hasNiels = new[] { niels.System, niels.User, niels.Assistant, niels.EndOfTurn }.All(t => tokenizer.TokenToId(t) is not null);
-            return hasNiels ? "niels" : "role_colon";
-        }
+        bool hasNiels = new NielsTokens().AllIn(tokenizer) || NielsTokens.NielsGpt.AllIn(tokenizer);
+        if (string.IsNullOrEmpty(template)) return hasNiels ? "niels" : "role_colon";
+        // The template dlm writes for niels models names the role tokens themselves.
+        if (hasNiels && template.Contains(NielsTokens.For(tokenizer).Assistant, StringComparison.Ordinal)) return "niels";
         if (template.Contains("<|start_header_id|>", StringComparison.Ordinal)) return "llama3";
         if (template.Contains("<\uFF5CAssistant\uFF5C>", StringComparison.Ordinal)) return "deepseekv3";
         if (template.Contains("<|im_start|>", StringComparison.Ordinal))

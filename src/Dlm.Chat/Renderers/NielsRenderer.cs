@@ -48,4 +48,26 @@ public sealed class NielsRenderer : Renderer
 /// <param name="Assistant">Opens an assistant message (and ends a generation prompt).</param>
 /// <param name="EndOfTurn">Ends every message; the stop token.</param>
 public sealed record NielsTokens(
-    string System = "<|system|>", string User = "<|user|>", string Assistant = "<|assistant|>", string EndOfTurn = "<|eot|>");
+    string System = "<|system|>", string User = "<|user|>", string Assistant = "<|assistant|>", string EndOfTurn = "<|eot|>")
+{
+    /// <summary>The sentinel in every niels-gpt special token.</summary>
+    public const string NielsGptSentinel = "84a5023f67d74cf29cc4001becde983c";
+
+    /// <summary>niels-gpt's own strings (REFERENCE.md R1): <c>&lt;|ngpt_sys_…|&gt;</c>, <c>usr</c>, <c>asst</c>, <c>eot</c>.</summary>
+    public static NielsTokens NielsGpt { get; } = new(
+        $"<|ngpt_sys_{NielsGptSentinel}|>", $"<|ngpt_usr_{NielsGptSentinel}|>", $"<|ngpt_asst_{NielsGptSentinel}|>", $"<|ngpt_eot_{NielsGptSentinel}|>");
+
+    /// <summary>True when all four tokens are single tokens of <paramref name="tokenizer"/>.</summary>
+    public bool AllIn(ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return new[] { System, User, Assistant, EndOfTurn }.All(t => tokenizer.TokenToId(t) is not null);
+    }
+
+    /// <summary>The token set <paramref name="tokenizer"/> holds: the short defaults, else niels-gpt's, else the defaults (which then fail when used).</summary>
+    public static NielsTokens For(ITokenizer tokenizer)
+    {
+        var short_ = new NielsTokens();
+        return short_.AllIn(tokenizer) ? short_ : NielsGpt.AllIn(tokenizer) ? NielsGpt : short_;
+    }
+}
