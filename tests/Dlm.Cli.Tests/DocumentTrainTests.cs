@@ -56,7 +56,7 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
         Assert.Matches(@"^sft: v0001 \(3 steps, seed=42\)$", r.StderrLines[^3]);
         Assert.Equal($"adapter: {v1}", r.StderrLines[^2]);
         Assert.Matches(@"^log: .*/logs/train-000001-\d{8}T\d{6}\.jsonl$", r.StderrLines[^1]);
-        Assert.Contains(r.StderrLines, l => l.StartsWith("rows: 3 (3 prose, 0 Q/A)", StringComparison.Ordinal));
+        Assert.True(r.StderrLines.Any(l => l.StartsWith("rows: 4 (4 prose, 0 Q/A)", StringComparison.Ordinal)), r.Stderr);
         Assert.Contains(r.StderrLines, l => l.Contains("sequence_len 2048 capped at the base's context of 256", StringComparison.Ordinal));
         var loss = double.Parse(r.Stdout.Trim(), CultureInfo.InvariantCulture);
         Assert.True(loss > 0 && double.IsFinite(loss), r.Stdout);
@@ -64,10 +64,10 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
         Assert.False(File.Exists(Path.Combine(store, ".lock")));
         Assert.False(Directory.Exists(Path.Combine(store, "checkpoint")));
 
-        // The manifest: the run, the version, the content hashes of the three notes.
+        // The manifest: the run, the version, the content hashes.
         var m = JsonNode.Parse(File.ReadAllText(Path.Combine(store, "manifest.json")))!.AsObject();
         Assert.Equal(1, (int)m["adapter_version"]!);
-        Assert.Equal(3, m["content_hashes"]!.AsObject().Count);
+        Assert.Equal(4, m["content_hashes"]!.AsObject().Count); // the three notes and the scaffold's body line (prose too)
         var run = Assert.Single(m["training_runs"]!.AsArray())!.AsObject();
         Assert.Equal("completed", (string)run["status"]!);
         Assert.Equal(3, (int)run["steps"]!);
@@ -112,7 +112,7 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
         // Unchanged content: reported, nothing trained.
         r = Dlm(null, "train", "notes");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains(r.StderrLines, l => l.StartsWith("unchanged: v0001 was trained on this content (3 section(s))", StringComparison.Ordinal));
+        Assert.Contains(r.StderrLines, l => l.StartsWith("unchanged: v0001 was trained on this content (4 section(s))", StringComparison.Ordinal));
         Assert.Equal("", r.Stdout);
         Assert.False(Directory.Exists(Path.Combine(store, "adapter", "versions", "v0002")));
 
@@ -133,7 +133,7 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
         Assert.Equal(ExpectedReply(v1, "When was the lighthouse lit?", 12) + "\n", r.Stdout);
         r = Dlm(null, "prompt", "notes", "hi", "--adapter", "v0009");
         Assert.Equal(1, r.ExitCode);
-        Assert.Matches(@"^--adapter v0009: no such version in .* \(versions: v0001, v0002\)$", Assert.Single(r.StderrLines));
+        Assert.Matches(@"^dlm: --adapter v0009: no such version in .* \(versions: v0001, v0002\)$", Assert.Single(r.StderrLines));
 
         // dlm repl: the chat REPL on the document, the whole conversation each turn, /adapter switches.
         r = Dlm("When was the lighthouse lit?\nAnd the ferry?\n/history\n/adapter\n/adapter v0001\n/adapter\n/model\n/exit\n",
@@ -167,9 +167,9 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
         WriteNotes();
         var r = Dlm(null, "train", "notes", "--base", tiny.Dir, "--dry-run");
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Contains("rows: 3 (3 prose, 0 Q/A): 3 train, 0 validation; sequences: 3 train, 0 validation", r.Stdout, StringComparison.Ordinal);
+        Assert.True(r.Stdout.Contains("rows: 4 (4 prose, 0 Q/A): 4 train, 0 validation; sequences: 4 train, 0 validation", StringComparison.Ordinal), r.Stdout);
         Assert.Matches(@"tokens: \d+ train \(\d+ with loss\), 0 validation", r.Stdout);
-        Assert.Contains("batch: 3 x 3 = 9 sequence(s) per step; micro_batch_size auto = 3", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("batch: 4 x 2 = 8 sequence(s) per step; micro_batch_size auto = 4", r.Stdout, StringComparison.Ordinal);
         Assert.Contains("steps: 3 (3 epoch(s) x 1)", r.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"estimated time: [\d.]+ (s|min|h)", r.Stdout);
         Assert.False(Directory.Exists(Path.Combine(Home, "store")));
@@ -185,11 +185,16 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
             "::instruction::\n### Q\nWhat year was the lighthouse lit?\n### A\nIt was lit in 1871.\n");
         var r = Dlm(null, "train", doc);
         Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Matches(@"^sft: v0001 \(4 steps, seed=42\)$", r.StderrLines[^3]);
+        var first = Regex.Match(r.StderrLines[^3], @"^sft: v0001 \((\d+) steps, seed=42\)$");
+        Assert.True(first.Success, r.Stderr);
+        int perEpoch = int.Parse(first.Groups[1].Value, CultureInfo.InvariantCulture); // one sequence per step: the rows' windows
+        int total = 150 * perEpoch;
         var store = Path.Combine(Home, "store", id);
 
-        // Many epochs now: checkpoints every 25 steps; kill -9 after the first one.
+        // Many epochs and an edited note (else the content is unchanged and nothing trains): checkpoints
+        // every 25 steps and at each epoch's end; kill -9 once the first one is there.
         File.WriteAllText(doc, File.ReadAllText(doc).Replace("num_epochs: 1", "num_epochs: 150", StringComparison.Ordinal));
+        File.AppendAllText(Path.Combine(Notes, "island", "harbour.md"), TinyChatBase.Corpus[4] + "\n");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = _work };
         foreach (var a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "dlm.dll"), "train", doc }) psi.ArgumentList.Add(a);
         foreach (var (k, v) in Env) psi.Environment[k] = v;
@@ -214,10 +219,13 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains(r.StderrLines, l => l.StartsWith("warning: broke stale lock", StringComparison.Ordinal));
         Assert.Contains(r.StderrLines, l => l.StartsWith("run 2 (started", StringComparison.Ordinal) && l.EndsWith("did not finish: recorded as cancelled", StringComparison.Ordinal));
-        var resumed = r.StderrLines.Select(l => Regex.Match(l, @"^resuming run 2 at step (\d+) of 600$")).Single(x => x.Success);
+        var resumed = r.StderrLines.Select(l => Regex.Match(l, @"^resuming run 2 at step (\d+) of (\d+)$")).SingleOrDefault(x => x.Success);
+        Assert.True(resumed is not null, r.Stderr);
         int at = int.Parse(resumed.Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.True(at >= 4 && at < 600, $"resumed at {at}");
-        Assert.Matches(@"^sft: v0002 \(600 steps, seed=42\)$", r.StderrLines[^3]);
+        total = int.Parse(resumed.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.True(total >= 150 * perEpoch && total % 150 == 0, $"{total} steps"); // the edit may add a window
+        Assert.True(at >= perEpoch && at < total, $"resumed at {at}");
+        Assert.Equal($"sft: v0002 ({total} steps, seed=42)", r.StderrLines[^3]);
         m = JsonNode.Parse(File.ReadAllText(Path.Combine(store, "manifest.json")))!.AsObject();
         Assert.Equal(["completed", "cancelled", "completed"], m["training_runs"]!.AsArray().Select(x => (string)x!["status"]!));
         Assert.Equal(2, (int)m["adapter_version"]!);
