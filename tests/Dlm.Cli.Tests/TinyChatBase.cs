@@ -30,21 +30,24 @@ public sealed class TinyChatBase : IDisposable
         "Who runs the ferry? The island council runs the ferry.",
     ];
 
-    public TinyChatBase()
+    public TinyChatBase() => Build(Dir, Corpus, seed: 7);
+
+    /// <summary>Writes a tiny chat base into <paramref name="dir"/>: a tokenizer trained on <paramref name="corpus"/>, random llama-tiny weights.</summary>
+    public static void Build(string dir, IReadOnlyList<string> corpus, ulong seed)
     {
         var trainer = new BpeTrainer(new BpeTrainerOptions { VocabSize = 360, SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] });
         for (int i = 0; i < 4; i++)
-            foreach (var line in Corpus) trainer.Feed($"<|im_start|>user\n{line}<|im_end|>\n<|im_start|>assistant\n{line}<|im_end|>\n# source: notes/{i}.md\n\n{line}\n");
-        trainer.Train().Save(Dir, eosToken: "<|im_end|>");
-        var cfgPath = Path.Combine(Dir, "tokenizer_config.json");
+            foreach (var line in corpus) trainer.Feed($"<|im_start|>user\n{line}<|im_end|>\n<|im_start|>assistant\n{line}<|im_end|>\n# source: notes/{i}.md\n\n{line}\n");
+        trainer.Train().Save(dir, eosToken: "<|im_end|>");
+        var cfgPath = Path.Combine(dir, "tokenizer_config.json");
         var cfg = JsonNode.Parse(File.ReadAllText(cfgPath))!.AsObject();
         cfg["chat_template"] = ChatTemplate;
         File.WriteAllText(cfgPath, cfg.ToJsonString());
-        var vocab = Dlm.Tokenizers.Tokenizer.FromPath(Dir).VocabSize;
+        var vocab = Dlm.Tokenizers.Tokenizer.FromPath(dir).VocabSize;
         var config = ModelPresets.Create("preset:llama-tiny", vocab);
         var model = new TransformerModel(config, 1, 8);
-        model.InitializeWeights(7);
-        HfModelFolder.Save(Dir, config, model.Layout, model.Weights);
+        model.InitializeWeights(seed);
+        HfModelFolder.Save(dir, config, model.Layout, model.Weights);
     }
 
     public void Dispose()
