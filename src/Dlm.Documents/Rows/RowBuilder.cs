@@ -42,7 +42,7 @@ public static class RowBuilder
         var rows = new List<TrainingRow>();
         var hashes = new SortedSet<string>(StringComparer.Ordinal);
         var notes = new List<string>();
-        int preference = 0, windowed = 0, emptyProse = 0;
+        int preference = 0, windowed = 0, emptyProse = 0, routed = 0;
         var system = document.Frontmatter.SystemPrompt;
         var docName = Path.GetFileName(document.Path);
 
@@ -64,6 +64,7 @@ public static class RowBuilder
         foreach (var s in document.Sections)
         {
             var origin = string.Create(CultureInfo.InvariantCulture, $"{docName}:{s.StartLine}");
+            if (s.Adapter is not null && s.Type is SectionType.Prose or SectionType.Instruction) routed++;
             switch (s.Type)
             {
                 case SectionType.Prose:
@@ -99,6 +100,8 @@ public static class RowBuilder
 
         if (preference > 0)
             notes.Add($"{preference} preference section(s) not trained: the preference phase (DPO/ORPO) is not in dlm yet");
+        if (routed > 0)
+            notes.Add($"{routed} section(s) routed to a named adapter (::type#name::) are trained into the document's one adapter: named adapters are not in dlm yet");
         if (windowed > 0)
             notes.Add($"{windowed} row(s) longer than sequence_len {sequenceLen} split into windows");
         if (emptyProse > 0)
