@@ -36,16 +36,22 @@ public static class RendererRegistry
             : throw new DlmException($"unknown renderer '{name}': expected one of {string.Join(", ", Names)}");
     }
 
-    // dlm base registry keys (REFERENCE.md R2) -> renderer. Instruct checkpoints of each family.
+    // dlm base registry keys (REFERENCE.md R2, Dlm.Hub's BaseRegistry) -> renderer: every key, a test in
+    // Dlm.Documents.Tests checks they agree with the registry's own renderer names.
     private static readonly Dictionary<string, string> RegistryKeys = new(StringComparer.OrdinalIgnoreCase)
     {
         ["smollm2-135m"] = "chatml",
         ["smollm2-360m"] = "chatml",
+        ["smollm2-1.7b"] = "chatml",
         ["qwen2.5-0.5b"] = "chatml",
         ["qwen2.5-1.5b"] = "chatml",
+        ["qwen2.5-3b"] = "chatml",
         ["qwen2.5-coder-1.5b"] = "chatml",
         ["qwen3-1.7b"] = "qwen3",
+        ["qwen3-4b"] = "qwen3",
+        ["qwen3-8b"] = "qwen3",
         ["llama-3.2-1b"] = "llama3",
+        ["llama-3.2-3b"] = "llama3",
     };
 
     // tinker-cookbook model_info: Hugging Face model names known to be base (not chat) models.

@@ -24,6 +24,8 @@ internal static class CliApp
         ShowCommand.Create(),
         FmtCommand.Create(),
         TrainCommand.Create(),
+        PromptCommand.Create(),
+        ReplCommand.Create(),
         SampleCommand.Create(),
         ChatCommand.Create(),
         ExportCommand.Create(),

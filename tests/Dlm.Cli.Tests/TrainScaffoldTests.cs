@@ -262,12 +262,13 @@ public sealed class TrainScaffoldTests : IDisposable
     }
 
     [Fact]
-    public void Without_dry_run_it_reports_then_says_training_is_not_available()
+    public void Without_dry_run_an_unknown_base_is_refused_before_the_store_is_touched()
     {
         var r = Train("proj", "--base", "b");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("  kept README.md", r.Stdout);
-        Assert.Contains("training a document is not available in this build yet", r.StderrLines[^1]);
+        Assert.Contains("  kept README.md", r.Stderr); // a real run reports on stderr: stdout is for the final loss
+        Assert.Equal("", r.Stdout);
+        Assert.StartsWith("unknown base model 'b'", r.StderrLines[^1]);
         Assert.True(File.Exists(P("proj/.dlm/corpus.dlm"))); // the scaffold stays: resolving is done
         Assert.False(Directory.Exists(_home));
     }

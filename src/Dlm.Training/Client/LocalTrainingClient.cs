@@ -74,7 +74,7 @@ public sealed class LocalTrainingClient : ITrainingClient
         if (_tokenizer is not null && _tokenizer.VocabSize > _config.VocabSize)
             throw new DlmException($"the tokenizer has {_tokenizer.VocabSize} ids but the model's vocabulary holds {_config.VocabSize}");
         if (options.LoraRank > 0)
-            _lora = new LoraConfig(options.LoraRank, options.LoraAlpha ?? 32f, 0f, options.LoraTargetModules ?? AllLinear(_config));
+            _lora = new LoraConfig(options.LoraRank, options.LoraAlpha ?? 32f, options.LoraDropout, options.LoraTargetModules ?? AllLinear(_config));
         _model = new TransformerModel(_config, 1, Math.Min(MinSeq, _config.ContextLength), _lora, TrainingGemm.Default);
         _model.InitializeWeights(options.Seed);
         if (_baseFolder is not null && options.ModelConfig is null) HfModelFolder.LoadWeights(_baseFolder, _model.Layout, _model.Weights);
@@ -246,7 +246,7 @@ public sealed class LocalTrainingClient : ITrainingClient
     {
         var folder = CheckpointFolder(name);
         var path = Path.Combine(folder, "state.safetensors");
-        NativeCheckpoint.Save(path, _trainer ?? TrainerFor(new AdamParams()));
+        NativeCheckpoint.Save(path, _trainer ?? TrainerFor(new AdamParams()), _options.StateIncludesBaseWeights);
         return Task.FromResult(path);
     }
 

@@ -15,6 +15,15 @@ public sealed record LocalTrainingOptions
     /// <summary>LoRA alpha (the update is scaled by alpha / rank); null means 32, as Tinker does.</summary>
     public float? LoraAlpha { get; init; }
 
+    /// <summary>LoRA dropout on the adapter input during training (PEFT <c>lora_dropout</c>), in [0, 1).</summary>
+    public float LoraDropout { get; init; }
+
+    /// <summary>
+    /// Under LoRA, whether <c>SaveStateAsync</c> also writes the frozen base weights (the default, so a
+    /// state is self-contained); false keeps states small and loading keeps the base already loaded.
+    /// </summary>
+    public bool StateIncludesBaseWeights { get; init; } = true;
+
     /// <summary>PEFT target module names; null means every linear layer of the blocks.</summary>
     public IReadOnlyList<string>? LoraTargetModules { get; init; }
 
