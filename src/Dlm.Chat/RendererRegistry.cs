@@ -92,7 +92,8 @@ public static class RendererRegistry
     /// <summary>
     /// The renderer that matches a tokenizer's chat template (from <c>tokenizer_config.json</c>):
     /// none gives <c>role_colon</c> (a base model), or <c>niels</c> when the tokenizer holds the
-    /// niels role tokens; otherwise the template's markers decide.
+    /// niels role tokens; otherwise the template's markers decide (niels-gpt's assistant token
+    /// means <c>niels</c>).
     /// </summary>
     public static string RecommendFor(ITokenizer tokenizer)
     {
@@ -100,10 +101,10 @@ public static class RendererRegistry
         var template = tokenizer.ChatTemplate;
         if (string.IsNullOrEmpty(template))
         {
-            var niels = new NielsTokens();
-            bool hasNiels = new[] { niels.System, niels.User, niels.Assistant, niels.EndOfTurn }.All(t => tokenizer.TokenToId(t) is not null);
+            bool hasNiels = new NielsTokens().All.All(t => tokenizer.TokenToId(t) is not null);
             return hasNiels ? "niels" : "role_colon";
         }
+        if (template.Contains(NielsTokens.DefaultAssistant, StringComparison.Ordinal)) return "niels";
         if (template.Contains("<|start_header_id|>", StringComparison.Ordinal)) return "llama3";
         if (template.Contains("<\uFF5CAssistant\uFF5C>", StringComparison.Ordinal)) return "deepseekv3";
         if (template.Contains("<|im_start|>", StringComparison.Ordinal))
