@@ -21,7 +21,7 @@ public static class RendererRegistry
         ["deepseekv3"] = t => new DeepSeekV3Renderer(t),
         ["deepseekv3_disable_thinking"] = t => new DeepSeekV3DisableThinkingRenderer(t),
         ["chatml"] = t => new ChatMLRenderer(t),
-        ["niels"] = t => new NielsRenderer(t),
+        ["niels"] = t => new NielsRenderer(t, NielsTokens.For(t)),
     };
 
     /// <summary>Every renderer name, sorted.</summary>
@@ -92,19 +92,17 @@ public static class RendererRegistry
     /// <summary>
     /// The renderer that matches a tokenizer's chat template (from <c>tokenizer_config.json</c>):
     /// none gives <c>role_colon</c> (a base model), or <c>niels</c> when the tokenizer holds the
-    /// niels role tokens; otherwise the template's markers decide (niels-gpt's assistant token
-    /// means <c>niels</c>).
+    /// niels role tokens (niels-gpt's, or dlm's older short ones); otherwise the template's markers
+    /// decide (a template naming the niels assistant token means <c>niels</c>).
     /// </summary>
     public static string RecommendFor(ITokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var template = tokenizer.ChatTemplate;
-        if (string.IsNullOrEmpty(template))
-        {
-            bool hasNiels = new NielsTokens().All.All(t => tokenizer.TokenToId(t) is not null);
-            return hasNiels ? "niels" : "role_colon";
-        }
-        if (template.Contains(NielsTokens.DefaultAssistant, StringComparison.Ordinal)) return "niels";
+        bool hasNiels = NielsTokens.NielsGpt.AllIn(tokenizer) || NielsTokens.ShortForm.AllIn(tokenizer);
+        if (string.IsNullOrEmpty(template)) return hasNiels ? "niels" : "role_colon";
+        // The template dlm writes for niels models names the role tokens themselves.
+        if (hasNiels && template.Contains(NielsTokens.For(tokenizer).Assistant, StringComparison.Ordinal)) return "niels";
         if (template.Contains("<|start_header_id|>", StringComparison.Ordinal)) return "llama3";
         if (template.Contains("<\uFF5CAssistant\uFF5C>", StringComparison.Ordinal)) return "deepseekv3";
         if (template.Contains("<|im_start|>", StringComparison.Ordinal))

@@ -32,6 +32,7 @@ internal static class CliApp
         ServeCommand.Create(),
         ModelsCommand.Create(),
         CacheCommand.Create(),
+        .. ScratchCommands.Create(),
         BenchCommand.Create(),
     ];
 

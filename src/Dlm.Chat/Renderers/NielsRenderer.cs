@@ -86,4 +86,27 @@ public sealed record NielsTokens(
 
     /// <summary>The four tokens in the order system, user, assistant, end of turn.</summary>
     public IReadOnlyList<string> All => [System, User, Assistant, EndOfTurn];
+
+    /// <summary>The sentinel in every niels-gpt special token (the name the from-scratch code uses).</summary>
+    public const string NielsGptSentinel = Sentinel;
+
+    /// <summary>niels-gpt's own strings (REFERENCE.md R1), the defaults: <c>&lt;|ngpt_sys_…|&gt;</c>, <c>usr</c>, <c>asst</c>, <c>eot</c>.</summary>
+    public static NielsTokens NielsGpt { get; } = new();
+
+    /// <summary>
+    /// The short strings <c>&lt;|system|&gt;</c>, <c>&lt;|user|&gt;</c>, <c>&lt;|assistant|&gt;</c>,
+    /// <c>&lt;|eot|&gt;</c> that dlm used before it took niels-gpt's; models trained with them still render.
+    /// </summary>
+    public static NielsTokens ShortForm { get; } = new("<|system|>", "<|user|>", "<|assistant|>", "<|eot|>");
+
+    /// <summary>True when all four tokens are single tokens of <paramref name="tokenizer"/>.</summary>
+    public bool AllIn(ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return All.All(t => tokenizer.TokenToId(t) is not null);
+    }
+
+    /// <summary>The token set <paramref name="tokenizer"/> holds: niels-gpt's, else the short ones, else niels-gpt's (which then fail when used).</summary>
+    public static NielsTokens For(ITokenizer tokenizer) =>
+        NielsGpt.AllIn(tokenizer) ? NielsGpt : ShortForm.AllIn(tokenizer) ? ShortForm : NielsGpt;
 }

@@ -44,6 +44,13 @@ public sealed class PretrainBatchSampler
         _window = new int[contextLength + 1];
     }
 
+    /// <summary>The state of the sampler's generator: saved with a checkpoint and set back on resume, so the batches continue exactly.</summary>
+    public ulong RngState
+    {
+        get => _rng.State;
+        set => _rng.State = value;
+    }
+
     /// <summary>T: tokens per row of x and y.</summary>
     public int ContextLength { get; }
 

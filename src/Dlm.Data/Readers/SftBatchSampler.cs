@@ -40,6 +40,13 @@ public sealed class SftBatchSampler
         _labels = new int[contextLength + 1];
     }
 
+    /// <summary>The state of the sampler's generator: saved with a checkpoint and set back on resume, so the batches continue exactly.</summary>
+    public ulong RngState
+    {
+        get => _rng.State;
+        set => _rng.State = value;
+    }
+
     /// <summary>T.</summary>
     public int ContextLength { get; }
 

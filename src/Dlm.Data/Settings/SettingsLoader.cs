@@ -38,29 +38,41 @@ public static partial class SettingsLoader
         """;
 
     /// <summary>
+    /// The blocks of the from-scratch trainer (<c>model:</c>, <c>run:</c>, <c>pretrain:</c>, <c>sft:</c>;
+    /// read by Dlm.Training's ScratchSettingsLoader), accepted beside <c>data:</c> so one settings file
+    /// serves <c>cache build-all</c> and <c>pretrain</c>/<c>sft</c>/<c>pipeline</c>.
+    /// </summary>
+    public static IReadOnlyList<string> TrainingBlocks { get; } = ["model", "run", "pretrain", "sft"];
+
+    /// <summary>
     /// Loads <paramref name="path"/> (null: the built-in defaults) with <paramref name="overrides"/> applied
     /// on top, the last occurrence of a key winning.
     /// </summary>
     /// <exception cref="DlmException">The file is missing or invalid, or an override is.</exception>
-    public static DataSettings Load(string? path, IReadOnlyList<KeyValueArg>? overrides = null)
+    /// <param name="path">The settings file, or null.</param>
+    /// <param name="overrides">Overrides of <c>data.*</c> keys.</param>
+    /// <param name="otherBlocks">Top-level blocks besides <c>data:</c> that another reader owns; they are left alone
+    /// here instead of being refused (default <see cref="TrainingBlocks"/>).</param>
+    public static DataSettings Load(string? path, IReadOnlyList<KeyValueArg>? overrides = null, IReadOnlyCollection<string>? otherBlocks = null)
     {
-        if (path is null) return Parse(DefaultYaml, null, Directory.GetCurrentDirectory(), overrides);
+        if (path is null) return Parse(DefaultYaml, null, Directory.GetCurrentDirectory(), overrides, otherBlocks);
         if (!File.Exists(path)) throw new DlmException($"{path}: settings file not found");
         var full = Path.GetFullPath(path);
-        return Parse(File.ReadAllText(full), path, Path.GetDirectoryName(full)!, overrides);
+        return Parse(File.ReadAllText(full), path, Path.GetDirectoryName(full)!, overrides, otherBlocks);
     }
 
     /// <summary>Parses settings text; <paramref name="displayPath"/> names it in errors, <paramref name="baseDirectory"/> anchors relative paths.</summary>
-    public static DataSettings Parse(string yaml, string? displayPath, string baseDirectory, IReadOnlyList<KeyValueArg>? overrides = null)
+    public static DataSettings Parse(string yaml, string? displayPath, string baseDirectory, IReadOnlyList<KeyValueArg>? overrides = null,
+        IReadOnlyCollection<string>? otherBlocks = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        var binder = new Binder(displayPath ?? "(built-in defaults)", baseDirectory);
+        var binder = new Binder(displayPath ?? "(built-in defaults)", baseDirectory, otherBlocks ?? TrainingBlocks);
         var root = binder.ReadRoot(yaml);
         foreach (var o in overrides ?? []) binder.ApplyOverride(root, o);
         return binder.Bind(root, displayPath is null ? null : Path.GetFullPath(displayPath));
     }
 
-    private sealed class Binder(string file, string baseDirectory)
+    private sealed class Binder(string file, string baseDirectory, IReadOnlyCollection<string> otherBlocks)
     {
         // Nodes put in place by an override: errors about them name the override, not a file line.
         private readonly Dictionary<YamlNode, KeyValueArg> _fromCommandLine = new(ReferenceEqualityComparer.Instance);
@@ -226,7 +238,7 @@ public static partial class SettingsLoader
 
         public DataSettings Bind(YamlMappingNode root, string? settingsPath)
         {
-            var top = Mapping(root, "", "data");
+            var top = Mapping(root, "", ["data", .. otherBlocks]);
             if (!top.TryGetValue("data", out var dataEntry)) throw new DlmException($"{file}: no 'data:' block");
             var data = Mapping(dataEntry.Value, "data", "caches", "tokenizer", "renderer", "train_on_what", "seed", "shard_bytes",
                 "sft_max_tokens", "sft_val_frac", "sources", "mix_pretrain", "mix_sft");

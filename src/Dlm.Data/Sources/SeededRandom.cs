@@ -9,6 +9,13 @@ public sealed class SeededRandom(long seed)
 {
     private ulong _state = unchecked((ulong)seed);
 
+    /// <summary>The generator's whole state: save it and set it back to continue the same sequence (exact resume).</summary>
+    public ulong State
+    {
+        get => _state;
+        set => _state = value;
+    }
+
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
