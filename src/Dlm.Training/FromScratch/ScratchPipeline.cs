@@ -90,7 +90,7 @@ public static class ScratchPipeline
             StageOutcome.NotRun => $"{r.Stage.Name()}: not run",
             StageOutcome.Stopped => string.Create(ci, $"{r.Stage.Name()}: stopped at step {r.Steps}/{r.MaxSteps} (rerun to resume); last val loss {Loss(r.FinalValLoss)}"),
             _ => string.Create(ci,
-                $"{r.Stage.Name()}: {(r.Outcome == StageOutcome.Skipped ? "already complete, skipped" : "complete")} ({r.Steps} steps, {r.Reason}, {r.Elapsed.TotalMinutes:F1} min); val loss {Loss(r.FinalValLoss)}, best {Loss(r.BestValLoss)} at step {r.BestStep}; best model {r.BestModelPath}"),
+                $"{r.Stage.Name()}: {(r.Outcome == StageOutcome.Skipped ? "already complete, skipped" : "complete")} ({r.Steps} steps, {r.Reason}, {r.Elapsed.TotalMinutes:F1} min); val loss {Loss(r.InitialValLoss)} -> {Loss(r.FinalValLoss)}, best {Loss(r.BestValLoss)} at step {r.BestStep}; best model {r.BestModelPath}"),
         };
     }
 }

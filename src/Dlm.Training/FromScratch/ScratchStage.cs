@@ -71,6 +71,7 @@ public static class ScratchStage
         Tokens = done.Tokens,
         Elapsed = TimeSpan.FromSeconds(done.ElapsedSeconds),
         Reason = done.Reason,
+        InitialValLoss = done.InitialValLoss,
         FinalValLoss = done.FinalValLoss,
         BestValLoss = done.BestValLoss,
         BestStep = done.BestStep,
@@ -175,7 +176,7 @@ public static class ScratchStage
         double Elapsed() => elapsedBase + clock.Elapsed.TotalSeconds;
         int step = trainer.Step;
         long tokenCount = state.Tokens;
-        double? best = state.BestValLoss, lastVal = state.LastValLoss;
+        double? best = state.BestValLoss, lastVal = state.LastValLoss, initialVal = state.InitialValLoss;
         int? bestStep = state.BestStep;
         int lastSaved = resumedFrom > 0 ? resumedFrom : -1;
         var recent = new Queue<double>();
@@ -184,7 +185,7 @@ public static class ScratchStage
         TrainerState Snapshot() => new()
         {
             Step = step, SamplerRngState = data.RngState, ElapsedSeconds = Elapsed(), Tokens = tokenCount,
-            BestValLoss = best, BestStep = bestStep, LastValLoss = lastVal, Fingerprint = fingerprint,
+            BestValLoss = best, BestStep = bestStep, LastValLoss = lastVal, InitialValLoss = initialVal, Fingerprint = fingerprint,
         };
         string SaveModel(string name, bool withState)
         {
@@ -202,6 +203,16 @@ public static class ScratchStage
             lastSaved = step;
         }
 
+        if (resumedFrom == 0)
+        {
+            // The untrained model's validation loss: the start of the val curve (about ln V for random weights).
+            var v0 = Evaluate(model, data, st.EvalBatches, tok, tgt, wts, b, t);
+            initialVal = v0;
+            MetricsLog.Append(p.Dir, [new("step", 0), new("test/nll", v0)]);
+            progress?.Report(new ScratchProgress(kind, ScratchProgressKind.Eval, 0, st.MaxSteps, null, 0, null, v0, TimeSpan.Zero,
+                string.Create(ci, $"{kind.Name()}: step 0/{st.MaxSteps} val loss {v0:F4} (before training)")));
+        }
+
         string? reason = null;
         if (step >= st.MaxSteps) reason = "max_steps";
         else if (maxSeconds is { } ms0 && Elapsed() >= ms0 && step > 0) reason = "max_minutes";
@@ -212,7 +223,7 @@ public static class ScratchStage
             {
                 if (lastSaved != step) SaveLatest();
                 Say(progress, kind, $"{kind.Name()}: stopped at step {step}/{st.MaxSteps}; saved {Path.Combine(ckpt, CheckpointFolders.Latest)}; rerun to resume");
-                return Result(p, StageOutcome.Stopped, step, startStep, resumedFrom, tokenCount, Elapsed(), null, lastVal, best, bestStep, ckpt, metricsPath, null, model.Layout.Count);
+                return Result(p, StageOutcome.Stopped, step, startStep, resumedFrom, tokenCount, Elapsed(), null, initialVal, lastVal, best, bestStep, ckpt, metricsPath, null, model.Layout.Count);
             }
             var stepClock = Stopwatch.StartNew();
             data.NextTrain(tok, tgt, wts);
@@ -294,16 +305,16 @@ public static class ScratchStage
         var status = new StageStatus
         {
             Stage = kind.Name(), Reason = reason, Steps = step, Tokens = tokenCount, ElapsedSeconds = Elapsed(),
-            FinalValLoss = lastVal, BestValLoss = best, BestStep = bestStep,
+            InitialValLoss = initialVal, FinalValLoss = lastVal, BestValLoss = best, BestStep = bestStep,
             BestModel = bestPath, LatestModel = Path.Combine(ckpt, CheckpointFolders.Latest),
         };
         status.Write(p.Dir);
         Say(progress, kind, string.Create(ci, $"{kind.Name()}: complete at step {step} ({reason}); val loss {lastVal:F4}, best {best:F4} at step {bestStep}; best model {bestPath}"));
-        return Result(p, StageOutcome.Completed, step, startStep, resumedFrom, tokenCount, Elapsed(), reason, lastVal, best, bestStep, ckpt, metricsPath, plot, model.Layout.Count);
+        return Result(p, StageOutcome.Completed, step, startStep, resumedFrom, tokenCount, Elapsed(), reason, initialVal, lastVal, best, bestStep, ckpt, metricsPath, plot, model.Layout.Count);
     }
 
     private static StageResult Result(Plan p, StageOutcome outcome, int step, int startStep, int resumedFrom, long tokens, double elapsed, string? reason,
-        double? lastVal, double? best, int? bestStep, string ckpt, string metrics, string? plot, long parameters) => new()
+        double? initialVal, double? lastVal, double? best, int? bestStep, string ckpt, string metrics, string? plot, long parameters) => new()
     {
         Stage = p.Request.Stage,
         Outcome = outcome,
@@ -315,6 +326,7 @@ public static class ScratchStage
         Tokens = tokens,
         Elapsed = TimeSpan.FromSeconds(elapsed),
         Reason = reason,
+        InitialValLoss = initialVal,
         FinalValLoss = lastVal,
         BestValLoss = best,
         BestStep = bestStep,

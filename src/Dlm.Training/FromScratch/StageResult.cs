@@ -33,6 +33,9 @@ public sealed record StageResult
     /// <summary>Which budget completed the stage: <c>max_steps</c> or <c>max_minutes</c> (null unless complete).</summary>
     public string? Reason { get; init; }
 
+    /// <summary>The validation loss before the first step (the untrained model for pretraining, the pretrained one for SFT).</summary>
+    public double? InitialValLoss { get; init; }
+
     /// <summary>The validation loss at the last evaluated step.</summary>
     public double? FinalValLoss { get; init; }
 

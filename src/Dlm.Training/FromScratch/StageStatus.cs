@@ -30,6 +30,9 @@ public sealed record StageStatus
     /// <summary>Seconds of training.</summary>
     [JsonPropertyName("elapsed_seconds")] public double ElapsedSeconds { get; init; }
 
+    /// <summary>The validation loss before the first step.</summary>
+    [JsonPropertyName("initial_val_loss")] public double? InitialValLoss { get; init; }
+
     /// <summary>The validation loss at the last step.</summary>
     [JsonPropertyName("final_val_loss")] public double? FinalValLoss { get; init; }
 

@@ -36,6 +36,9 @@ public sealed record TrainerState
     /// <summary>The step of <see cref="BestValLoss"/>.</summary>
     [JsonPropertyName("best_step")] public int? BestStep { get; init; }
 
+    /// <summary>The validation loss before the first step (the untrained model, or the SFT start).</summary>
+    [JsonPropertyName("initial_val_loss")] public double? InitialValLoss { get; init; }
+
     /// <summary>The last validation loss.</summary>
     [JsonPropertyName("last_val_loss")] public double? LastValLoss { get; init; }
 
