@@ -52,7 +52,9 @@ public static class DemoRun
         // 3. The settings file.
         var settingsPath = Path.Combine(outDir, "settings.yaml");
         var primer = Path.Combine(outDir, "primer.jsonl");
-        WriteSettings(options, corpus, settingsPath, primer, progress, reused);
+        CopyPrimer(options, primer);
+        var steps = PlanSteps(options, corpus, vocab, outDir, primer, progress, ct);
+        WriteSettings(options, corpus, settingsPath, primer, steps, progress, reused);
         var pipelineOptions = PipelineOptions(options, settingsPath);
         var settings = ScratchPipeline.LoadSettings(pipelineOptions);
 
@@ -83,20 +85,60 @@ public static class DemoRun
         };
     }
 
-    /// <summary>The pipeline options of the demo: its settings file, and the budget as pretrain and SFT minutes.</summary>
+    /// <summary>The pipeline options of the demo: its settings file (which holds the budgets) and the overrides.</summary>
     public static ScratchPipelineOptions PipelineOptions(DemoOptions options, string settingsPath)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var budget = DemoBudget.Of(options.Minutes);
-        return new ScratchPipelineOptions
+        return new ScratchPipelineOptions { SettingsPath = settingsPath, Overrides = options.Overrides };
+    }
+
+    /// <summary>The step budgets of the two stages.</summary>
+    /// <param name="Pretrain">Pretrain <c>max_steps</c>.</param>
+    /// <param name="Sft">SFT <c>max_steps</c>.</param>
+    /// <param name="SecondsPerStep">The measured seconds of one pretrain step (null with <see cref="DemoOptions.Steps"/>).</param>
+    public sealed record StepBudget(int Pretrain, int Sft, double? SecondsPerStep);
+
+    // With --steps: N and N/2. Otherwise the steps that fit the minutes, timed once on this machine and
+    // kept in OUT/.demo/budget.txt, so that a rerun (a resume) trains under the same schedule.
+    private static StepBudget PlanSteps(DemoOptions o, CorpusLocation corpus, int vocab, string outDir, string primer, IDemoProgress progress, CancellationToken ct)
+    {
+        if (o.Steps is { } n) return new StepBudget(n, Math.Max(1, n / 2), null);
+        var ci = CultureInfo.InvariantCulture;
+        var key = string.Join('\n', $"minutes {o.Minutes.ToString("R", ci)}", $"model {o.Model}", $"vocab {vocab}",
+            $"overrides {string.Join(' ', o.Overrides.Select(a => a.Key + "=" + a.Value))}");
+        var file = Path.Combine(outDir, ".demo", "budget.txt");
+        if (File.Exists(file))
         {
-            SettingsPath = settingsPath,
-            Overrides = options.Overrides,
-            PretrainMaxMinutes = budget.PretrainMinutes,
-            SftMaxMinutes = budget.SftMinutes,
-            PretrainMaxSteps = options.Steps,
-            SftMaxSteps = options.Steps is { } s ? Math.Max(1, s / 2) : null,
-        };
+            var lines = File.ReadAllLines(file);
+            if (lines.Length == 7 && string.Join('\n', lines[..4]) == key)
+                return new StepBudget(int.Parse(lines[4], ci), int.Parse(lines[5], ci), double.Parse(lines[6], ci));
+        }
+        // Resolve the model, batch and window the pipeline will use (overrides included) from a provisional file.
+        var provisional = Path.Combine(outDir, ".settings-calibration.yaml");
+        ScratchSettings settings;
+        try
+        {
+            AtomicFile.WriteAllText(provisional, SettingsYaml(o, corpus, primer, new StepBudget(1, 1, null)));
+            settings = ScratchPipeline.LoadSettings(PipelineOptions(o, provisional));
+        }
+        finally
+        {
+            File.Delete(provisional);
+        }
+        var config = ScratchModels.Resolve(settings.Model.Init, settings.Model, vocab);
+        var pre = settings.Pretrain;
+        var sft = settings.Sft;
+        int preSeq = pre.ContextLength ?? config.ContextLength, sftSeq = sft.ContextLength ?? config.ContextLength;
+        double sec = progress.Run(DemoStage.Settings, "timing a few training steps to fit the budget", sp =>
+        {
+            sp.Report(DemoStage.Settings, 0, 1, string.Create(ci, $"{pre.BatchSize} x {preSeq} tokens a step"));
+            return DemoCalibration.SecondsPerStep(config, pre.BatchSize, preSeq, ct: ct);
+        });
+        double sftSec = sec * sft.BatchSize * sftSeq / Math.Max(1, pre.BatchSize * preSeq);
+        var budget = DemoBudget.Of(o.Minutes);
+        var steps = new StepBudget(DemoCalibration.StepsFor(budget.PretrainMinutes, sec), DemoCalibration.StepsFor(budget.SftMinutes, sftSec), sec);
+        AtomicFile.WriteAllText(file, key + "\n" + string.Create(ci, $"{steps.Pretrain}\n{steps.Sft}\n{sec:R}\n"));
+        return steps;
     }
 
     private static CorpusLocation Corpus(DemoOptions o, IDemoProgress progress, List<DemoStage> reused, CancellationToken ct)
@@ -180,20 +222,25 @@ public static class DemoRun
     /// to val), the primer for SFT, the demo's tokenizer with niels-gpt's ids 3..6, the model and the
     /// stage budgets. Relative paths resolve against the file's folder.
     /// </summary>
-    public static string SettingsYaml(DemoOptions options, CorpusLocation corpus, string primerPath)
+    public static string SettingsYaml(DemoOptions options, CorpusLocation corpus, string primerPath, StepBudget steps)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(steps);
         var ci = CultureInfo.InvariantCulture;
         long bytes = CorpusFiles(corpus.Folder).Sum(f => new FileInfo(f).Length);
         // Brown's tagged text is about 2.2 bytes per stripped byte, and an 8k BPE makes about 4.4
         // stripped bytes a token: ~10% of the tokens, at least 2,000 and at most 100,000, go to val.
         long valTokens = Math.Clamp(bytes / 2 / 4 / 10, 2_000, 100_000);
         var t = new NielsTokens();
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"""
+        var budget = DemoBudget.Of(options.Minutes);
+        // About five validations (and checkpoints) a stage; warmup a tenth of the steps (at most 50, niels-gpt's 100 is for longer runs).
+        int Every(int n) => Math.Max(1, n / 5);
+        int Warmup(int n) => Math.Clamp(n / 10, 1, 50);
+        return string.Create(ci, $"""
             # Written by `dlm demo` (regenerated by each run; edit a copy and use `dlm pipeline --settings COPY`).
-            # Relative paths resolve against this file's folder.
+            # Relative paths resolve against this file's folder. The steps fit the minutes on the machine
+            # that wrote it ({(steps.SecondsPerStep is { } sps ? sps.ToString("F2", ci) + " s a pretrain step, measured" : "set with --steps")}).
             data:
               caches:
                 pretrain_token_cache: cache/pretrain
@@ -228,45 +275,54 @@ public static class DemoRun
               context_length: 256
             run:
               dir: runs
+            # A few minutes on two cores is a few hundred steps: a higher learning rate than niels-gpt's
+            # 3e-4 (tuned for hours) learns more in them; SFT keeps its 1e-4 -> 1e-5.
             pretrain:
-              batch_size: 16
-              max_steps: {options.Steps ?? 100_000}
-              max_minutes: {DemoBudget.Of(options.Minutes).PretrainMinutes.ToString("R", ci)}
-              warmup_steps: {Math.Min(50, Math.Max(1, (options.Steps ?? 100_000) / 10))}
-              eval_every: {(options.Steps is { } ps ? Math.Max(1, ps / 4) : 50)}
-              save_every: {(options.Steps is { } ps2 ? Math.Max(1, ps2 / 4) : 50)}
+              batch_size: 8
+              lr: 0.001
+              min_lr: 0.0001
+              max_steps: {steps.Pretrain}
+              max_minutes: {budget.PretrainMinutes:R}
+              warmup_steps: {Warmup(steps.Pretrain)}
+              eval_every: {Every(steps.Pretrain)}
+              eval_batches: 4
+              save_every: {Every(steps.Pretrain)}
               seed: {options.Seed}
             sft:
-              batch_size: 16
-              max_steps: {(options.Steps is { } s ? Math.Max(1, s / 2) : 100_000)}
-              max_minutes: {DemoBudget.Of(options.Minutes).SftMinutes.ToString("R", ci)}
-              warmup_steps: 10
-              eval_every: {(options.Steps is { } ss ? Math.Max(1, ss / 4) : 25)}
-              save_every: {(options.Steps is { } ss2 ? Math.Max(1, ss2 / 4) : 25)}
+              batch_size: 8
+              max_steps: {steps.Sft}
+              max_minutes: {budget.SftMinutes:R}
+              warmup_steps: {Warmup(steps.Sft)}
+              eval_every: {Every(steps.Sft)}
+              eval_batches: 4
+              save_every: {Every(steps.Sft)}
               seed: {options.Seed}
 
             """);
-        return sb.ToString();
     }
 
     // YAML double-quoted scalar (paths may hold spaces, colons or '#').
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
-    private static void WriteSettings(DemoOptions o, CorpusLocation corpus, string path, string primer, IDemoProgress progress, List<DemoStage> reused)
+    private static void CopyPrimer(DemoOptions o, string primer)
     {
         if (!File.Exists(o.PrimerFile)) throw new DlmException($"missing primer jsonl: {o.PrimerFile}");
-        var primerBytes = File.ReadAllBytes(o.PrimerFile);
-        bool primerSame = File.Exists(primer) && File.ReadAllBytes(primer).AsSpan().SequenceEqual(primerBytes);
-        if (!primerSame) AtomicFile.WriteAllBytes(primer, primerBytes);
-        var yaml = SettingsYaml(o, corpus, primer);
-        if (primerSame && File.Exists(path) && File.ReadAllText(path) == yaml)
+        var bytes = File.ReadAllBytes(o.PrimerFile);
+        if (!File.Exists(primer) || !File.ReadAllBytes(primer).AsSpan().SequenceEqual(bytes)) AtomicFile.WriteAllBytes(primer, bytes);
+    }
+
+    private static void WriteSettings(DemoOptions o, CorpusLocation corpus, string path, string primer, StepBudget steps, IDemoProgress progress, List<DemoStage> reused)
+    {
+        var yaml = SettingsYaml(o, corpus, primer, steps);
+        if (File.Exists(path) && File.ReadAllText(path) == yaml)
         {
             progress.Reused(DemoStage.Settings, $"{path} (unchanged)");
             reused.Add(DemoStage.Settings);
             return;
         }
         AtomicFile.WriteAllText(path, yaml);
-        progress.Done(DemoStage.Settings, $"{path} (data, model {o.Model}, budgets), primer copied to {primer}");
+        progress.Done(DemoStage.Settings, string.Create(CultureInfo.InvariantCulture,
+            $"{path} (model {o.Model}, pretrain {steps.Pretrain} steps, sft {steps.Sft} steps{(steps.SecondsPerStep is { } sps ? $", {sps:F2} s a step measured" : "")})"));
     }
 
     private static void BuildCaches(ScratchSettings settings, IDemoProgress progress, List<DemoStage> reused, CancellationToken ct)
