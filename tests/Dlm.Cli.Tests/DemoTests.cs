@@ -169,4 +169,24 @@ public sealed class DemoTests : IDisposable
         lock (stdout) Assert.DoesNotContain("sampled replies", stdout.ToString());
         Assert.True(File.Exists(Path.Combine(outDir, "runs", "pretrain", "checkpoints", "latest", "config.json")), "no latest checkpoint after Ctrl-C");
     }
+
+    [Fact]
+    public void Bad_input_is_one_line_before_any_work()
+    {
+        var outDir = Path.Combine(_root, "bad");
+        var missing = CliRunner.Run(Env, null, "demo", "--corpus", Path.Combine(_root, "nope"), "--out", outDir);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal([$"dlm: --corpus {Path.Combine(_root, "nope")}: folder not found"], missing.StderrLines);
+        var empty = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
+        var none = CliRunner.Run(Env, null, "demo", "--corpus", empty, "--out", outDir);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no Brown corpus files (ca01 ... cr09)", none.Stderr);
+        var minutes = CliRunner.Run(Env, null, "demo", "--corpus", _corpus, "--out", outDir, "--minutes", "0");
+        Assert.Equal(2, minutes.ExitCode);
+        Assert.Contains("--minutes must be a positive number", minutes.Stderr);
+        var model = CliRunner.Run(Env, null, "demo", "--corpus", _corpus, "--out", outDir, "--model", "some/folder");
+        Assert.Equal(2, model.ExitCode);
+        Assert.Contains("--model must be a preset", model.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(outDir, "tokenizer")));
+    }
 }
