@@ -161,10 +161,11 @@ public static class ScratchStage
             if (ModelPresets.IsPreset(p.Init)) model.InitializeWeights(unchecked((ulong)st.Seed));
             else HfModelFolder.LoadWeights(p.Init, model.Layout, model.Weights);
             model.RngState = unchecked((ulong)st.Seed * 0x9E3779B97F4A7C15UL + 0x5EEDUL);
+            // No resumable state: whatever else is here (metrics, best, step_N) belongs to an abandoned run.
             if (File.Exists(metricsPath)) File.Delete(metricsPath);
-            foreach (var d in CheckpointFolders.Steps(ckpt)) Directory.Delete(d, recursive: true);
+            if (Directory.Exists(ckpt)) Directory.Delete(ckpt, recursive: true);
             Say(progress, kind, string.Create(ci,
-                $"{kind.Name()}: {p.Config.ModelType} model from {p.Init}, {model.Layout.Count:N0} parameters, batch {b} x {t} tokens, {st.MaxSteps} steps{(st.MaxMinutes is { } mm ? $" or {mm:0.##} minutes" : "")}, lr {st.LearningRate:G3} -> {st.MinLearningRate:G3}"));
+                $"{kind.Name()}: {p.Config.ModelType} model from {p.Init}, {model.Layout.Count:N0} parameters, batch {b} x {t} tokens, {st.MaxSteps} steps{(st.MaxMinutes is { } mm ? $" or {mm:0.##} minutes" : "")}, lr {st.LearningRate:0.#########} -> {st.MinLearningRate:0.#########}"));
         }
 
         var tok = new int[n];
@@ -203,7 +204,7 @@ public static class ScratchStage
             lastSaved = step;
         }
 
-        if (resumedFrom == 0)
+        if (initialVal is null)
         {
             // The untrained model's validation loss: the start of the val curve (about ln V for random weights).
             var v0 = Evaluate(model, data, st.EvalBatches, tok, tgt, wts, b, t);
