@@ -98,13 +98,14 @@ public static class RendererRegistry
     /// <summary>
     /// The renderer that matches a tokenizer's chat template (from <c>tokenizer_config.json</c>):
     /// none gives <c>role_colon</c> (a base model), or <c>niels</c> when the tokenizer holds the
-    /// niels role tokens; otherwise the template's markers decide.
+    /// niels role tokens (niels-gpt's, or dlm's older short ones); otherwise the template's markers
+    /// decide (a template naming the niels assistant token means <c>niels</c>).
     /// </summary>
     public static string RecommendFor(ITokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         var template = tokenizer.ChatTemplate;
-        bool hasNiels = new NielsTokens().AllIn(tokenizer) || NielsTokens.NielsGpt.AllIn(tokenizer);
+        bool hasNiels = NielsTokens.NielsGpt.AllIn(tokenizer) || NielsTokens.ShortForm.AllIn(tokenizer);
         if (string.IsNullOrEmpty(template)) return hasNiels ? "niels" : "role_colon";
         // The template dlm writes for niels models names the role tokens themselves.
         if (hasNiels && template.Contains(NielsTokens.For(tokenizer).Assistant, StringComparison.Ordinal)) return "niels";

@@ -15,6 +15,7 @@ internal static class CliApp
     /// <summary>Every top-level command, in the order `dlm --help` lists them.</summary>
     private static IEnumerable<Command> Commands() =>
     [
+        DemoCommand.Create(),
         DoctorCommand.Create(),
         TokenizeCommand.Create(),
         TokenizerCommand.Create(),

@@ -36,7 +36,8 @@ public sealed class CharTokenizer : ITokenizer
             "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<tool_call>", "</tool_call>",
             "<\uFF5Cbegin\u2581of\u2581sentence\uFF5C>", "<\uFF5Cend\u2581of\u2581sentence\uFF5C>",
             "<\uFF5CUser\uFF5C>", "<\uFF5CAssistant\uFF5C>",
-            "<|system|>", "<|user|>", "<|assistant|>", "<|eot|>",
+            Dlm.Chat.Renderers.NielsTokens.DefaultSystem, Dlm.Chat.Renderers.NielsTokens.DefaultUser,
+            Dlm.Chat.Renderers.NielsTokens.DefaultAssistant, Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn,
         ];
         var added = new Dictionary<string, int>();
         for (int i = 0; i < specials.Length; i++) added[specials[i]] = i + 1;

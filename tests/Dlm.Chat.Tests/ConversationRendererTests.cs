@@ -11,7 +11,7 @@ public class ConversationRendererTests
     {
         var r = new NielsRenderer(Tok);
         Message[] chat = [Message.User("a"), Message.Assistant("b")];
-        int user = Tok.TokenToId("<|user|>")!.Value, asst = Tok.TokenToId("<|assistant|>")!.Value, eot = Tok.TokenToId("<|eot|>")!.Value;
+        int user = Tok.TokenToId(NielsTokens.DefaultUser)!.Value, asst = Tok.TokenToId(NielsTokens.DefaultAssistant)!.Value, eot = Tok.TokenToId(NielsTokens.DefaultEndOfTurn)!.Value;
         int a = CharTokenizer.CharBase + 'a', b = CharTokenizer.CharBase + 'b';
 
         var sup = ConversationRenderer.Render(r, chat, RenderMode.Supervised, TrainOnWhat.LastAssistantMessage);

@@ -6,13 +6,14 @@ public class DatumViewTests
 {
     private static readonly CharTokenizer Tok = CharTokenizer.WithAllLayoutTokens();
     private static readonly Message[] Chat = [Message.User("Hi"), Message.Assistant("Yo")];
+    private const string U = NielsTokens.DefaultUser, A = NielsTokens.DefaultAssistant, E = NielsTokens.DefaultEndOfTurn;
 
     [Fact]
     public void Colour_marks_trained_runs_green_and_the_rest_yellow()
     {
         var ex = new NielsRenderer(Tok).BuildSupervisedExample(Chat);
         Assert.Equal(
-            "\u001b[33m<|user|>Hi<|eot|><|assistant|>\u001b[0m\u001b[32mYo<|eot|>\u001b[0m",
+            $"\u001b[33m{U}Hi{E}{A}\u001b[0m\u001b[32mYo{E}\u001b[0m",
             DatumView.Format(ex, Tok, color: true));
     }
 
@@ -20,7 +21,7 @@ public class DatumViewTests
     public void Plain_output_brackets_trained_runs()
     {
         var ex = new NielsRenderer(Tok).BuildSupervisedExample(Chat);
-        Assert.Equal("<|user|>Hi<|eot|><|assistant|>[[Yo<|eot|>]]", DatumView.Format(ex, Tok, color: false));
+        Assert.Equal($"{U}Hi{E}{A}[[Yo{E}]]", DatumView.Format(ex, Tok, color: false));
     }
 
     [Fact]
@@ -31,7 +32,7 @@ public class DatumViewTests
         Assert.Equal(DatumView.Format(ex, Tok, color: false), DatumView.Format(datum, Tok, color: false));
         var w = new StringWriter();
         DatumView.Write(w, datum, Tok, color: false);
-        Assert.Equal("<|user|>Hi<|eot|><|assistant|>[[Yo<|eot|>]]" + Environment.NewLine, w.ToString());
+        Assert.Equal($"{U}Hi{E}{A}[[Yo{E}]]" + Environment.NewLine, w.ToString());
     }
 
     [Fact]

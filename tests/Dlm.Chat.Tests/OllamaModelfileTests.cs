@@ -18,11 +18,11 @@ public class OllamaModelfileTests
         { "chatml", "qwen3" },
         { "llama3", "llama3" },
         { "role_colon", "qwen3" },
-        { "niels", "bpe" },
+        { "niels", "niels" },
     };
 
     private static Tokenizer TokenizerFor(string name) =>
-        name == "bpe" ? Tokenizer.FromPath(RepoPaths.Fixture("bpe")) : RealTokenizers.Get(name);
+        name == "niels" ? Tokenizer.FromPath(Path.Combine(RepoPaths.Root, "data", "tokenizer")) : RealTokenizers.Get(name);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -30,8 +30,7 @@ public class OllamaModelfileTests
     {
         var tokenizer = TokenizerFor(tokenizerName);
         var renderer = RendererRegistry.Create(rendererName, tokenizer);
-        // The bpe fixture has no <|system|> token, so its niels conversation has no system message.
-        var messages = rendererName == "niels" ? Conversation[1..] : Conversation;
+        var messages = Conversation;
         var want = tokenizer.Decode(renderer.BuildGenerationPrompt(messages).ToInts());
         string? bos = rendererName == "llama3" ? "<|begin_of_text|>" : null;
         var template = OllamaModelfile.Template(rendererName, bos);

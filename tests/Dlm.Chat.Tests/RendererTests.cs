@@ -215,10 +215,15 @@ public class RendererTests
         var r = new NielsRenderer(Tok);
         Message[] chat = [Message.System("S"), Message.User("Q"), Message.Assistant("A")];
         var ex = r.BuildSupervisedExample(chat);
-        Assert.Equal("<|system|>S<|eot|><|user|>Q<|eot|><|assistant|>A<|eot|>", Tok.Decode(ex.ModelInput.ToInts()));
-        Assert.Equal("A<|eot|>", Trained(ex));
-        Assert.Equal("<|system|>S<|eot|><|user|>Q<|eot|><|assistant|>", Tok.Decode(r.BuildGenerationPrompt(chat[..2]).ToInts()));
-        Assert.Equal([Tok.TokenToId("<|eot|>")!.Value], r.GetStopSequences().Tokens);
+        const string S = NielsTokens.DefaultSystem, U = NielsTokens.DefaultUser, A = NielsTokens.DefaultAssistant, E = NielsTokens.DefaultEndOfTurn;
+        Assert.Equal("<|ngpt_eot_84a5023f67d74cf29cc4001becde983c|>", E); // niels-gpt's own token (REFERENCE.md R1)
+        Assert.Equal($"{S}S{E}{U}Q{E}{A}A{E}", Tok.Decode(ex.ModelInput.ToInts()));
+        Assert.Equal($"A{E}", Trained(ex));
+        Assert.Equal($"{S}S{E}{U}Q{E}{A}", Tok.Decode(r.BuildGenerationPrompt(chat[..2]).ToInts()));
+        Assert.Equal([Tok.TokenToId(E)!.Value], r.GetStopSequences().Tokens);
+        // Other token strings when a tokenizer was trained with them.
+        var custom = new NielsRenderer(Tok, new NielsTokens("<|im_start|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"));
+        Assert.Equal("<|start_header_id|>Q<|eot_id|><|end_header_id|>", Tok.Decode(custom.BuildGenerationPrompt([chat[1]]).ToInts()));
         Assert.Throws<DlmException>(() => r.BuildGenerationPrompt([new Message(Roles.Tool, "x")]));
         var missing = new NielsRenderer(new CharTokenizer(new Dictionary<string, int>()));
         Assert.Contains("one token", Assert.Throws<DlmException>(() => missing.BuildGenerationPrompt([])).Message);

@@ -37,7 +37,7 @@ public sealed class StreamingTextTests
     [Fact]
     public void Special_tokens_can_be_left_out()
     {
-        int eot = Chars.TokenToId("<|eot|>")!.Value;
+        int eot = Chars.TokenToId(Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn)!.Value;
         var s = new StreamingText(Chars, skipSpecialTokens: true);
         Assert.Equal("ok", string.Concat(Ids("ok").Append(eot).Select(s.Push)) + s.Flush());
     }

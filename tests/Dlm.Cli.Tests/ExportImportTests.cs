@@ -1,3 +1,4 @@
+using Dlm.Chat.Renderers;
 using Dlm.Models.Config;
 using Dlm.Models.IO;
 using Dlm.Models.Transformer;
@@ -14,7 +15,7 @@ public sealed class ExportImportTests : IDisposable
     public ExportImportTests()
     {
         _model = Path.Combine(_root, "tiny");
-        var config = ModelConfig.NielsDefault(32) with { VocabSize = 2001, DModel = 32, Layers = 1, Heads = 2, KvHeads = 2, DFf = 64 };
+        var config = ModelConfig.NielsDefault(32) with { VocabSize = 2004, DModel = 32, Layers = 1, Heads = 2, KvHeads = 2, DFf = 64 };
         var m = new TransformerModel(config, 1, 1, inferenceOnly: true);
         m.InitializeWeights(3);
         HfModelFolder.Save(_model, config, m.Layout, m.Weights);
@@ -23,6 +24,19 @@ public sealed class ExportImportTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    // Adds special tokens to the model folder's tokenizer.json.
+    private void AddTokens(params (int Id, string Content)[] tokens)
+    {
+        var path = Path.Combine(_model, "tokenizer.json");
+        var patched = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        foreach (var (id, content) in tokens)
+            patched["added_tokens"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
+            });
+        File.WriteAllText(path, patched.ToJsonString());
+    }
 
     [Fact]
     public void Export_gguf_then_import_gives_the_model_back()
@@ -48,24 +62,21 @@ public sealed class ExportImportTests : IDisposable
         Assert.True(d.ExitCode == 0, d.Stderr);
         Assert.Contains("PARAMETER stop \"\"\"\n\nUser:\"\"\"\n", File.ReadAllText(Path.Combine(_root, "rc", "Modelfile")));
 
-        // The fixture tokenizer has <|user|>, <|assistant|> and <|eot|> but no <|system|>: a system prompt is refused.
+        // Give the fixture tokenizer niels-gpt's user, assistant and end-of-turn tokens at the model's spare ids
+        // 2000..2002 but no system token: a system prompt is refused.
+        AddTokens((2000, NielsTokens.DefaultUser), (2001, NielsTokens.DefaultAssistant), (2002, NielsTokens.DefaultEndOfTurn));
         var refused = CliRunner.Run("export", "ollama", "--model", _model, "--out", outDir, "--renderer", "niels", "--system", "Be brief.");
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("<|system|> is not a token of this tokenizer", refused.Stderr);
+        Assert.Contains($"{NielsTokens.DefaultSystem} is not a token of this tokenizer", refused.Stderr);
         Assert.False(File.Exists(Path.Combine(outDir, "model.gguf")));
-        // Give the tokenizer a <|system|> token at the model's spare id 2000.
-        var patched = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_model, "tokenizer.json")))!;
-        patched["added_tokens"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
-        {
-            ["id"] = 2000, ["content"] = "<|system|>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-        });
-        File.WriteAllText(Path.Combine(_model, "tokenizer.json"), patched.ToJsonString());
+        // And the system token at the last spare id.
+        AddTokens((2003, NielsTokens.DefaultSystem));
         var r = CliRunner.Run("export", "ollama", "--model", _model, "--out", outDir, "--renderer", "niels", "--system", "Be brief.");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var modelfile = File.ReadAllText(Path.Combine(outDir, "Modelfile"));
         Assert.StartsWith("FROM ./model.gguf\n", modelfile);
         Assert.Contains("TEMPLATE \"\"\"{{- range .Messages }}", modelfile);
-        Assert.Contains("PARAMETER stop \"<|eot|>\"\n", modelfile);
+        Assert.Contains($"PARAMETER stop \"{NielsTokens.DefaultEndOfTurn}\"\n", modelfile);
         Assert.Contains("SYSTEM \"\"\"Be brief.\"\"\"\n", modelfile);
         Assert.True(File.Exists(Path.Combine(outDir, "model.gguf")));
         var last = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];

@@ -17,8 +17,8 @@ public sealed class NielsModelFolder : IDisposable
 
     public NielsModelFolder()
     {
-        var r = CliRunner.Run("tokenizer", "train", "--vocab-size", "400", "--special", "<|system|>", "<|user|>", "<|assistant|>", "<|eot|>",
-            "--eos", "<|eot|>", "--out", Dir, "--", RepoPaths.Fixture("bpe", "train.txt"));
+        var r = CliRunner.Run("tokenizer", "train", "--vocab-size", "400", "--special", Dlm.Chat.Renderers.NielsTokens.DefaultSystem, Dlm.Chat.Renderers.NielsTokens.DefaultUser,
+            Dlm.Chat.Renderers.NielsTokens.DefaultAssistant, Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn, "--eos", Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn, "--out", Dir, "--", RepoPaths.Fixture("bpe", "train.txt"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         Tokenizer = Tokenizer.FromPath(Dir);
         var cfg = new ModelConfig
@@ -191,7 +191,7 @@ public sealed class SampleChatTests(NielsModelFolder m) : IClassFixture<NielsMod
         var renderer = Dlm.Chat.RendererRegistry.Create("niels", m.Tokenizer);
         var prompt = renderer.BuildGenerationPrompt([Dlm.Chat.Message.System("Be brief."), Dlm.Chat.Message.User("hello there")]).ToInts();
         var greedy = GreedyWithoutCache(prompt, 6);
-        int eot = m.Tokenizer.TokenToId("<|eot|>")!.Value;
+        int eot = m.Tokenizer.TokenToId(Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn)!.Value;
         int end = Array.IndexOf(greedy, eot);
         var reply = m.Tokenizer.Decode(end < 0 ? greedy : greedy[..end], skipSpecialTokens: true);
         Assert.Equal(reply, outLines[0]);

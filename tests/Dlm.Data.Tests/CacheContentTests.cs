@@ -88,15 +88,15 @@ public class CacheContentTests
             var ids = new int[train.LengthOf(i)];
             var labels = new int[ids.Length];
             train.Read(i, ids, labels);
-            Assert.True(ids[0] is 0 or 1); // a sys or usr token opens every example
+            Assert.True(ids[0] is 3 or 4); // a sys or usr token (niels-gpt's ids 3, 4) opens every example
             for (int j = 0; j < ids.Length; j++) Assert.True(labels[j] == -100 || labels[j] == ids[j]);
-            Assert.Equal(3, labels[^1]); // the assistant's eot is trained
-            Assert.Contains(2, ids); // asst token
-            Assert.Equal(-100, labels[Array.IndexOf(ids, 2)]); // the assistant header is not trained
+            Assert.Equal(6, labels[^1]); // the assistant's eot (id 6) is trained
+            Assert.Contains(5, ids); // asst token
+            Assert.Equal(-100, labels[Array.IndexOf(ids, 5)]); // the assistant header is not trained
         }
-        var sampler = new SftBatchSampler(new Dictionary<string, (double, SftCache)> { ["primer"] = (1.0, train) }, 64, 3, seed: 1);
+        var sampler = new SftBatchSampler(new Dictionary<string, (double, SftCache)> { ["primer"] = (1.0, train) }, 64, 6, seed: 1);
         var batch = sampler.NextBatch(2);
-        Assert.Equal(3, batch.Inputs[^1]); // padded with eot
+        Assert.Equal(6, batch.Inputs[^1]); // padded with eot
         Assert.Equal(-100, batch.Targets[^1]);
         Assert.Equal(0f, batch.LossMask[^1]);
         Assert.Contains(1f, batch.LossMask);

@@ -40,7 +40,7 @@ public sealed class TestData : IDisposable
         var yaml = $"""
             data:
               caches: {"{"}pretrain_token_cache: cache/pretrain, sft_token_cache: cache/sft{"}"}
-              tokenizer: {"{"}path: {Tokenizer}, expected_special_token_ids: {"{"}sys: 0, usr: 1, asst: 2, eot: 3{"}"}{"}"}
+              tokenizer: {"{"}path: {Tokenizer}, expected_special_token_ids: {"{"}sys: 3, usr: 4, asst: 5, eot: 6{"}"}{"}"}
               shard_bytes: 2048
             {extra}
               sources:

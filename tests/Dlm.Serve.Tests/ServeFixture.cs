@@ -41,8 +41,8 @@ public sealed class ServeFixture : IAsyncLifetime
     /// <summary>Writes the model folder: tokenizer, config.json, model.safetensors.</summary>
     public static void WriteModel(string dir, int dModel = 32, int layers = 2, int context = Context)
     {
-        var r = DlmProcess.Run("tokenizer", "train", "--vocab-size", "400", "--special", "<|system|>", "<|user|>", "<|assistant|>", "<|eot|>",
-            "--eos", "<|eot|>", "--out", dir, "--", RepoPaths.Fixture("bpe", "train.txt"));
+        var r = DlmProcess.Run("tokenizer", "train", "--vocab-size", "400", "--special", Dlm.Chat.Renderers.NielsTokens.DefaultSystem, Dlm.Chat.Renderers.NielsTokens.DefaultUser,
+            Dlm.Chat.Renderers.NielsTokens.DefaultAssistant, Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn, "--eos", Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn, "--out", dir, "--", RepoPaths.Fixture("bpe", "train.txt"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         var tokenizer = Tokenizer.FromPath(dir);
         var cfg = new ModelConfig

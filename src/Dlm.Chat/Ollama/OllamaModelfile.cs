@@ -1,4 +1,5 @@
 using System.Text;
+using Dlm.Chat.Renderers;
 using Dlm.Core;
 using Dlm.Tokenizers;
 
@@ -23,7 +24,8 @@ public static class OllamaModelfile
     {
         "chatml" => "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n",
         "llama3" => (bos ?? "") + "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n",
-        "niels" => "{{- range .Messages }}{{ if eq .Role \"system\" }}<|system|>{{ else if eq .Role \"user\" }}<|user|>{{ else }}<|assistant|>{{ end }}{{ .Content }}<|eot|>{{ end }}<|assistant|>",
+        "niels" => "{{- range .Messages }}{{ if eq .Role \"system\" }}" + NielsTokens.DefaultSystem + "{{ else if eq .Role \"user\" }}" + NielsTokens.DefaultUser +
+            "{{ else }}" + NielsTokens.DefaultAssistant + "{{ end }}{{ .Content }}" + NielsTokens.DefaultEndOfTurn + "{{ end }}" + NielsTokens.DefaultAssistant,
         "role_colon" => (bos ?? "") + "{{- range .Messages }}{{ if eq .Role \"system\" }}System{{ else if eq .Role \"user\" }}User{{ else }}Assistant{{ end }}: {{ .Content }}\n\n{{ end }}Assistant:",
         _ => throw new DlmException($"renderer {renderer} has no Ollama template in dlm (supported: {string.Join(", ", SupportedRenderers)})"),
     };
@@ -43,7 +45,7 @@ public static class OllamaModelfile
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return [.. System.Text.RegularExpressions.Regex.Matches(template, @"<\|[a-z_]+\|>").Select(m => m.Value).Distinct()
+        return [.. System.Text.RegularExpressions.Regex.Matches(template, @"<\|[a-z0-9_]+\|>").Select(m => m.Value).Distinct()
             .Where(m => tokenizer.TokenToId(m) is null)];
     }
 

@@ -42,32 +42,71 @@ public sealed class NielsRenderer : Renderer
     public override ParsedResponse ParseResponse(ReadOnlySpan<int> response) => ParseForStopToken(response, SingleToken(Tokens.EndOfTurn));
 }
 
-/// <summary>The special token strings of the <c>niels</c> layout.</summary>
+/// <summary>
+/// The special token strings of the <c>niels</c> layout. The defaults are niels-gpt's own
+/// (REFERENCE.md R1: <c>&lt;|ngpt_sys_84a5…|&gt;</c>, <c>usr</c>, <c>asst</c>, <c>eot</c>, ids 3..6 of
+/// its tokenizer), so a model trained by niels-gpt or by dlm's from-scratch pipeline renders alike.
+/// </summary>
 /// <param name="System">Opens a system message.</param>
 /// <param name="User">Opens a user message.</param>
 /// <param name="Assistant">Opens an assistant message (and ends a generation prompt).</param>
 /// <param name="EndOfTurn">Ends every message; the stop token.</param>
 public sealed record NielsTokens(
-    string System = "<|system|>", string User = "<|user|>", string Assistant = "<|assistant|>", string EndOfTurn = "<|eot|>")
+    string System = NielsTokens.DefaultSystem, string User = NielsTokens.DefaultUser,
+    string Assistant = NielsTokens.DefaultAssistant, string EndOfTurn = NielsTokens.DefaultEndOfTurn)
 {
     /// <summary>The sentinel in every niels-gpt special token.</summary>
-    public const string NielsGptSentinel = "84a5023f67d74cf29cc4001becde983c";
+    public const string Sentinel = "84a5023f67d74cf29cc4001becde983c";
 
-    /// <summary>niels-gpt's own strings (REFERENCE.md R1): <c>&lt;|ngpt_sys_…|&gt;</c>, <c>usr</c>, <c>asst</c>, <c>eot</c>.</summary>
-    public static NielsTokens NielsGpt { get; } = new(
-        $"<|ngpt_sys_{NielsGptSentinel}|>", $"<|ngpt_usr_{NielsGptSentinel}|>", $"<|ngpt_asst_{NielsGptSentinel}|>", $"<|ngpt_eot_{NielsGptSentinel}|>");
+    /// <summary>niels-gpt's system token.</summary>
+    public const string DefaultSystem = "<|ngpt_sys_" + Sentinel + "|>";
+
+    /// <summary>niels-gpt's user token.</summary>
+    public const string DefaultUser = "<|ngpt_usr_" + Sentinel + "|>";
+
+    /// <summary>niels-gpt's assistant token.</summary>
+    public const string DefaultAssistant = "<|ngpt_asst_" + Sentinel + "|>";
+
+    /// <summary>niels-gpt's end-of-turn token.</summary>
+    public const string DefaultEndOfTurn = "<|ngpt_eot_" + Sentinel + "|>";
+
+    /// <summary>
+    /// The ids niels-gpt gives the four tokens (after <c>&lt;unk&gt;</c>, <c>&lt;s&gt;</c>, <c>&lt;/s&gt;</c>
+    /// at 0..2); dlm's trained tokenizers keep the same layout (<see cref="TokenizerSpecials"/>).
+    /// </summary>
+    public const int FirstId = 3;
+
+    /// <summary>
+    /// The special tokens of a niels tokenizer in id order: <c>&lt;unk&gt;</c>, <c>&lt;s&gt;</c>,
+    /// <c>&lt;/s&gt;</c>, then system, user, assistant, end of turn (ids 0..6, as niels-gpt's
+    /// SentencePiece model).
+    /// </summary>
+    public static IReadOnlyList<string> TokenizerSpecials { get; } =
+        ["<unk>", "<s>", "</s>", DefaultSystem, DefaultUser, DefaultAssistant, DefaultEndOfTurn];
+
+    /// <summary>The four tokens in the order system, user, assistant, end of turn.</summary>
+    public IReadOnlyList<string> All => [System, User, Assistant, EndOfTurn];
+
+    /// <summary>The sentinel in every niels-gpt special token (the name the from-scratch code uses).</summary>
+    public const string NielsGptSentinel = Sentinel;
+
+    /// <summary>niels-gpt's own strings (REFERENCE.md R1), the defaults: <c>&lt;|ngpt_sys_…|&gt;</c>, <c>usr</c>, <c>asst</c>, <c>eot</c>.</summary>
+    public static NielsTokens NielsGpt { get; } = new();
+
+    /// <summary>
+    /// The short strings <c>&lt;|system|&gt;</c>, <c>&lt;|user|&gt;</c>, <c>&lt;|assistant|&gt;</c>,
+    /// <c>&lt;|eot|&gt;</c> that dlm used before it took niels-gpt's; models trained with them still render.
+    /// </summary>
+    public static NielsTokens ShortForm { get; } = new("<|system|>", "<|user|>", "<|assistant|>", "<|eot|>");
 
     /// <summary>True when all four tokens are single tokens of <paramref name="tokenizer"/>.</summary>
     public bool AllIn(ITokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        return new[] { System, User, Assistant, EndOfTurn }.All(t => tokenizer.TokenToId(t) is not null);
+        return All.All(t => tokenizer.TokenToId(t) is not null);
     }
 
-    /// <summary>The token set <paramref name="tokenizer"/> holds: the short defaults, else niels-gpt's, else the defaults (which then fail when used).</summary>
-    public static NielsTokens For(ITokenizer tokenizer)
-    {
-        var short_ = new NielsTokens();
-        return short_.AllIn(tokenizer) ? short_ : NielsGpt.AllIn(tokenizer) ? NielsGpt : short_;
-    }
+    /// <summary>The token set <paramref name="tokenizer"/> holds: niels-gpt's, else the short ones, else niels-gpt's (which then fail when used).</summary>
+    public static NielsTokens For(ITokenizer tokenizer) =>
+        NielsGpt.AllIn(tokenizer) ? NielsGpt : ShortForm.AllIn(tokenizer) ? ShortForm : NielsGpt;
 }

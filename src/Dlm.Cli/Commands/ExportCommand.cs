@@ -75,7 +75,7 @@ internal static class ExportCommand
             var stops = OllamaModelfile.Stops(r, tokenizer);
             var missing = OllamaModelfile.MissingMarkers(template, tokenizer);
             var systemPrompt = parse.GetValue(system);
-            if (missing.Count > 0 && systemPrompt is not null && missing.Any(m => m.Contains("system", StringComparison.Ordinal)))
+            if (missing.Count > 0 && systemPrompt is not null && missing.Any(m => m.Contains("system", StringComparison.Ordinal) || m == Dlm.Chat.Renderers.NielsTokens.DefaultSystem))
                 throw new DlmException($"{folder}: the {rendererName} template's {string.Join(", ", missing)} is not a token of this tokenizer, so --system cannot be rendered as the model was trained");
             foreach (var m in missing)
                 Console.Error.WriteLine($"note: {m} in the {rendererName} template is not a token of this tokenizer; messages that need it would be tokenized as plain text");

@@ -72,9 +72,8 @@ public sealed record SpecialTokenIds(int Sys, int Usr, int Asst, int Eot)
 public static class NielsGptTokens
 {
     /// <summary>The sentinel in every niels-gpt special token.</summary>
-    public const string Sentinel = "84a5023f67d74cf29cc4001becde983c";
+    public const string Sentinel = NielsTokens.Sentinel;
 
-    /// <summary><c>&lt;|ngpt_sys_…|&gt;</c>, <c>usr</c>, <c>asst</c>, <c>eot</c>.</summary>
-    public static NielsTokens Tokens { get; } = new(
-        $"<|ngpt_sys_{Sentinel}|>", $"<|ngpt_usr_{Sentinel}|>", $"<|ngpt_asst_{Sentinel}|>", $"<|ngpt_eot_{Sentinel}|>");
+    /// <summary><c>&lt;|ngpt_sys_…|&gt;</c>, <c>usr</c>, <c>asst</c>, <c>eot</c> (the niels renderer's defaults).</summary>
+    public static NielsTokens Tokens { get; } = new();
 }

@@ -35,7 +35,7 @@ public static class ScratchFixture
               usr: <|ngpt_usr_84a5023f67d74cf29cc4001becde983c|>
               asst: <|ngpt_asst_84a5023f67d74cf29cc4001becde983c|>
               eot: <|ngpt_eot_84a5023f67d74cf29cc4001becde983c|>
-            expected_special_token_ids: {sys: 0, usr: 1, asst: 2, eot: 3}
+            expected_special_token_ids: {sys: 3, usr: 4, asst: 5, eot: 6}
           shard_bytes: 262144
           sources:
             brown: {kind: brown, path: {{ReferenceData.BrownCorpus}}, val_tokens: 20000, train_tokens: 200000, shuffle_buffer: 0}

@@ -52,7 +52,7 @@ public class ScratchPipelineTests
         var tokenizer = Tokenizer.FromPath(best);
         Assert.Equal("niels", RendererRegistry.RecommendFor(tokenizer));
         var prompt = RendererRegistry.Create("niels", tokenizer).BuildGenerationPrompt([new Message("user", "Hi")]).ToInts();
-        Assert.Equal([1, .. tokenizer.Encode("Hi"), 3, 2], prompt); // usr, content, eot, asst (ids of data/tokenizer)
+        Assert.Equal([4, .. tokenizer.Encode("Hi"), 6, 5], prompt); // usr, content, eot, asst (ids of data/tokenizer: niels-gpt's 3..6)
 
         // A rerun skips both stages and says so.
         messages.Clear();
