@@ -28,30 +28,46 @@ public sealed unsafe partial class InferenceSession
             _m.ReadRow(lay.Wpe, _rowPos[i], c, pos);
             TensorPrimitives.Add(row, pos, row);
         }
+        Mark(DecodeProfile.Phase.Embed);
         for (int l = 0; l < _c.Layers; l++)
         {
             _layer = l;
             var o = lay.Blocks[l];
             var bv = _m.BlockVecs[l];
             Norm(_x, bv.Norm1W, bv.Norm1B);
+            Mark(DecodeProfile.Phase.Norm);
             Linear(l, LinearSlot.Qkv, o.QkvW, _qkvW, c, _h, _qkv, bv.QkvB);
+            Mark(DecodeProfile.Phase.Qkv);
             if (_rope is not null)
                 for (int i = 0; i < n; i++) _rope.ApplyAt(_qkv.AsSpan(i * _qkvW, _qkvW), _c.Heads + _c.KvHeads, _hd, _rowPos[i]);
             StoreKeysValues(l);
+            Mark(DecodeProfile.Phase.RopeCache);
             if (block) _pool.For(_c.Heads, new Loop(this, LoopKind.BlockAttention));
             else if (n * _c.KvHeads >= 2 * _pool.Threads) _pool.For(n * _c.KvHeads, new Loop(this, LoopKind.RowAttention));
             else for (int u = 0; u < n * _c.KvHeads; u++) RowAttention(u); // too few units to share out
+            Mark(DecodeProfile.Phase.Attention);
             Linear(l, LinearSlot.Out, o.OutW, c, _qd, _atty, _branch, bv.OutB);
+            Mark(DecodeProfile.Phase.Out);
             TensorPrimitives.Add(x, _branch.AsSpan(0, n * c), x);
+            Mark(DecodeProfile.Phase.Residual);
             Norm(_x, bv.Norm2W, bv.Norm2B);
+            Mark(DecodeProfile.Phase.Norm);
             Linear(l, LinearSlot.Fc, o.FcW, _fcW, c, _h, _fc, bv.FcB);
+            Mark(DecodeProfile.Phase.Fc);
             if (_rms) Activations.SwiGluForward(_act, _fc, _c.DFf, 0, n);
             else Activations.GeluForward(_act, _fc, _c.DFf, 0, n);
+            Mark(DecodeProfile.Phase.Activation);
             Linear(l, LinearSlot.Proj, o.ProjW, c, _c.DFf, _act, _branch, bv.ProjB);
+            Mark(DecodeProfile.Phase.Proj);
             TensorPrimitives.Add(x, _branch.AsSpan(0, n * c), x);
+            Mark(DecodeProfile.Phase.Residual);
         }
         Norm(_x, _m.NormFW, _m.NormFB);
+        Mark(DecodeProfile.Phase.Norm);
     }
+
+    // Adds the time since the last mark to a phase while a decode step is profiled.
+    private void Mark(DecodeProfile.Phase phase) => _profiling?.Mark(phase);
 
     // _h = norm(src) over the rows in flight (weight and bias are offsets into the model's vectors).
     private void Norm(float[] src, int w, int b)
