@@ -119,11 +119,42 @@ public static class MatVec
         }
     }
 
-    // Rows in memory order; for each row the inputs in groups of four (the row stays in L1 between groups).
+    // Rows in memory order; for each row (or pair of rows) the inputs in groups of four (the rows stay in L1 between groups).
     private static void Rows<TW, T, TL>(ref T w, int cols, ref float x, int ldx, int batch, ref float y, int ldy, int rowStart, int rowEnd)
         where TW : struct, IWeights<T> where T : unmanaged where TL : struct, ILanes
     {
-        for (int r = rowStart; r < rowEnd; r++)
+        int r = rowStart;
+        if (batch >= 4)
+        {
+            // Two rows against four inputs at a time: each loaded input block serves both rows.
+            for (; r <= rowEnd - 2; r += 2)
+            {
+                ref T row = ref Unsafe.Add(ref w, (nint)r * cols);
+                int b0 = 0;
+                for (; b0 <= batch - 4; b0 += 4)
+                {
+                    ref float x0 = ref Unsafe.Add(ref x, (nint)b0 * ldx);
+                    TL.Dot2x4<TW, T>(ref row, ref Unsafe.Add(ref row, cols), cols, ref x0, ref Unsafe.Add(ref x0, ldx), ref Unsafe.Add(ref x0, 2 * ldx), ref Unsafe.Add(ref x0, 3 * ldx),
+                        out var s0, out var s1, out var s2, out var s3);
+                    ref float y0 = ref Unsafe.Add(ref y, (nint)b0 * ldy + r);
+                    y0 = s0.A;
+                    Unsafe.Add(ref y0, 1) = s0.B;
+                    Unsafe.Add(ref y0, ldy) = s1.A;
+                    Unsafe.Add(ref y0, ldy + 1) = s1.B;
+                    Unsafe.Add(ref y0, 2 * ldy) = s2.A;
+                    Unsafe.Add(ref y0, 2 * ldy + 1) = s2.B;
+                    Unsafe.Add(ref y0, 3 * ldy) = s3.A;
+                    Unsafe.Add(ref y0, 3 * ldy + 1) = s3.B;
+                }
+                for (; b0 < batch; b0++)
+                {
+                    ref float xb = ref Unsafe.Add(ref x, (nint)b0 * ldx);
+                    Unsafe.Add(ref y, (nint)b0 * ldy + r) = TL.Dot<TW, T>(ref row, cols, ref xb);
+                    Unsafe.Add(ref y, (nint)b0 * ldy + r + 1) = TL.Dot<TW, T>(ref Unsafe.Add(ref row, cols), cols, ref xb);
+                }
+            }
+        }
+        for (; r < rowEnd; r++)
         {
             ref T row = ref Unsafe.Add(ref w, (nint)r * cols);
             int b0 = 0;
@@ -204,7 +235,14 @@ public static class MatVec
 
         static abstract void Dot4<TW, T>(ref T w, int n, ref float x0, ref float x1, ref float x2, ref float x3, out float s0, out float s1, out float s2, out float s3)
             where TW : struct, IWeights<T> where T : unmanaged;
+
+        // Rows wa and wb against four inputs: s_k holds both rows' sums for input k.
+        static abstract void Dot2x4<TW, T>(ref T wa, ref T wb, int n, ref float x0, ref float x1, ref float x2, ref float x3,
+            out Vector2Sums s0, out Vector2Sums s1, out Vector2Sums s2, out Vector2Sums s3) where TW : struct, IWeights<T> where T : unmanaged;
     }
+
+    // Two sums for one input: row a's and row b's.
+    private readonly record struct Vector2Sums(float A, float B);
 
     private readonly struct LanesScalar : ILanes
     {
@@ -217,6 +255,15 @@ public static class MatVec
             s1 = OrderedDot<TW, T>(ref w, ref x1, n, 8);
             s2 = OrderedDot<TW, T>(ref w, ref x2, n, 8);
             s3 = OrderedDot<TW, T>(ref w, ref x3, n, 8);
+        }
+
+        public static void Dot2x4<TW, T>(ref T wa, ref T wb, int n, ref float x0, ref float x1, ref float x2, ref float x3,
+            out Vector2Sums s0, out Vector2Sums s1, out Vector2Sums s2, out Vector2Sums s3) where TW : struct, IWeights<T> where T : unmanaged
+        {
+            s0 = new(OrderedDot<TW, T>(ref wa, ref x0, n, 8), OrderedDot<TW, T>(ref wb, ref x0, n, 8));
+            s1 = new(OrderedDot<TW, T>(ref wa, ref x1, n, 8), OrderedDot<TW, T>(ref wb, ref x1, n, 8));
+            s2 = new(OrderedDot<TW, T>(ref wa, ref x2, n, 8), OrderedDot<TW, T>(ref wb, ref x2, n, 8));
+            s3 = new(OrderedDot<TW, T>(ref wa, ref x3, n, 8), OrderedDot<TW, T>(ref wb, ref x3, n, 8));
         }
     }
 
@@ -282,6 +329,82 @@ public static class MatVec
                 s3 = MathF.FusedMultiplyAdd(wi, Unsafe.Add(ref x3, i), s3);
             }
         }
+        public static void Dot2x4<TW, T>(ref T wa, ref T wb, int n, ref float x0, ref float x1, ref float x2, ref float x3,
+            out Vector2Sums s0, out Vector2Sums s1, out Vector2Sums s2, out Vector2Sums s3) where TW : struct, IWeights<T> where T : unmanaged
+        {
+            // Accumulator {row}{input}{half}: sixteen registers, the same two per (row, input) as Dot.
+            Vector256<float> a000 = default, a001 = default, a010 = default, a011 = default, a020 = default, a021 = default, a030 = default, a031 = default;
+            Vector256<float> a100 = default, a101 = default, a110 = default, a111 = default, a120 = default, a121 = default, a130 = default, a131 = default;
+            int i = 0;
+            for (; i <= n - 16; i += 16)
+            {
+                var wa0 = TW.Load8(ref Unsafe.Add(ref wa, i));
+                var wa1 = TW.Load8(ref Unsafe.Add(ref wa, i + 8));
+                var wb0 = TW.Load8(ref Unsafe.Add(ref wb, i));
+                var wb1 = TW.Load8(ref Unsafe.Add(ref wb, i + 8));
+                var x00 = Vector256.LoadUnsafe(ref x0, (nuint)i);
+                var x01 = Vector256.LoadUnsafe(ref x0, (nuint)(i + 8));
+                a000 = Vector256.FusedMultiplyAdd(wa0, x00, a000);
+                a001 = Vector256.FusedMultiplyAdd(wa1, x01, a001);
+                a100 = Vector256.FusedMultiplyAdd(wb0, x00, a100);
+                a101 = Vector256.FusedMultiplyAdd(wb1, x01, a101);
+                var x10 = Vector256.LoadUnsafe(ref x1, (nuint)i);
+                var x11 = Vector256.LoadUnsafe(ref x1, (nuint)(i + 8));
+                a010 = Vector256.FusedMultiplyAdd(wa0, x10, a010);
+                a011 = Vector256.FusedMultiplyAdd(wa1, x11, a011);
+                a110 = Vector256.FusedMultiplyAdd(wb0, x10, a110);
+                a111 = Vector256.FusedMultiplyAdd(wb1, x11, a111);
+                var x20 = Vector256.LoadUnsafe(ref x2, (nuint)i);
+                var x21 = Vector256.LoadUnsafe(ref x2, (nuint)(i + 8));
+                a020 = Vector256.FusedMultiplyAdd(wa0, x20, a020);
+                a021 = Vector256.FusedMultiplyAdd(wa1, x21, a021);
+                a120 = Vector256.FusedMultiplyAdd(wb0, x20, a120);
+                a121 = Vector256.FusedMultiplyAdd(wb1, x21, a121);
+                var x30 = Vector256.LoadUnsafe(ref x3, (nuint)i);
+                var x31 = Vector256.LoadUnsafe(ref x3, (nuint)(i + 8));
+                a030 = Vector256.FusedMultiplyAdd(wa0, x30, a030);
+                a031 = Vector256.FusedMultiplyAdd(wa1, x31, a031);
+                a130 = Vector256.FusedMultiplyAdd(wb0, x30, a130);
+                a131 = Vector256.FusedMultiplyAdd(wb1, x31, a131);
+            }
+            if (i <= n - 8)
+            {
+                var wa0 = TW.Load8(ref Unsafe.Add(ref wa, i));
+                var wb0 = TW.Load8(ref Unsafe.Add(ref wb, i));
+                var x00 = Vector256.LoadUnsafe(ref x0, (nuint)i);
+                a000 = Vector256.FusedMultiplyAdd(wa0, x00, a000);
+                a100 = Vector256.FusedMultiplyAdd(wb0, x00, a100);
+                var x10 = Vector256.LoadUnsafe(ref x1, (nuint)i);
+                a010 = Vector256.FusedMultiplyAdd(wa0, x10, a010);
+                a110 = Vector256.FusedMultiplyAdd(wb0, x10, a110);
+                var x20 = Vector256.LoadUnsafe(ref x2, (nuint)i);
+                a020 = Vector256.FusedMultiplyAdd(wa0, x20, a020);
+                a120 = Vector256.FusedMultiplyAdd(wb0, x20, a120);
+                var x30 = Vector256.LoadUnsafe(ref x3, (nuint)i);
+                a030 = Vector256.FusedMultiplyAdd(wa0, x30, a030);
+                a130 = Vector256.FusedMultiplyAdd(wb0, x30, a130);
+                i += 8;
+            }
+            float p0 = Reduce(a000 + a001), p1 = Reduce(a010 + a011), p2 = Reduce(a020 + a021), p3 = Reduce(a030 + a031);
+            float q0 = Reduce(a100 + a101), q1 = Reduce(a110 + a111), q2 = Reduce(a120 + a121), q3 = Reduce(a130 + a131);
+            for (; i < n; i++)
+            {
+                float wai = TW.Load1(Unsafe.Add(ref wa, i)), wbi = TW.Load1(Unsafe.Add(ref wb, i));
+                float e0 = Unsafe.Add(ref x0, i), e1 = Unsafe.Add(ref x1, i), e2 = Unsafe.Add(ref x2, i), e3 = Unsafe.Add(ref x3, i);
+                p0 = MathF.FusedMultiplyAdd(wai, e0, p0);
+                p1 = MathF.FusedMultiplyAdd(wai, e1, p1);
+                p2 = MathF.FusedMultiplyAdd(wai, e2, p2);
+                p3 = MathF.FusedMultiplyAdd(wai, e3, p3);
+                q0 = MathF.FusedMultiplyAdd(wbi, e0, q0);
+                q1 = MathF.FusedMultiplyAdd(wbi, e1, q1);
+                q2 = MathF.FusedMultiplyAdd(wbi, e2, q2);
+                q3 = MathF.FusedMultiplyAdd(wbi, e3, q3);
+            }
+            s0 = new(p0, q0);
+            s1 = new(p1, q1);
+            s2 = new(p2, q2);
+            s3 = new(p3, q3);
+        }
     }
 
     private readonly struct Lanes512 : ILanes
@@ -345,6 +468,82 @@ public static class MatVec
                 s2 = MathF.FusedMultiplyAdd(wi, Unsafe.Add(ref x2, i), s2);
                 s3 = MathF.FusedMultiplyAdd(wi, Unsafe.Add(ref x3, i), s3);
             }
+        }
+        public static void Dot2x4<TW, T>(ref T wa, ref T wb, int n, ref float x0, ref float x1, ref float x2, ref float x3,
+            out Vector2Sums s0, out Vector2Sums s1, out Vector2Sums s2, out Vector2Sums s3) where TW : struct, IWeights<T> where T : unmanaged
+        {
+            // Accumulator {row}{input}{half}: sixteen registers, the same two per (row, input) as Dot.
+            Vector512<float> a000 = default, a001 = default, a010 = default, a011 = default, a020 = default, a021 = default, a030 = default, a031 = default;
+            Vector512<float> a100 = default, a101 = default, a110 = default, a111 = default, a120 = default, a121 = default, a130 = default, a131 = default;
+            int i = 0;
+            for (; i <= n - 32; i += 32)
+            {
+                var wa0 = TW.Load16(ref Unsafe.Add(ref wa, i));
+                var wa1 = TW.Load16(ref Unsafe.Add(ref wa, i + 16));
+                var wb0 = TW.Load16(ref Unsafe.Add(ref wb, i));
+                var wb1 = TW.Load16(ref Unsafe.Add(ref wb, i + 16));
+                var x00 = Vector512.LoadUnsafe(ref x0, (nuint)i);
+                var x01 = Vector512.LoadUnsafe(ref x0, (nuint)(i + 16));
+                a000 = Vector512.FusedMultiplyAdd(wa0, x00, a000);
+                a001 = Vector512.FusedMultiplyAdd(wa1, x01, a001);
+                a100 = Vector512.FusedMultiplyAdd(wb0, x00, a100);
+                a101 = Vector512.FusedMultiplyAdd(wb1, x01, a101);
+                var x10 = Vector512.LoadUnsafe(ref x1, (nuint)i);
+                var x11 = Vector512.LoadUnsafe(ref x1, (nuint)(i + 16));
+                a010 = Vector512.FusedMultiplyAdd(wa0, x10, a010);
+                a011 = Vector512.FusedMultiplyAdd(wa1, x11, a011);
+                a110 = Vector512.FusedMultiplyAdd(wb0, x10, a110);
+                a111 = Vector512.FusedMultiplyAdd(wb1, x11, a111);
+                var x20 = Vector512.LoadUnsafe(ref x2, (nuint)i);
+                var x21 = Vector512.LoadUnsafe(ref x2, (nuint)(i + 16));
+                a020 = Vector512.FusedMultiplyAdd(wa0, x20, a020);
+                a021 = Vector512.FusedMultiplyAdd(wa1, x21, a021);
+                a120 = Vector512.FusedMultiplyAdd(wb0, x20, a120);
+                a121 = Vector512.FusedMultiplyAdd(wb1, x21, a121);
+                var x30 = Vector512.LoadUnsafe(ref x3, (nuint)i);
+                var x31 = Vector512.LoadUnsafe(ref x3, (nuint)(i + 16));
+                a030 = Vector512.FusedMultiplyAdd(wa0, x30, a030);
+                a031 = Vector512.FusedMultiplyAdd(wa1, x31, a031);
+                a130 = Vector512.FusedMultiplyAdd(wb0, x30, a130);
+                a131 = Vector512.FusedMultiplyAdd(wb1, x31, a131);
+            }
+            if (i <= n - 16)
+            {
+                var wa0 = TW.Load16(ref Unsafe.Add(ref wa, i));
+                var wb0 = TW.Load16(ref Unsafe.Add(ref wb, i));
+                var x00 = Vector512.LoadUnsafe(ref x0, (nuint)i);
+                a000 = Vector512.FusedMultiplyAdd(wa0, x00, a000);
+                a100 = Vector512.FusedMultiplyAdd(wb0, x00, a100);
+                var x10 = Vector512.LoadUnsafe(ref x1, (nuint)i);
+                a010 = Vector512.FusedMultiplyAdd(wa0, x10, a010);
+                a110 = Vector512.FusedMultiplyAdd(wb0, x10, a110);
+                var x20 = Vector512.LoadUnsafe(ref x2, (nuint)i);
+                a020 = Vector512.FusedMultiplyAdd(wa0, x20, a020);
+                a120 = Vector512.FusedMultiplyAdd(wb0, x20, a120);
+                var x30 = Vector512.LoadUnsafe(ref x3, (nuint)i);
+                a030 = Vector512.FusedMultiplyAdd(wa0, x30, a030);
+                a130 = Vector512.FusedMultiplyAdd(wb0, x30, a130);
+                i += 16;
+            }
+            float p0 = Reduce(a000 + a001), p1 = Reduce(a010 + a011), p2 = Reduce(a020 + a021), p3 = Reduce(a030 + a031);
+            float q0 = Reduce(a100 + a101), q1 = Reduce(a110 + a111), q2 = Reduce(a120 + a121), q3 = Reduce(a130 + a131);
+            for (; i < n; i++)
+            {
+                float wai = TW.Load1(Unsafe.Add(ref wa, i)), wbi = TW.Load1(Unsafe.Add(ref wb, i));
+                float e0 = Unsafe.Add(ref x0, i), e1 = Unsafe.Add(ref x1, i), e2 = Unsafe.Add(ref x2, i), e3 = Unsafe.Add(ref x3, i);
+                p0 = MathF.FusedMultiplyAdd(wai, e0, p0);
+                p1 = MathF.FusedMultiplyAdd(wai, e1, p1);
+                p2 = MathF.FusedMultiplyAdd(wai, e2, p2);
+                p3 = MathF.FusedMultiplyAdd(wai, e3, p3);
+                q0 = MathF.FusedMultiplyAdd(wbi, e0, q0);
+                q1 = MathF.FusedMultiplyAdd(wbi, e1, q1);
+                q2 = MathF.FusedMultiplyAdd(wbi, e2, q2);
+                q3 = MathF.FusedMultiplyAdd(wbi, e3, q3);
+            }
+            s0 = new(p0, q0);
+            s1 = new(p1, q1);
+            s2 = new(p2, q2);
+            s3 = new(p3, q3);
         }
     }
 
