@@ -24,6 +24,23 @@ public class BenchDecodeTests
         Assert.Equal(weights * (dtype == "f32" ? 4 : 2), bytes);
     }
 
+    [Fact]
+    public void Profile_times_every_phase_and_the_phases_add_up_to_the_total()
+    {
+        var r = CliRunner.Run("bench", "decode", "--preset", "tiny", "--prompt-tokens", "16", "--new-tokens", "3",
+            "--batch", "2", "--threads", "2", "--reference", "none", "--profile", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        foreach (var name in new[] { "profile_ms_per_step", "batched_profile_ms_per_step" })
+        {
+            var p = last[name]!.AsObject();
+            string[] phases = ["embed", "norm", "qkv", "rope_cache", "attention", "out", "residual", "fc", "activation", "proj", "head"];
+            double sum = phases.Sum(k => p[k]!.GetValue<double>());
+            Assert.True(p["qkv"]!.GetValue<double>() > 0 && p["head"]!.GetValue<double>() > 0, name);
+            Assert.Equal(p["total"]!.GetValue<double>(), sum, 0.02);
+        }
+    }
+
     [Theory]
     [InlineData("--preset", "nope")]
     [InlineData("--dtype", "q4")]

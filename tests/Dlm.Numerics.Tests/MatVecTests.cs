@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Dlm.Numerics.Kernels;
 using Dlm.Numerics.Threading;
 
@@ -18,6 +19,36 @@ public sealed class MatVecTests
             if (float.IsNaN(want)) Assert.True(float.IsNaN(wide[i]), $"0x{i:x4}");
             else Assert.Equal(BitConverter.SingleToInt32Bits(want), BitConverter.SingleToInt32Bits(wide[i]));
         }
+    }
+
+    [Fact]
+    public void Each_vector_widening_matches_the_scalar_one_for_every_bit_pattern()
+    {
+        var bits = Enumerable.Range(0, 65536).Select(i => (ushort)i).ToArray();
+        for (int i = 0; i < bits.Length; i += 16)
+        {
+            var f16x8 = HalfBits.WidenF16(ref bits[i]);
+            var bf16x8 = HalfBits.WidenBf16(ref bits[i]);
+            for (int k = 0; k < 8; k++)
+            {
+                SameBits(HalfBits.F16ToSingle(bits[i + k]), f16x8.GetElement(k), i + k);
+                SameBits(HalfBits.Bf16ToSingle(bits[i + k]), bf16x8.GetElement(k), i + k);
+            }
+            if (!MatVecPaths.IsSupported(MatVecPath.Vector512)) continue;
+            var f16x16 = HalfBits.WidenF16x16(ref bits[i]);
+            var bf16x16 = HalfBits.WidenBf16x16(ref bits[i]);
+            for (int k = 0; k < 16; k++)
+            {
+                SameBits(HalfBits.F16ToSingle(bits[i + k]), f16x16.GetElement(k), i + k);
+                SameBits(HalfBits.Bf16ToSingle(bits[i + k]), bf16x16.GetElement(k), i + k);
+            }
+        }
+    }
+
+    private static void SameBits(float want, float got, int pattern)
+    {
+        if (float.IsNaN(want)) Assert.True(float.IsNaN(got), $"0x{pattern:x4}");
+        else Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(got), $"0x{pattern:x4}: {want} vs {got}");
     }
 
     [Fact]
@@ -67,6 +98,59 @@ public sealed class MatVecTests
         for (int b = 0; b < batch; b++)
             for (int r = 0; r < rows; r++)
                 Assert.True(Math.Abs(want[b * ldy + r] - got[b * ldy + r]) <= 1e-5f * Math.Sqrt(cols) + 1e-6f, $"b={b} r={r}: {want[b * ldy + r]} vs {got[b * ldy + r]}");
+    }
+
+    public static TheoryData<MatVecPath, WeightFormat> Paths()
+    {
+        var data = new TheoryData<MatVecPath, WeightFormat>();
+        foreach (var p in Enum.GetValues<MatVecPath>())
+            foreach (var f in new[] { WeightFormat.F32, WeightFormat.Bf16, WeightFormat.F16 })
+                data.Add(p, f);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Each_path_equals_its_scalar_reference_bit_for_bit(MatVecPath path, WeightFormat format)
+    {
+        if (!MatVecPaths.IsSupported(path)) return; // this machine cannot run it; the path it does run is checked
+        foreach (var (rows, cols) in new[] { (3, 1), (5, 7), (9, 8), (6, 16), (7, 31), (11, 48), (13, 64), (5, 100), (4, 576) })
+            foreach (int batch in new[] { 1, 3, 4, 5, 8, 9 })
+            {
+                var (w, w16, x) = Random(rows, cols, batch, rows * 1000 + cols + batch);
+                int ldx = cols + 3, ldy = rows + 2;
+                var want = new float[batch * ldy];
+                var got = new float[batch * ldy];
+                if (format == WeightFormat.F32) MatVec.F32(w, cols, x, ldx, batch, got, ldy, 1, rows, path);
+                else
+                {
+                    HalfBits.Narrow(w, w16, format);
+                    HalfBits.Widen(w16, w, format);
+                    MatVec.Half16(w16, format, cols, x, ldx, batch, got, ldy, 1, rows, path);
+                }
+                MatVec.Ordered(w, cols, x, ldx, batch, want, ldy, 1, rows, MatVecPaths.Lanes(path));
+                for (int b = 0; b < batch; b++)
+                {
+                    Assert.Equal(0f, got[b * ldy]); // row 0 is outside the range: untouched
+                    for (int r = 1; r < rows; r++)
+                        Assert.True(BitConverter.SingleToInt32Bits(want[b * ldy + r]) == BitConverter.SingleToInt32Bits(got[b * ldy + r]),
+                            $"{path} {format} {rows}x{cols} batch {batch}: b={b} r={r}: {want[b * ldy + r]} vs {got[b * ldy + r]}");
+                }
+            }
+    }
+
+    [Fact]
+    public void The_ordered_reference_is_within_rounding_of_the_float64_loop()
+    {
+        var (w, _, x) = Random(17, 333, 2, 5);
+        var want = new float[2 * 17];
+        var got = new float[2 * 17];
+        MatVec.Reference(w, 333, x, 336, 2, want, 17, 0, 17);
+        foreach (int lanes in new[] { 8, 16 })
+        {
+            MatVec.Ordered(w, 333, x, 336, 2, got, 17, 0, 17, lanes);
+            for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) < 1e-4f, $"{lanes} lanes, {i}: {want[i]} vs {got[i]}");
+        }
     }
 
     [Fact]

@@ -28,11 +28,12 @@ internal static class BenchDecodeCommand
         var batch = new Option<int>("--batch") { Description = "Sequences in the batched measurement.", DefaultValueFactory = _ => 8 };
         var reference = new Option<string>("--reference") { Description = "References to run: all, torch, llama.cpp or none.", DefaultValueFactory = _ => "all" };
         var json = new Option<bool>("--json") { Description = "Progress on stderr; the last line is one JSON object." };
+        var profile = new Option<bool>("--profile") { Description = "Also time one more decode run by phase (norm, qkv, attention, ..., head): milliseconds per step." };
         var cmd = new Command("decode",
             "Measure generation speed with the KV cache: prefill tokens/s (only the last position through the LM head), " +
             "decode tokens/s for one sequence and for a batch, and bytes of weights read per second against the machine's " +
             "read bandwidth, beside PyTorch with a KV cache and llama.cpp (same weights as GGUF, same bytes per weight) in the same run.")
-        { preset, dtype, threads, promptTokens, newTokens, batch, reference, json };
+        { preset, dtype, threads, promptTokens, newTokens, batch, reference, json, profile };
         cmd.SetAction(parse =>
         {
             var format = WeightFormats.Parse(parse.GetValue(dtype)!);
@@ -40,7 +41,7 @@ internal static class BenchDecodeCommand
             if (refs is not ("all" or "torch" or "llama.cpp" or "none")) throw new UsageException($"--reference must be all, torch, llama.cpp or none, not '{refs}'");
             int t = parse.GetValue(threads) is > 0 and var n ? n : WorkerPool.ThreadsFromEnvironment();
             var r = DecodeBenchmark.Run(parse.GetValue(preset)!, format, t, parse.GetValue(promptTokens), parse.GetValue(newTokens),
-                parse.GetValue(batch), msg => Console.Error.WriteLine(msg));
+                parse.GetValue(batch), msg => Console.Error.WriteLine(msg), parse.GetValue(profile));
             var report = JsonSerializer.SerializeToNode(r, Json.Compact)!.AsObject();
             if (refs is "all" or "torch")
             {

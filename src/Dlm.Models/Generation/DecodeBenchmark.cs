@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using Dlm.Core;
 using Dlm.Models.Config;
 using Dlm.Models.Layers;
@@ -26,10 +27,14 @@ namespace Dlm.Models.Generation;
 /// <param name="MeasuredReadBandwidthGbPerS">The machine's read bandwidth on the same threads.</param>
 /// <param name="BandwidthFraction">BandwidthGbPerS over the measured read bandwidth.</param>
 /// <param name="LoadAvg1m">The 1-minute load average before and after (the machine may be shared).</param>
+/// <param name="ProfileMsPerStep">With profiling: milliseconds per single-sequence decode step by phase (a separate, timed-apart run).</param>
+/// <param name="BatchedProfileMsPerStep">With profiling: the same for a step of the whole batch.</param>
 public sealed record DecodeBenchmarkResult(string Preset, string Dtype, int Threads, long Params, int PromptTokens, int NewTokens,
     double PrefillTokensPerS, double DecodeTokensPerS, int Batch, double BatchedDecodeTokensPerS, double BatchedSpeedup,
     long WeightBytesPerToken, double BandwidthGbPerS, double MeasuredReadBandwidthGbPerS, double BandwidthFraction,
-    [property: System.Text.Json.Serialization.JsonPropertyName("load_avg_1m")] double[] LoadAvg1m);
+    [property: JsonPropertyName("load_avg_1m")] double[] LoadAvg1m,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? ProfileMsPerStep = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? BatchedProfileMsPerStep = null);
 
 /// <summary>
 /// Decode speed on random weights of a preset shape: prefill of a prompt, single-sequence decode
@@ -79,9 +84,12 @@ public static class DecodeBenchmark
         return (layout, w);
     }
 
-    /// <summary>Runs the measurements; <paramref name="log"/> gets progress lines.</summary>
+    /// <summary>
+    /// Runs the measurements; <paramref name="log"/> gets progress lines. With <paramref name="profile"/>,
+    /// single and batched decode are run once more with per-phase timers (after the timed runs, which stay untimed by phase).
+    /// </summary>
     public static DecodeBenchmarkResult Run(string preset, WeightFormat format, int threads, int promptTokens = 512, int newTokens = 128,
-        int batch = 8, Action<string>? log = null)
+        int batch = 8, Action<string>? log = null, bool profile = false)
     {
         if (threads < 1) throw new UsageException($"--threads must be at least 1, not {threads}");
         if (promptTokens < 1 || newTokens < 1 || batch < 1) throw new UsageException("prompt tokens, new tokens and batch must be positive");
@@ -111,8 +119,9 @@ public static class DecodeBenchmark
         double prefill = promptTokens / prefillBest;
         log?.Invoke($"prefill: {prefill:F1} tokens/s");
 
-        double Decode(int n)
+        double Decode(int n, DecodeProfile? phases = null)
         {
+            session.Profile = phases;
             for (int s = 1; s < n; s++) session.CopySequence(0, s);
             var seqs = Enumerable.Range(0, n).ToArray();
             var next = new int[n];
@@ -125,17 +134,27 @@ public static class DecodeBenchmark
             }
             double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
             for (int s = 0; s < n; s++) session.Truncate(s, promptTokens);
+            session.Profile = null;
             return n * newTokens / sec;
         }
         double single = Decode(1);
         log?.Invoke($"decode: {single:F1} tokens/s");
         double batched = Decode(batch);
         log?.Invoke($"batched decode ({batch}): {batched:F1} tokens/s");
+        DecodeProfile? singlePhases = null, batchedPhases = null;
+        if (profile)
+        {
+            Decode(1, singlePhases = new DecodeProfile());
+            Decode(batch, batchedPhases = new DecodeProfile());
+            log?.Invoke("profile (ms per step): " + string.Join(", ", singlePhases.MillisecondsPerStep().Select(kv => $"{kv.Key} {kv.Value}")));
+            log?.Invoke($"profile of a batch of {batch} (ms per step): " + string.Join(", ", batchedPhases.MillisecondsPerStep().Select(kv => $"{kv.Key} {kv.Value}")));
+        }
         long bytes = model.WeightBytesPerToken;
         double gbps = bytes * single / 1e9;
         return new DecodeBenchmarkResult(preset, format.Name(), threads, model.Layout.Count, promptTokens, newTokens, Math.Round(prefill, 2),
             Math.Round(single, 2), batch, Math.Round(batched, 2), Math.Round(batched / single, 3), bytes, Math.Round(gbps, 3),
-            Math.Round(bandwidth, 3), Math.Round(gbps / bandwidth, 3), [load0, LoadAverage()]);
+            Math.Round(bandwidth, 3), Math.Round(gbps / bandwidth, 3), [load0, LoadAverage()],
+            singlePhases?.MillisecondsPerStep(), batchedPhases?.MillisecondsPerStep());
     }
 
     private static int TinyArgMax(ReadOnlySpan<float> x) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(x);

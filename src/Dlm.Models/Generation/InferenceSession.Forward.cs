@@ -28,30 +28,46 @@ public sealed unsafe partial class InferenceSession
             _m.ReadRow(lay.Wpe, _rowPos[i], c, pos);
             TensorPrimitives.Add(row, pos, row);
         }
+        Mark(DecodeProfile.Phase.Embed);
         for (int l = 0; l < _c.Layers; l++)
         {
             _layer = l;
             var o = lay.Blocks[l];
             var bv = _m.BlockVecs[l];
             Norm(_x, bv.Norm1W, bv.Norm1B);
+            Mark(DecodeProfile.Phase.Norm);
             Linear(l, LinearSlot.Qkv, o.QkvW, _qkvW, c, _h, _qkv, bv.QkvB);
+            Mark(DecodeProfile.Phase.Qkv);
             if (_rope is not null)
                 for (int i = 0; i < n; i++) _rope.ApplyAt(_qkv.AsSpan(i * _qkvW, _qkvW), _c.Heads + _c.KvHeads, _hd, _rowPos[i]);
             StoreKeysValues(l);
+            Mark(DecodeProfile.Phase.RopeCache);
             if (block) _pool.For(_c.Heads, new Loop(this, LoopKind.BlockAttention));
             else if (n * _c.KvHeads >= 2 * _pool.Threads) _pool.For(n * _c.KvHeads, new Loop(this, LoopKind.RowAttention));
-            else for (int u = 0; u < n * _c.KvHeads; u++) RowAttention(u); // too few units to share out
+            else _pool.For(n * _c.Heads, new Loop(this, LoopKind.HeadAttention)); // too few groups to share out: one unit per query head
+            Mark(DecodeProfile.Phase.Attention);
             Linear(l, LinearSlot.Out, o.OutW, c, _qd, _atty, _branch, bv.OutB);
+            Mark(DecodeProfile.Phase.Out);
             TensorPrimitives.Add(x, _branch.AsSpan(0, n * c), x);
+            Mark(DecodeProfile.Phase.Residual);
             Norm(_x, bv.Norm2W, bv.Norm2B);
+            Mark(DecodeProfile.Phase.Norm);
             Linear(l, LinearSlot.Fc, o.FcW, _fcW, c, _h, _fc, bv.FcB);
+            Mark(DecodeProfile.Phase.Fc);
             if (_rms) Activations.SwiGluForward(_act, _fc, _c.DFf, 0, n);
             else Activations.GeluForward(_act, _fc, _c.DFf, 0, n);
+            Mark(DecodeProfile.Phase.Activation);
             Linear(l, LinearSlot.Proj, o.ProjW, c, _c.DFf, _act, _branch, bv.ProjB);
+            Mark(DecodeProfile.Phase.Proj);
             TensorPrimitives.Add(x, _branch.AsSpan(0, n * c), x);
+            Mark(DecodeProfile.Phase.Residual);
         }
         Norm(_x, _m.NormFW, _m.NormFB);
+        Mark(DecodeProfile.Phase.Norm);
     }
+
+    // Adds the time since the last mark to a phase while a decode step is profiled.
+    private void Mark(DecodeProfile.Phase phase) => _profiling?.Mark(phase);
 
     // _h = norm(src) over the rows in flight (weight and bias are offsets into the model's vectors).
     private void Norm(float[] src, int w, int b)
@@ -128,14 +144,15 @@ public sealed unsafe partial class InferenceSession
         }
     }
 
-    private enum LoopKind { BlockAttention, RowAttention }
+    private enum LoopKind { BlockAttention, RowAttention, HeadAttention }
 
     private readonly struct Loop(InferenceSession session, LoopKind kind) : IParallelBody
     {
         public void Invoke(int index)
         {
             if (kind == LoopKind.BlockAttention) session.BlockAttention(index);
-            else session.RowAttention(index);
+            else if (kind == LoopKind.RowAttention) session.RowAttention(index);
+            else session.HeadAttention(index);
         }
     }
 
@@ -175,6 +192,21 @@ public sealed unsafe partial class InferenceSession
             Softmax(p);
             WeightedSum(values, p, _atty.AsSpan(i * _qd + (g * _group + j) * _hd, _hd));
         }
+    }
+
+    // Decode with few sequences: query head h of row i alone against its sequence's cache, so a
+    // single sequence still spreads over the threads (and keeps them awake for the next matrix).
+    // The same sums as RowAttention: a query's scores do not depend on the other heads of its group.
+    private void HeadAttention(int unit)
+    {
+        int i = unit / _c.Heads, h = unit % _c.Heads, g = h / _group, j = h % _group, len = _rowPos[i] + 1, slot = _rowSlot[i];
+        var keys = _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
+        var values = _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
+        var p = _att.AsSpan(((i * _c.KvHeads + g) * _group + j) * Capacity, len);
+        MatVec.F32(keys, _hd, _qkv.AsSpan(i * _qkvW + h * _hd, _hd), _hd, 1, p, len, 0, len);
+        TensorPrimitives.Multiply(p, 1f / MathF.Sqrt(_hd), p);
+        Softmax(p);
+        WeightedSum(values, p, _atty.AsSpan(i * _qd + h * _hd, _hd));
     }
 
     private static void Softmax(Span<float> x)

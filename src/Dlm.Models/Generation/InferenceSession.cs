@@ -42,6 +42,7 @@ public sealed unsafe partial class InferenceSession
     private readonly List<LoraAdapter>[,] _adaptersAt;
 
     // The pass in flight.
+    private DecodeProfile? _profiling;
     private int _n, _layer, _blockStart;
     private bool _useGemm;
 
@@ -122,6 +123,9 @@ public sealed unsafe partial class InferenceSession
 
     /// <summary>The weights this session reads.</summary>
     public InferenceModel Model => _m;
+
+    /// <summary>When set, every <see cref="Step"/> adds the time of its phases to this profile (prefill is not profiled).</summary>
+    public DecodeProfile? Profile { get; set; }
 
     /// <summary>Number of sequences (cache slots).</summary>
     public int Sequences { get; }
@@ -218,11 +222,22 @@ public sealed unsafe partial class InferenceSession
             _rowPos[b] = _length[s];
             _rowToken[b] = tokens[b];
         }
-        Forward(n, block: false);
-        for (int b = 0; b < n; b++) _length[sequences[b]]++;
-        fixed (float* dst = logits)
-        fixed (float* src = _h)
-            Head(src, n, dst);
+        _profiling = Profile;
+        _profiling?.Start();
+        try
+        {
+            Forward(n, block: false);
+            for (int b = 0; b < n; b++) _length[sequences[b]]++;
+            fixed (float* dst = logits)
+            fixed (float* src = _h)
+                Head(src, n, dst);
+            Mark(DecodeProfile.Phase.Head);
+            _profiling?.EndStep();
+        }
+        finally
+        {
+            _profiling = null;
+        }
     }
 
     private void CheckTokens(ReadOnlySpan<int> tokens)

@@ -1,0 +1,39 @@
+using Dlm.Models.Generation;
+using Dlm.Models.Tests.Training;
+using Dlm.Numerics.Threading;
+using Dlm.TestSupport;
+
+namespace Dlm.Models.Tests.Generation;
+
+/// <summary>A decode step in steady state allocates nothing, on the caller or on the pool's threads.</summary>
+[Collection(nameof(SerialStepTests))]
+public sealed class DecodeAllocationTests
+{
+    [Theory]
+    [InlineData("llama", 1)]
+    [InlineData("llama", 5)]
+    [InlineData("qwen2", 3)]
+    [InlineData("gpt2", 2)]
+    [InlineData("niels", 1)]
+    public void A_steady_state_decode_step_allocates_nothing(string family, int batch)
+    {
+        using var pool = new WorkerPool(2);
+        var model = InferenceModel.FromModel(TinyModels.Model(family));
+        var session = new InferenceSession(model, batch, 30, pool);
+        int v = model.Config.VocabSize;
+        var logits = new float[batch * v];
+        var sequences = Enumerable.Range(0, batch).ToArray();
+        var tokens = new int[batch];
+        for (int s = 0; s < batch; s++) session.Prefill(s, [1, 2 + s, 3], logits);
+        for (int step = 0; step < 3; step++) session.Step(sequences, tokens, logits);
+        var allocations = new ThreadAllocations(pool);
+        allocations.Start();
+        for (int step = 0; step < 5; step++)
+        {
+            session.Step(sequences, tokens, logits);
+            for (int s = 0; s < batch; s++) tokens[s] = TinyModels.ArgMax(logits.AsSpan(s * v, v));
+        }
+        allocations.Stop();
+        Assert.Empty(allocations.Allocating());
+    }
+}
