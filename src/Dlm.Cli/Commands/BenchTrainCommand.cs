@@ -16,15 +16,19 @@ internal static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print progress to stderr and one JSON object as the last line." };
+        var masked = new Option<bool>("--masked")
+        {
+            Description = "Give the first half of every sequence loss weight 0 (an SFT prompt); the LM head and cross-entropy skip those rows.",
+        };
         var cmd = new Command("train",
             "Time training steps (forward, backward, clip, AdamW) of a preset model: tokens/s, GFLOP/s, MFU against the " +
             "GEMM rate, managed bytes allocated per step, and where the time goes per layer.")
-        { preset, steps, warmup, json };
+        { preset, steps, warmup, json, masked };
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
             var r = TrainBenchmark.Run(parse.GetValue(preset)!, parse.GetValue(steps), parse.GetValue(warmup),
-                msg => Console.Error.WriteLine(msg));
+                msg => Console.Error.WriteLine(msg), parse.GetValue(masked));
             if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(r, Json.Compact));
@@ -33,7 +37,7 @@ internal static class BenchTrainCommand
             var ci = CultureInfo.InvariantCulture;
             var t = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value");
             void Row(string k, string v) => t.AddRow(Markup.Escape(k), Markup.Escape(v));
-            Row("preset", $"{r.Preset} (batch {r.Batch} x {r.SeqLen}, {r.Params:N0} parameters)");
+            Row("preset", $"{r.Preset} (batch {r.Batch} x {r.SeqLen}, {r.Params:N0} parameters{(r.Masked ? ", first half of each sequence weight 0" : "")})");
             Row("step", string.Create(ci, $"{r.StepMs:F1} ms"));
             Row("tokens/s", string.Create(ci, $"{r.TokensPerSec:F0}"));
             Row("GFLOP/s", string.Create(ci, $"{r.Gflops:F1} (MFU {r.Mfu:P1} of {r.GemmGflops:F1} GFLOP/s {r.Gemm} GEMM)"));

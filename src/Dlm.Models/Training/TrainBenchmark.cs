@@ -28,10 +28,11 @@ namespace Dlm.Models.Training;
 /// <param name="PhaseMs">Mean milliseconds per step in each phase of forward, backward and optimizer.</param>
 /// <param name="CpuSPerStep">Process CPU seconds per step (all threads): less sensitive than wall time to a busy machine.</param>
 /// <param name="LoadAvg1m">The 1-minute load average before and after (Linux; empty elsewhere).</param>
+/// <param name="Masked">The first half of each sequence had loss weight 0 (an SFT prompt): the LM head skips those rows.</param>
 public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, long Params, long MatmulParams, int Steps,
     double StepMs, double TokensPerSec, double FlopsPerToken, double Gflops, double GemmGflops, double Mfu,
     double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs,
-    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m);
+    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, bool Masked = false);
 
 /// <summary>
 /// Times full training steps (forward, backward, clip 1.0, AdamW lr 3e-4, betas (0.9, 0.95),
@@ -60,8 +61,11 @@ public static class TrainBenchmark
         public float At(int step) => lr;
     }
 
-    /// <summary>Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones.</summary>
-    public static TrainBenchmarkResult Run(string preset, int steps = 10, int warmup = 2, Action<string>? progress = null)
+    /// <summary>
+    /// Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones. With
+    /// <paramref name="masked"/> the first half of every sequence has loss weight 0, as the prompt of an SFT example.
+    /// </summary>
+    public static TrainBenchmarkResult Run(string preset, int steps = 10, int warmup = 2, Action<string>? progress = null, bool masked = false)
     {
         if (!PresetTable.TryGetValue(preset, out var p))
             throw new DlmException($"unknown preset '{preset}' (known: {string.Join(", ", PresetTable.Keys)})");
@@ -82,6 +86,7 @@ public static class TrainBenchmark
             var window = Enumerable.Range(0, t + 1).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
             window.AsSpan(0, t).CopyTo(tokens.AsSpan(i * t));
             window.AsSpan(1, t).CopyTo(targets.AsSpan(i * t));
+            if (masked) weights.AsSpan(i * t, t / 2).Clear();
         }
 
         double lossFirst = 0, lossLast = 0;
@@ -128,7 +133,7 @@ public static class TrainBenchmark
         phases["optimizer"] = optTicks * 1000.0 / Stopwatch.Frequency / steps;
         return new TrainBenchmarkResult(preset, b, t, model.Layout.Count, matmul, steps, stepS * 1000, tps, flopsPerToken, gflops,
             gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
-            cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter]);
+            cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter], masked);
     }
 
     private static double LoadAverage()
