@@ -29,6 +29,20 @@ public class BenchTrainTests
     }
 
     [Fact]
+    public void Lora_at_another_sequence_length_keeps_the_tokens_per_step_and_reports_memory()
+    {
+        var r = CliRunner.Run("bench", "train", "--preset", "niels-tiny", "--lora", "--seq", "32", "--steps", "1", "--warmup", "1", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        Assert.Equal(32, last["seq_len"]!.GetValue<int>());
+        Assert.Equal(8, last["batch"]!.GetValue<int>()); // niels-tiny is 4 x 64
+        Assert.StartsWith("r=8 alpha=16", last["lora"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.True(last["trainable_params"]!.GetValue<long>() < last["params"]!.GetValue<long>());
+        Assert.True(last["peak_rss_mb"]!.GetValue<double>() > 0);
+        Assert.Equal(0, last["alloc_bytes_per_step"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void An_unknown_preset_is_one_line_and_exit_1()
     {
         var r = CliRunner.Run("bench", "train", "--preset", "nope", "--json");

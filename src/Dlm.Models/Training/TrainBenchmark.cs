@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dlm.Core;
 using Dlm.Models.Config;
+using Dlm.Models.Lora;
 using Dlm.Models.Optim;
 using Dlm.Models.Transformer;
 using Dlm.Numerics.Gemm;
@@ -28,16 +29,20 @@ namespace Dlm.Models.Training;
 /// <param name="PhaseMs">Mean milliseconds per step in each phase of forward, backward and optimizer.</param>
 /// <param name="CpuSPerStep">Process CPU seconds per step (all threads): less sensitive than wall time to a busy machine.</param>
 /// <param name="LoadAvg1m">The 1-minute load average before and after (Linux; empty elsewhere).</param>
+/// <param name="Lora">The adapters trained (<c>r=8 alpha=16 dropout=0.05 q_proj,k_proj,v_proj,o_proj</c>), or empty for full training.</param>
+/// <param name="TrainableParams">Parameters the optimizer updates (all of them, or the adapters).</param>
 /// <param name="Masked">The first half of each sequence had loss weight 0 (an SFT prompt): the LM head skips those rows.</param>
+/// <param name="PeakRssMb">Peak resident memory of the whole process (VmHWM) at the end, in MB (0 where /proc is absent).</param>
 public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, long Params, long MatmulParams, int Steps,
     double StepMs, double TokensPerSec, double FlopsPerToken, double Gflops, double GemmGflops, double Mfu,
     double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs,
-    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, bool Masked = false);
+    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, string Lora, long TrainableParams, double PeakRssMb, bool Masked = false);
 
 /// <summary>
 /// Times full training steps (forward, backward, clip 1.0, AdamW lr 3e-4, betas (0.9, 0.95),
-/// wd 0.1) of a preset model on seeded random batches, the same work as tools/reference/bench_torch.py,
-/// on <see cref="TrainingGemm.Default"/>.
+/// wd 0.1) of a preset model on seeded random batches, the same work as tools/reference/bench_torch.py
+/// (niels presets) and tools/reference/bench_torch_llama.py (the SmolLM2 shape), on <see cref="TrainingGemm.Default"/>.
+/// With LoRA only the adapters are trained (<see cref="BenchLora"/>: document training's defaults).
 /// </summary>
 public static class TrainBenchmark
 {
@@ -47,7 +52,12 @@ public static class TrainBenchmark
         ["niels-t512"] = (ModelConfig.NielsDefault(512), 8),
         ["niels-small"] = (ModelConfig.NielsDefault(128) with { VocabSize = 4096, DModel = 192, Layers = 4, Heads = 4, KvHeads = 4, DFf = 576 }, 8),
         ["niels-tiny"] = (ModelConfig.NielsDefault(64) with { VocabSize = 512, DModel = 64, Layers = 2, Heads = 2, KvHeads = 2, DFf = 192 }, 4),
+        // SmolLM2-135M's layout (30 layers, hidden 576, 9 heads, 3 KV heads, MLP 1536, vocab 49152, tied) at T=512, 4 sequences.
+        ["smollm2-135m-shape"] = (Generation.DecodeBenchmark.Preset("smollm2-135m-shape", 512), 4),
     };
+
+    /// <summary>The adapters a <c>--lora</c> run trains: R2's document-training defaults (r 8, alpha 16, dropout 0.05) on q/k/v/o_proj.</summary>
+    public static LoraConfig BenchLora { get; } = new(8, 16f, 0.05f, ["q_proj", "k_proj", "v_proj", "o_proj"]);
 
     /// <summary>Preset names.</summary>
     public static IReadOnlyList<string> Presets => PresetTable.Keys.ToList();
@@ -62,17 +72,24 @@ public static class TrainBenchmark
     }
 
     /// <summary>
-    /// Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones. With
+    /// Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones. <paramref name="seq"/>
+    /// overrides the preset's sequence length; without <paramref name="batch"/> the batch then keeps the preset's
+    /// tokens per step (at least one sequence). <paramref name="lora"/> trains <see cref="BenchLora"/> adapters only. With
     /// <paramref name="masked"/> the first half of every sequence has loss weight 0, as the prompt of an SFT example.
     /// </summary>
-    public static TrainBenchmarkResult Run(string preset, int steps = 10, int warmup = 2, Action<string>? progress = null, bool masked = false)
+    public static TrainBenchmarkResult Run(string preset, int steps = 10, int warmup = 2, Action<string>? progress = null,
+        bool lora = false, int? seq = null, int? batch = null, bool masked = false)
     {
         if (!PresetTable.TryGetValue(preset, out var p))
             throw new DlmException($"unknown preset '{preset}' (known: {string.Join(", ", PresetTable.Keys)})");
         if (steps <= 0 || warmup < 0) throw new DlmException("steps must be positive and warmup not negative");
+        if (seq is <= 1 || batch is <= 0) throw new DlmException("sequence length must be at least 2 and batch positive");
         var cfg = p.Config;
-        int b = p.Batch, t = cfg.ContextLength, n = b * t;
-        var model = new TransformerModel(cfg, b, t, gemm: TrainingGemm.Default);
+        int t = seq ?? cfg.ContextLength;
+        int b = batch ?? (seq is null ? p.Batch : Math.Max(1, p.Batch * cfg.ContextLength / t));
+        int n = b * t;
+        cfg = cfg with { ContextLength = Math.Max(cfg.ContextLength, t) };
+        var model = new TransformerModel(cfg, b, t, lora ? BenchLora : null, gemm: TrainingGemm.Default);
         model.InitializeWeights(0);
         var trainer = new ModelTrainer(model, AdamWOptions.NielsGptPretrain, new ConstantRate(3e-4f), 1f);
 
@@ -123,7 +140,8 @@ public static class TrainBenchmark
         long matmul = cfg.TiedEmbeddings ? (long)cfg.VocabSize * cfg.DModel : 0; // an untied head is counted below
         foreach (var tns in model.Layout.Tensors)
             if (tns.Shape.Length == 2 && tns.Offset != model.Layout.Wte && tns.Offset != model.Layout.Wpe) matmul += tns.Length;
-        double flopsPerToken = 6.0 * matmul + 12.0 * cfg.Layers * t * cfg.DModel;
+        // Under LoRA the frozen weights get no gradient: forward and the input gradient, 4N (the adapters are negligible).
+        double flopsPerToken = (lora ? 4.0 : 6.0) * matmul + 12.0 * cfg.Layers * t * cfg.DModel;
         double stepS = total.Elapsed.TotalSeconds / steps;
         double tps = n / stepS;
         double gflops = flopsPerToken * tps / 1e9;
@@ -133,7 +151,27 @@ public static class TrainBenchmark
         phases["optimizer"] = optTicks * 1000.0 / Stopwatch.Frequency / steps;
         return new TrainBenchmarkResult(preset, b, t, model.Layout.Count, matmul, steps, stepS * 1000, tps, flopsPerToken, gflops,
             gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
-            cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter], masked);
+            cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter],
+            lora ? $"r={BenchLora.Rank} alpha={BenchLora.Alpha:0.##} dropout={BenchLora.Dropout:0.##} {string.Join(',', BenchLora.TargetModules)}" : "",
+            model.TrainableWeights.Length, PeakRssMb(), masked);
+    }
+
+    // VmHWM of /proc/self/status: the peak resident set of the process so far.
+    private static double PeakRssMb()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return 0;
     }
 
     private static double LoadAverage()

@@ -113,7 +113,7 @@ public sealed partial class TransformerModel
                 break;
             }
             case LoopKind.AttentionForward:
-                AttentionForwardHead(k);
+                AttentionForwardUnits(k);
                 break;
             case LoopKind.AttentionBackward:
                 AttentionBackwardUnits(k);
@@ -121,33 +121,56 @@ public sealed partial class TransformerModel
         }
     }
 
-    // Attention runs its per-head GEMMs inside the loop body. The managed GEMM then runs them on
+    // Attention runs its block GEMMs inside the loop body. The managed GEMM then runs them on
     // the calling worker (a nested loop is inline); another backend may start threads of its own
-    // per call, so it gets the heads one after another and keeps its own parallelism.
+    // per call, so it gets the units one after another and keeps its own parallelism.
     private bool ParallelAttention => _gemm is ManagedGemm;
 
-    // With dropout, head (b, h) draws its T×T mask from position (b·H + h)·T² of this layer's stream
+    /// <summary>Query/key rows per attention block (tests vary it; at most <see cref="TiledAttention.DefaultBlock"/>, which sizes the scratch).</summary>
+    internal int AttentionBlock
+    {
+        get => _attBlock;
+        set => _attBlock = value is >= 1 and <= TiledAttention.DefaultBlock ? value : throw new ArgumentOutOfRangeException(nameof(value));
+    }
+
+    private int _attBlock = TiledAttention.DefaultBlock;
+
+    // Forward units are (sequence, head, query block), chunked so that each chunk has its own scratch.
+    // With dropout, head (b, h) draws its mask from position (b·H + h)·T² of this layer's stream
     // (whatever the thread count); backward redraws the same mask from the saved state.
     private void AttentionForwardLayer(int l)
     {
         _aLayer = l;
-        int units = _b * _c.Heads;
-        bool drop = _training && _attDrop[l] >= 0;
+        int heads = _b * _c.Heads, units = heads * TiledAttention.Blocks(_t, _attBlock);
+        bool drop = _training && _c.Dropout > 0;
         _attRngState[l] = _rng.State;
-        if (drop) _rng.Skip((long)units * _t * _t);
-        if (ParallelAttention) RunLoop(LoopKind.AttentionForward, units);
-        else for (int bh = 0; bh < units; bh++) AttentionForwardHead(bh);
+        if (drop) _rng.Skip((long)heads * _t * _t);
+        if (ParallelAttention) RunLoop(LoopKind.AttentionForward, Math.Min(units, _maxChunks));
+        else
+        {
+            _loopChunks = 1;
+            AttentionForwardUnits(0);
+        }
     }
 
-    private void AttentionForwardHead(int bh)
+    private void AttentionForwardUnits(int k)
     {
-        int n = _b * _t, l = _aLayer;
-        long attLen = (long)_b * _c.Heads * _t * _t;
-        Attention.Forward(_gemm, A(_atty[l], (long)n * _qd), A(_att[l], attLen), AttDrop(l, attLen), A(_qkv[l], (long)n * _qkvW),
-            bh / _c.Heads, bh % _c.Heads, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim, _c.Dropout, _attRngState[l]);
+        int n = _b * _t, l = _aLayer, blocks = TiledAttention.Blocks(_t, _attBlock);
+        var (s, e) = ChunkRange(k, _b * _c.Heads * blocks);
+        var y = A(_atty[l], (long)n * _qd);
+        var lse = A(_attLse[l], (long)n * _c.Heads);
+        var qkv = A(_qkv[l], (long)n * _qkvW);
+        var scratch = AttScratch(k);
+        float p = _training ? _c.Dropout : 0f;
+        for (int unit = s; unit < e; unit++)
+        {
+            int bh = unit / blocks;
+            TiledAttention.Forward(_gemm, y, lse, qkv, scratch, bh / _c.Heads, bh % _c.Heads, unit % blocks, _t, _c.Heads, _c.KvHeads,
+                _c.ResolvedHeadDim, _attBlock, p, _attRngState[l]);
+        }
     }
 
-    // Units are (sequence, kv head): a chunk owns the k/v gradients of its groups, and its own T×T scratch.
+    // Units are (sequence, kv head): a chunk owns the k/v gradients of its groups, and its own scratch.
     private void AttentionBackwardLayer(int l)
     {
         _aLayer = l;
@@ -162,25 +185,25 @@ public sealed partial class TransformerModel
 
     private void AttentionBackwardUnits(int k)
     {
-        int n = _b * _t, l = _aLayer, units = _b * _c.KvHeads, group = _c.Heads / _c.KvHeads;
+        int n = _b * _t, l = _aLayer, units = _b * _c.KvHeads;
         var (s, e) = ChunkRange(k, units);
         var dqkv = A(_dqkv, (long)n * _qkvW);
         var datty = A(_datty, (long)n * _qd);
-        long attLen = (long)_b * _c.Heads * _t * _t;
-        var att = A(_att[l], attLen);
-        var attDrop = AttDrop(l, attLen);
+        var y = A(_atty[l], (long)n * _qd);
+        var lse = A(_attLse[l], (long)n * _c.Heads);
         var qkv = A(_qkv[l], (long)n * _qkvW);
-        var scratch = A((int)(_attScratch + (long)k * _t * _t), (long)_t * _t);
+        var scratch = AttScratch(k);
+        float p = _training ? _c.Dropout : 0f;
         for (int unit = s; unit < e; unit++)
-        {
-            int b = unit / _c.KvHeads, g = unit % _c.KvHeads;
-            for (int h = g * group; h < (g + 1) * group; h++)
-                Attention.Backward(_gemm, dqkv, datty, att, attDrop, qkv, scratch, b, h, _t, _c.Heads, _c.KvHeads, _c.ResolvedHeadDim, _c.Dropout, _attRngState[l]);
-        }
+            TiledAttention.Backward(_gemm, dqkv, datty, y, lse, qkv, scratch, unit / _c.KvHeads, unit % _c.KvHeads, _t, _c.Heads, _c.KvHeads,
+                _c.ResolvedHeadDim, _attBlock, p, _attRngState[l]);
     }
 
-    // The dropped probabilities of layer l when this pass drops them, else empty (no dropout).
-    private Span<float> AttDrop(int l, long length) => _training && _attDrop[l] >= 0 ? A(_attDrop[l], length) : [];
+    private Span<float> AttScratch(int chunk)
+    {
+        int len = TiledAttention.ScratchFloats(MaxSeq, TiledAttention.DefaultBlock);
+        return A(_attScratch + chunk * len, len);
+    }
 
     private void Norm(int y, int meanOffset, int rstdOffset, int x, int w, int bias)
     {

@@ -48,7 +48,7 @@ public sealed partial class TransformerModel
 
     // Activation arena offsets.
     private readonly int _n, _qkvW, _qd, _fcW;
-    private readonly int[] _res, _mid, _ln1, _ln1Mean, _ln1Rstd, _qkv, _att, _atty, _ln2, _ln2Mean, _ln2Rstd, _fc, _actOut, _mask1, _mask2, _attDrop;
+    private readonly int[] _res, _mid, _ln1, _ln1Mean, _ln1Rstd, _qkv, _attLse, _atty, _ln2, _ln2Mean, _ln2Rstd, _fc, _actOut, _mask1, _mask2;
     // Embedding dropout mask (−1 without dropout); per layer, where the attention-dropout stream starts.
     private readonly int _maskEmb;
     private readonly ulong[] _attRngState;
@@ -120,7 +120,8 @@ public sealed partial class TransformerModel
         _ln1Mean = PerLayer(n, !_rms);
         _ln1Rstd = PerLayer(n);
         _qkv = PerLayer((long)n * _qkvW);
-        _att = PerLayer((long)maxBatch * config.Heads * maxSeq * maxSeq);
+        // Tiled attention keeps only each query row's log-sum-exp: B·H·T floats, never T×T.
+        _attLse = PerLayer((long)n * config.Heads);
         _atty = PerLayer((long)n * _qd);
         _ln2 = PerLayer((long)n * c);
         _ln2Mean = PerLayer(n, !_rms);
@@ -129,8 +130,6 @@ public sealed partial class TransformerModel
         _actOut = PerLayer((long)n * config.DFf);
         _mask1 = PerLayer((long)n * c, dropout);
         _mask2 = PerLayer((long)n * c, dropout);
-        // The dropped attention probabilities P⊙M that multiply V (P itself stays in _att for the softmax backward).
-        _attDrop = PerLayer((long)maxBatch * config.Heads * maxSeq * maxSeq, dropout);
         _maskEmb = dropout ? Alloc((long)n * c) : -1;
         _attRngState = new ulong[L];
         _lnf = Alloc((long)n * c);
@@ -153,9 +152,8 @@ public sealed partial class TransformerModel
         _datty = Alloc(Grad((long)n * _qd));
         _dfc = Alloc(Grad((long)n * _fcW));
         _dact = Alloc(Grad((long)n * config.DFf));
-        // A chunk of attention-backward units needs T×T floats; a micro-batch may hold more (shorter)
-        // sequences than maxBatch as long as its tokens fit, so bound the chunks by both limits.
-        _attScratch = Alloc(Grad(Math.Min((long)_maxChunks * maxSeq * maxSeq, (long)n * config.KvHeads * maxSeq)));
+        // Each chunk of attention units (forward or backward) has a few blocks of its own.
+        _attScratch = Alloc((long)_maxChunks * TiledAttention.ScratchFloats(maxSeq, TiledAttention.DefaultBlock));
         _ceScratch = Alloc((long)_maxChunks * config.VocabSize);
         _normScratch = Alloc(Grad((long)_maxChunks * 2 * c));
         _adaptersAt = new List<int>[L, 4];
@@ -291,8 +289,8 @@ public sealed partial class TransformerModel
     public LossResult Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int batch, int seq, bool training,
         HeadMode head = HeadMode.Weighted)
     {
-        // Any shape whose tokens fit the arena works: every per-token buffer holds MaxTokens rows and the
-        // attention buffers B·H·T·T ≤ MaxTokens·H·MaxSeq floats, so short sequences may come in larger batches.
+        // Any shape whose tokens fit the arena works: every per-token buffer holds MaxTokens rows (the
+        // attention's B·H·T log-sum-exps too), so short sequences may come in larger batches.
         if (batch <= 0 || seq <= 0 || seq > MaxSeq || (long)batch * seq > MaxTokens)
             throw new DlmException($"batch {batch}x{seq} does not fit the model's buffers ({MaxBatch}x{MaxSeq} = {MaxTokens} tokens)");
         int n = batch * seq, c = _c.DModel, v = _c.VocabSize;

@@ -122,43 +122,42 @@ public class LayerGradientTests
     [InlineData(4, 4, true)]
     [InlineData(4, 2, true)]
     [InlineData(4, 1, true)]
-    public void Attention_backward_matches_finite_differences(int heads, int kvHeads, bool gemm)
+    public void Attention_backward_matches_finite_differences(int heads, int kvHeads, bool tiled)
     {
-        const int b = 2, t = 5, hd = 4;
+        // Blocks of 2 over 5 positions: full blocks, diagonal blocks and a last partial block.
+        const int b = 2, t = 5, hd = 4, block = 2;
         int width = (heads + 2 * kvHeads) * hd, n = b * t;
         var qkv = Random(n * width, 1);
         var r = Random(n * heads * hd, 2);
         var y = new float[n * heads * hd];
         var att = new float[b * heads * t * t];
+        var lse = new float[n * heads];
+        var scratch = new float[TiledAttention.ScratchFloats(t, block)];
         IGemm g = GemmBackends.Managed;
         double Loss()
         {
-            if (gemm) for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y, att, [], qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
+            if (tiled) TiledForward(g, y, lse, qkv, scratch, b, t, heads, kvHeads, hd, block);
             else for (int u = 0; u < b * kvHeads; u++) Attention.ForwardReference(y, att, qkv, u, t, heads, kvHeads, hd);
             return Dot(y, r);
         }
         Loss();
         var d = new float[qkv.Length];
-        if (gemm)
-        {
-            var scratch = new float[t * t];
-            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d, r, att, [], qkv, scratch, bh / heads, bh % heads, t, heads, kvHeads, hd);
-        }
+        if (tiled)
+            for (int u = 0; u < b * kvHeads; u++) TiledAttention.Backward(g, d, r, y, lse, qkv, scratch, u / kvHeads, u % kvHeads, t, heads, kvHeads, hd, block);
         else
-        {
-            var scratch = new float[t];
-            for (int u = 0; u < b * kvHeads; u++) Attention.BackwardReference(d, r, att, qkv, scratch, u, t, heads, kvHeads, hd);
-        }
+            for (int u = 0; u < b * kvHeads; u++) Attention.BackwardReference(d, r, att, qkv, new float[t], u, t, heads, kvHeads, hd);
         Check("attention dqkv", qkv, d, Loss);
     }
 
     [Theory]
-    [InlineData(4, 4)]
-    [InlineData(4, 2)]
-    public void Attention_with_dropout_on_the_probabilities_matches_finite_differences(int heads, int kvHeads)
+    [InlineData(4, 4, false)]
+    [InlineData(4, 2, false)]
+    [InlineData(4, 4, true)]
+    [InlineData(4, 2, true)]
+    public void Attention_with_dropout_on_the_probabilities_matches_finite_differences(int heads, int kvHeads, bool tiled)
     {
         // The mask comes from a fixed stream state, so each evaluation drops the same entries.
-        const int b = 2, t = 5, hd = 4;
+        const int b = 2, t = 5, hd = 4, block = 2;
         const float p = 0.3f;
         const ulong state = 1234;
         int width = (heads + 2 * kvHeads) * hd, n = b * t;
@@ -166,57 +165,51 @@ public class LayerGradientTests
         var r = Random(n * heads * hd, 2);
         var y = new float[n * heads * hd];
         var att = new float[b * heads * t * t];
-        var attDrop = new float[att.Length];
+        var lse = new float[n * heads];
+        var scratch = new float[TiledAttention.ScratchFloats(t, block)];
         IGemm g = GemmBackends.Managed;
         double Loss()
         {
-            for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y, att, attDrop, qkv, bh / heads, bh % heads, t, heads, kvHeads, hd, p, state);
+            if (tiled) TiledForward(g, y, lse, qkv, scratch, b, t, heads, kvHeads, hd, block, p, state);
+            else for (int u = 0; u < b * kvHeads; u++) Attention.ForwardReference(y, att, qkv, u, t, heads, kvHeads, hd, p, state);
             return Dot(y, r);
         }
         Loss();
-        int dropped = Enumerable.Range(0, att.Length).Count(i => att[i] > 0f && attDrop[i] == 0f);
-        Assert.True(dropped > 0, "some live probabilities are dropped");
+        // Dropout is really on: y differs from the undropped output.
+        var undropped = new float[y.Length];
+        for (int u = 0; u < b * kvHeads; u++) Attention.ForwardReference(undropped, new float[att.Length], qkv, u, t, heads, kvHeads, hd);
+        Assert.NotEqual(undropped, y);
         var d = new float[qkv.Length];
-        var scratch = new float[t * t];
-        for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d, r, att, attDrop, qkv, scratch, bh / heads, bh % heads, t, heads, kvHeads, hd, p, state);
+        if (tiled)
+            for (int u = 0; u < b * kvHeads; u++)
+                TiledAttention.Backward(g, d, r, y, lse, qkv, scratch, u / kvHeads, u % kvHeads, t, heads, kvHeads, hd, block, p, state);
+        else
+            for (int u = 0; u < b * kvHeads; u++) Attention.BackwardReference(d, r, att, qkv, new float[t], u, t, heads, kvHeads, hd, p, state);
         Check("attention dqkv with dropout", qkv, d, Loss);
-    }
-
-    [Fact]
-    public void Gemm_attention_agrees_with_the_scalar_reference()
-    {
-        const int b = 2, t = 9, hd = 8, heads = 4, kvHeads = 2;
-        int width = (heads + 2 * kvHeads) * hd, n = b * t;
-        var qkv = Random(n * width, 3, 2f);
-        var dy = Random(n * heads * hd, 4);
-        var (y1, a1, y2, a2) = (new float[n * heads * hd], new float[b * heads * t * t], new float[n * heads * hd], new float[b * heads * t * t]);
-        var (d1, d2) = (new float[qkv.Length], new float[qkv.Length]);
-        for (int u = 0; u < b * kvHeads; u++) Attention.ForwardReference(y1, a1, qkv, u, t, heads, kvHeads, hd);
-        for (int u = 0; u < b * kvHeads; u++) Attention.BackwardReference(d1, dy, a1, qkv, new float[t], u, t, heads, kvHeads, hd);
-        foreach (var g in GemmBackends.Available)
-        {
-            Array.Clear(d2);
-            for (int bh = 0; bh < b * heads; bh++) Attention.Forward(g, y2, a2, [], qkv, bh / heads, bh % heads, t, heads, kvHeads, hd);
-            for (int bh = 0; bh < b * heads; bh++) Attention.Backward(g, d2, dy, a2, [], qkv, new float[t * t], bh / heads, bh % heads, t, heads, kvHeads, hd);
-            Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} y", y2, y1, 1e-5);
-            Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} att", a2, a1, 1e-5);
-            Dlm.Models.Tests.Transformer.TorchFixture.AssertClose($"{g.Name} dqkv", d2, d1, 1e-5);
-        }
     }
 
     [Fact]
     public void Attention_is_causal()
     {
-        const int t = 4, hd = 2, heads = 1, width = 3 * hd;
+        const int t = 7, hd = 2, heads = 1, width = 3 * hd, block = 3;
         var qkv = Random(t * width, 1);
-        var y1 = new float[t * hd];
-        var att = new float[t * t];
-        Attention.Forward(GemmBackends.Default, y1, att, [], qkv, 0, 0, t, heads, 1, hd);
+        var (y1, y2) = (new float[t * hd], new float[t * hd]);
+        var (lse, scratch) = (new float[t], new float[TiledAttention.ScratchFloats(t, block)]);
+        TiledForward(GemmBackends.Default, y1, lse, qkv, scratch, 1, t, heads, 1, hd, block);
         for (int j = 0; j < width; j++) qkv[(t - 1) * width + j] += 1f; // change only the last position
-        var y2 = new float[t * hd];
-        Attention.Forward(GemmBackends.Default, y2, att, [], qkv, 0, 0, t, heads, 1, hd);
+        TiledForward(GemmBackends.Default, y2, lse, qkv, scratch, 1, t, heads, 1, hd, block);
         Assert.Equal(y1.AsSpan(0, (t - 1) * hd).ToArray(), y2.AsSpan(0, (t - 1) * hd).ToArray());
         Assert.NotEqual(y1[(t - 1) * hd], y2[(t - 1) * hd]);
+    }
+
+    /// <summary>Every (sequence, head, query block) of <see cref="TiledAttention.Forward"/>, as the model runs them.</summary>
+    internal static void TiledForward(IGemm g, Span<float> y, Span<float> lse, ReadOnlySpan<float> qkv, Span<float> scratch,
+        int b, int t, int heads, int kvHeads, int hd, int block, float p = 0f, ulong state = 0)
+    {
+        int blocks = TiledAttention.Blocks(t, block);
+        for (int bh = 0; bh < b * heads; bh++)
+            for (int qb = 0; qb < blocks; qb++)
+                TiledAttention.Forward(g, y, lse, qkv, scratch, bh / heads, bh % heads, qb, t, heads, kvHeads, hd, block, p, state);
     }
 
     [Fact]
