@@ -18,6 +18,17 @@ public class BenchTrainTests
     }
 
     [Fact]
+    public void Masked_weights_the_second_half_only_and_says_so()
+    {
+        var r = CliRunner.Run("bench", "train", "--preset", "niels-tiny", "--steps", "1", "--warmup", "1", "--json", "--masked");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        Assert.True(last["masked"]!.GetValue<bool>());
+        Assert.True(double.IsFinite(last["loss_first"]!.GetValue<double>()));
+        Assert.True(last["phase_ms"]!["lmhead.backward"]!.GetValue<double>() > 0);
+    }
+
+    [Fact]
     public void Lora_at_another_sequence_length_keeps_the_tokens_per_step_and_reports_memory()
     {
         var r = CliRunner.Run("bench", "train", "--preset", "niels-tiny", "--lora", "--seq", "32", "--steps", "1", "--warmup", "1", "--json");

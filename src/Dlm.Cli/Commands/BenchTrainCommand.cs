@@ -16,18 +16,22 @@ internal static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print progress to stderr and one JSON object as the last line." };
+        var masked = new Option<bool>("--masked")
+        {
+            Description = "Give the first half of every sequence loss weight 0 (an SFT prompt); the LM head and cross-entropy skip those rows.",
+        };
         var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters only (r 8, alpha 16, dropout 0.05 on q/k/v/o_proj) on the frozen model." };
         var seq = new Option<int?>("--seq") { Description = "Sequence length instead of the preset's (the batch then keeps the preset's tokens per step unless --batch is given)." };
         var batch = new Option<int?>("--batch") { Description = "Sequences per step instead of the preset's." };
         var cmd = new Command("train",
             "Time training steps (forward, backward, clip, AdamW) of a preset model: tokens/s, GFLOP/s, MFU against the " +
             "GEMM rate, managed bytes allocated per step, and where the time goes per layer.")
-        { preset, steps, warmup, json, lora, seq, batch };
+        { preset, steps, warmup, json, lora, seq, batch, masked };
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
             var r = TrainBenchmark.Run(parse.GetValue(preset)!, parse.GetValue(steps), parse.GetValue(warmup),
-                msg => Console.Error.WriteLine(msg), parse.GetValue(lora), parse.GetValue(seq), parse.GetValue(batch));
+                msg => Console.Error.WriteLine(msg), parse.GetValue(lora), parse.GetValue(seq), parse.GetValue(batch), parse.GetValue(masked));
             if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(r, Json.Compact));
@@ -36,7 +40,7 @@ internal static class BenchTrainCommand
             var ci = CultureInfo.InvariantCulture;
             var t = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value");
             void Row(string k, string v) => t.AddRow(Markup.Escape(k), Markup.Escape(v));
-            Row("preset", $"{r.Preset} (batch {r.Batch} x {r.SeqLen}, {r.Params:N0} parameters)");
+            Row("preset", $"{r.Preset} (batch {r.Batch} x {r.SeqLen}, {r.Params:N0} parameters{(r.Masked ? ", first half of each sequence weight 0" : "")})");
             if (r.Lora.Length > 0) Row("lora", $"{r.Lora} ({r.TrainableParams:N0} trainable)");
             Row("step", string.Create(ci, $"{r.StepMs:F1} ms"));
             Row("tokens/s", string.Create(ci, $"{r.TokensPerSec:F0}"));

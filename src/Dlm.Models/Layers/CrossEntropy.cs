@@ -29,6 +29,27 @@ internal static class CrossEntropy
         }
     }
 
+    /// <summary>
+    /// One row in one pass over memory: returns (lse, logit[target] − lse) and, with
+    /// <paramref name="gradient"/>, overwrites the row with k·(softmax − onehot(target)); without it the
+    /// row is left holding exp(logit − max). <paramref name="target"/> must be a valid id.
+    /// </summary>
+    public static (float Lse, float Logp) RowInPlace(Span<float> row, int target, bool gradient, float k)
+    {
+        float xt = row[target];
+        float max = TensorPrimitives.Max(row);
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        float sum = TensorPrimitives.Sum(row);
+        float lse = max + MathF.Log(sum);
+        if (gradient)
+        {
+            TensorPrimitives.Multiply(row, k / sum, row);
+            row[target] -= k;
+        }
+        return (lse, xt - lse);
+    }
+
     /// <summary>In place: logits[r,:] becomes scale·w[r]·(softmax − onehot(target)).</summary>
     public static void Backward(Span<float> logits, ReadOnlySpan<float> lse, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, float scale, int v, int start, int end)
     {

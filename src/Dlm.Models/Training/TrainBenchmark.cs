@@ -31,11 +31,12 @@ namespace Dlm.Models.Training;
 /// <param name="LoadAvg1m">The 1-minute load average before and after (Linux; empty elsewhere).</param>
 /// <param name="Lora">The adapters trained (<c>r=8 alpha=16 dropout=0.05 q_proj,k_proj,v_proj,o_proj</c>), or empty for full training.</param>
 /// <param name="TrainableParams">Parameters the optimizer updates (all of them, or the adapters).</param>
+/// <param name="Masked">The first half of each sequence had loss weight 0 (an SFT prompt): the LM head skips those rows.</param>
 /// <param name="PeakRssMb">Peak resident memory of the whole process (VmHWM) at the end, in MB (0 where /proc is absent).</param>
 public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, long Params, long MatmulParams, int Steps,
     double StepMs, double TokensPerSec, double FlopsPerToken, double Gflops, double GemmGflops, double Mfu,
     double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs,
-    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, string Lora, long TrainableParams, double PeakRssMb);
+    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, string Lora, long TrainableParams, double PeakRssMb, bool Masked = false);
 
 /// <summary>
 /// Times full training steps (forward, backward, clip 1.0, AdamW lr 3e-4, betas (0.9, 0.95),
@@ -73,10 +74,11 @@ public static class TrainBenchmark
     /// <summary>
     /// Runs <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones. <paramref name="seq"/>
     /// overrides the preset's sequence length; without <paramref name="batch"/> the batch then keeps the preset's
-    /// tokens per step (at least one sequence). <paramref name="lora"/> trains <see cref="BenchLora"/> adapters only.
+    /// tokens per step (at least one sequence). <paramref name="lora"/> trains <see cref="BenchLora"/> adapters only. With
+    /// <paramref name="masked"/> the first half of every sequence has loss weight 0, as the prompt of an SFT example.
     /// </summary>
     public static TrainBenchmarkResult Run(string preset, int steps = 10, int warmup = 2, Action<string>? progress = null,
-        bool lora = false, int? seq = null, int? batch = null)
+        bool lora = false, int? seq = null, int? batch = null, bool masked = false)
     {
         if (!PresetTable.TryGetValue(preset, out var p))
             throw new DlmException($"unknown preset '{preset}' (known: {string.Join(", ", PresetTable.Keys)})");
@@ -101,6 +103,7 @@ public static class TrainBenchmark
             var window = Enumerable.Range(0, t + 1).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
             window.AsSpan(0, t).CopyTo(tokens.AsSpan(i * t));
             window.AsSpan(1, t).CopyTo(targets.AsSpan(i * t));
+            if (masked) weights.AsSpan(i * t, t / 2).Clear();
         }
 
         double lossFirst = 0, lossLast = 0;
@@ -150,7 +153,7 @@ public static class TrainBenchmark
             gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
             cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter],
             lora ? $"r={BenchLora.Rank} alpha={BenchLora.Alpha:0.##} dropout={BenchLora.Dropout:0.##} {string.Join(',', BenchLora.TargetModules)}" : "",
-            model.TrainableWeights.Length, PeakRssMb());
+            model.TrainableWeights.Length, PeakRssMb(), masked);
     }
 
     // VmHWM of /proc/self/status: the peak resident set of the process so far.

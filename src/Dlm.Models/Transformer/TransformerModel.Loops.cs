@@ -14,7 +14,7 @@ public sealed partial class TransformerModel
     private enum LoopKind
     {
         CrossEntropyForward, CrossEntropyBackward, NormForward, NormBackward,
-        ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, AttentionReduce, Residual,
+        ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, AttentionReduce, Residual, HeadLoss,
     }
 
     private readonly struct ModelLoop(TransformerModel model) : IParallelBody
@@ -50,11 +50,11 @@ public sealed partial class TransformerModel
         switch (_loop)
         {
             case LoopKind.CrossEntropyForward:
-                CrossEntropy.Forward(A(_logp, rows), A(_lse, rows), A(_logits, (long)rows * v), _targets,
+                CrossEntropy.Forward(A(_logp, rows), A(_lse, rows), FullLogits((long)rows * v), _targets,
                     A(_ceScratch + k * v, v), v, s, e);
                 break;
             case LoopKind.CrossEntropyBackward:
-                CrossEntropy.Backward(A(_logits, (long)rows * v), A(_lse, rows), _targets, _weights, _lossScale, v, s, e);
+                CrossEntropy.Backward(FullLogits((long)rows * v), A(_lse, rows), _targets, _weights, _lossScale, v, s, e);
                 break;
             case LoopKind.NormForward:
                 if (_rms) RmsNorm.Forward(A(_aY, (long)rows * c), A(_aRstd, rows), A(_aX, (long)rows * c), P(_aW, c), _c.NormEps, c, s, e);
@@ -104,6 +104,12 @@ public sealed partial class TransformerModel
                 }
                 if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
                 else branch.CopyTo(A(_aY + lo, len));
+                break;
+            }
+            case LoopKind.HeadLoss:
+            {
+                var (hs, he) = ChunkRange(k, _headCount);
+                HeadLossRows(hs, he);
                 break;
             }
             case LoopKind.AttentionForward:

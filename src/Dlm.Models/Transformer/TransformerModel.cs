@@ -52,7 +52,7 @@ public sealed partial class TransformerModel
     // Embedding dropout mask (−1 without dropout); per layer, where the attention-dropout stream starts.
     private readonly int _maskEmb;
     private readonly ulong[] _attRngState;
-    private readonly int _lnf, _lnfMean, _lnfRstd, _logits, _logp, _lse;
+    private readonly int _lnf, _lnfMean, _lnfRstd, _logp, _lse;
     private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _attDkv, _ceScratch, _normScratch;
     private readonly int[] _loraXa, _loraXd, _loraMask;
     private readonly int _loraDxa, _loraDxd;
@@ -135,7 +135,13 @@ public sealed partial class TransformerModel
         _lnf = Alloc((long)n * c);
         _lnfMean = Alloc(n);
         _lnfRstd = Alloc(n);
-        _logits = Alloc((long)n * config.VocabSize);
+        // The LM head works on chunks of rows (TransformerModel.Head.cs); only HeadMode.Logits keeps [n, V].
+        _headRows = _headRowsCapacity = DefaultHeadRows(config.VocabSize, n);
+        _headRowIndex = new int[n];
+        _headChunk = Alloc((long)_headRows * config.VocabSize);
+        _headX = Alloc((long)_headRows * c);
+        _headDx = Alloc(Grad((long)n * c));
+        _headDw = lora is null && !inferenceOnly ? Alloc((long)config.VocabSize * c) : -1;
         _logp = Alloc(n);
         _lse = Alloc(n);
         _branch = Alloc((long)n * c);
@@ -230,12 +236,20 @@ public sealed partial class TransformerModel
         set => _rng.State = value;
     }
 
-    /// <summary>Logits [B, T, V] of the last forward pass (invalid once <see cref="Backward"/> has run: the buffer then holds their gradient).</summary>
-    public ReadOnlySpan<float> Logits => _logitsAreGrads
-        ? throw new InvalidOperationException("the logits were overwritten by Backward; run Forward again")
-        : _act.AsSpan(_logits, _b * _t * _c.VocabSize);
+    /// <summary>
+    /// Logits [B, T, V] of the last forward pass, kept only by a pass without targets or with
+    /// <see cref="HeadMode.Logits"/> (invalid once <see cref="Backward"/> has run: the buffer then holds their gradient).
+    /// </summary>
+    public ReadOnlySpan<float> Logits => _headMode != HeadMode.Logits || _fullLogits is null
+        ? throw new InvalidOperationException("the last forward pass kept no logits; run it with HeadMode.Logits")
+        : _logitsAreGrads
+            ? throw new InvalidOperationException("the logits were overwritten by Backward; run Forward again")
+            : _fullLogits.AsSpan(0, _b * _t * _c.VocabSize);
 
-    /// <summary>log p(target) per token of the last forward pass with targets (0 where there is no target).</summary>
+    /// <summary>
+    /// log p(target) per token of the last forward pass with targets: 0 where there is no target and,
+    /// under <see cref="HeadMode.Weighted"/>, where the weight is 0.
+    /// </summary>
     public ReadOnlySpan<float> TokenLogprobs => _act.AsSpan(_logp, _b * _t);
 
     /// <summary>Initialises like niels-gpt and GPT-2: linear and embedding weights N(0, 0.02), norm weights 1, biases 0; LoRA A N(0, 0.02), B 0.</summary>
@@ -269,9 +283,13 @@ public sealed partial class TransformerModel
     /// <summary>
     /// Forward pass over <paramref name="batch"/> sequences of <paramref name="seq"/> tokens (row-major [B, T]).
     /// With targets (same shape; negative = no target) and weights, also computes the loss; with
-    /// empty targets it only computes logits. <paramref name="training"/> turns dropout on.
+    /// empty targets it only computes logits. <paramref name="training"/> turns dropout on (and, on a model
+    /// with gradients, computes the LM head's share of the backward pass now). <paramref name="head"/> says
+    /// which rows go through the LM head (see <see cref="HeadMode"/>); without targets it is always
+    /// <see cref="HeadMode.Logits"/>.
     /// </summary>
-    public LossResult Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int batch, int seq, bool training)
+    public LossResult Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int batch, int seq, bool training,
+        HeadMode head = HeadMode.Weighted)
     {
         // Any shape whose tokens fit the arena works: every per-token buffer holds MaxTokens rows (the
         // attention's B·H·T log-sum-exps too), so short sequences may come in larger batches.
@@ -295,6 +313,8 @@ public sealed partial class TransformerModel
         _t = seq;
         _training = training;
         _logitsAreGrads = false;
+        _headPending = false;
+        _headMode = _haveTargets ? head : HeadMode.Logits;
         var lay = Layout;
         _mark = Stopwatch.GetTimestamp();
 
@@ -306,12 +326,16 @@ public sealed partial class TransformerModel
 
         Norm(_lnf, _lnfMean, _lnfRstd, _res[_c.Layers], lay.NormFW, lay.NormFB);
         Mark(Phase.NormForward);
-        Linear.Forward(_gemm, A(_logits, (long)n * v), v, A(_lnf, (long)n * c), P(lay.Head, v * c), [], n, c, v);
-        Mark(Phase.LmHeadForward);
-        if (!_haveTargets) return default;
-
-        RunRows(LoopKind.CrossEntropyForward);
-        Mark(Phase.CrossEntropyForward);
+        if (_headMode == HeadMode.Logits)
+        {
+            _fullLogits ??= new float[(long)MaxTokens * v];
+            Linear.Forward(_gemm, FullLogits((long)n * v), v, A(_lnf, (long)n * c), P(lay.Head, v * c), [], n, c, v);
+            Mark(Phase.LmHeadForward);
+            if (!_haveTargets) return default;
+            RunRows(LoopKind.CrossEntropyForward);
+            Mark(Phase.CrossEntropyForward);
+        }
+        else HeadForward(_headMode);
         double sum = 0, wsum = 0;
         var logp = A(_logp, n);
         for (int i = 0; i < n; i++)
@@ -428,14 +452,22 @@ public sealed partial class TransformerModel
         var lay = Layout;
         _mark = Stopwatch.GetTimestamp();
         _lossScale = lossScale;
-        RunRows(LoopKind.CrossEntropyBackward);
-        Mark(Phase.CrossEntropyBackward);
-        _logitsAreGrads = true;
-        var dlogits = A(_logits, (long)n * v);
-        var dln = A(_dln, (long)n * c);
-        Linear.BackwardInput(_gemm, dln, dlogits, v, P(lay.Head, v * c), n, c, v, accumulate: false);
-        if (_grads is not null) Linear.BackwardParams(_gemm, G(lay.Head, v * c), [], dlogits, v, A(_lnf, (long)n * c), n, c, v);
+        if (_headMode == HeadMode.Logits)
+        {
+            RunRows(LoopKind.CrossEntropyBackward);
+            Mark(Phase.CrossEntropyBackward);
+            _logitsAreGrads = true;
+            var dlogits = FullLogits((long)n * v);
+            Linear.BackwardInput(_gemm, A(_dln, (long)n * c), dlogits, v, P(lay.Head, v * c), n, c, v, accumulate: false);
+            if (_grads is not null) Linear.BackwardParams(_gemm, G(lay.Head, v * c), [], dlogits, v, A(_lnf, (long)n * c), n, c, v);
+        }
+        else
+        {
+            HeadBackward(lossScale);
+            _logitsAreGrads = true;
+        }
         Mark(Phase.LmHeadBackward);
+        var dln = A(_dln, (long)n * c);
         var dres = A(_dres, (long)n * c);
         dres.Clear();
         NormBackward(_dres, _dln, _res[_c.Layers], _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB);

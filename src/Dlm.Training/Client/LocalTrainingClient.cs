@@ -184,7 +184,8 @@ public sealed class LocalTrainingClient : ITrainingClient
             targets[(at + len)..(at + t)].Fill(-1);
             weights[(at + len)..(at + t)].Clear();
         }
-        var loss = _model.Forward(tokens, targets, weights, b, t, training: backward);
+        // Targets: Tinker returns a logprob for every target token; the backward still skips weight 0.
+        var loss = _model.Forward(tokens, targets, weights, b, t, training: backward, HeadMode.Targets);
         var logp = _model.TokenLogprobs;
         for (int r = 0; r < b; r++)
         {

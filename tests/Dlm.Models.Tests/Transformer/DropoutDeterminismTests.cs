@@ -23,7 +23,7 @@ public class DropoutDeterminismTests
         var targets = Enumerable.Range(0, 24).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
         var weights = Enumerable.Repeat(1f, 24).ToArray();
         model.RngState = seed;
-        var loss = model.Forward(tokens, targets, weights, 3, 8, training: true);
+        var loss = model.Forward(tokens, targets, weights, 3, 8, training: true, HeadMode.Logits);
         var logits = model.Logits.ToArray();
         model.ZeroGradients();
         model.Backward((float)(1.0 / loss.WeightSum));

@@ -117,9 +117,12 @@ public class InferenceOnlyTests
         using var fx = new TorchFixture(name);
         var folder = fx.Folder;
         var model = Dlm.Models.IO.HfModelFolder.LoadModel(folder, fx.Batch, fx.Seq, inferenceOnly: true);
-        var loss = model.Forward(fx.Tokens, fx.Targets, fx.Weights, fx.Batch, fx.Seq, training: false);
+        var loss = model.Forward(fx.Tokens, fx.Targets, fx.Weights, fx.Batch, fx.Seq, training: false, HeadMode.Logits);
         TorchFixture.AssertClose("logits", model.Logits, fx.Tensor("logits"));
         TorchFixture.AssertClose("loss", [(float)loss.Mean], fx.Tensor("loss"));
+        // The chunked head gives the same loss without keeping the logits.
+        var chunked = model.Forward(fx.Tokens, fx.Targets, fx.Weights, fx.Batch, fx.Seq, training: false);
+        TorchFixture.AssertClose("loss (chunked head)", [(float)chunked.Mean], fx.Tensor("loss"));
         Assert.Equal(0, model.TrainableGradients.Length);
         Assert.Throws<InvalidOperationException>(() => model.Backward(1f));
     }

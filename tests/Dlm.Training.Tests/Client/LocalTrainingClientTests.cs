@@ -62,7 +62,7 @@ public class LocalTrainingClientTests
             for (int k = 0; k < data[i].ModelInput.Length; k++) targets[i * t + k] = (int)data[i].TargetTokens[k];
             data[i].Weights.CopyTo(weights.AsSpan(i * t));
         }
-        var loss = one.Forward(tokens, targets, weights, b, t, training: true);
+        var loss = one.Forward(tokens, targets, weights, b, t, training: true, HeadMode.Targets);
         one.Backward(1f);
 
         Assert.Equal(loss.Sum, output.Metrics["loss:sum"], 1e-5 * Math.Abs(loss.Sum));
