@@ -42,7 +42,7 @@ internal static class CacheCommand
             bool asJson = parse.GetValue(json);
             var human = asJson ? Console.Error : Console.Out;
             var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            bool bars = err.Profile.Capabilities.Interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+            bool bars = ProgressBars.Enabled(err);
             BuildAllReport report;
             if (bars)
             {

@@ -1,3 +1,4 @@
+using Dlm.Cli.Output;
 using System.CommandLine;
 using System.Globalization;
 using Dlm.Core;
@@ -126,7 +127,7 @@ internal static class TrainCommand
         }
 
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        bool bars = err.Profile.Capabilities.Interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        bool bars = ProgressBars.Enabled(err);
         TrainOutcome outcome;
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };

@@ -15,8 +15,7 @@ internal sealed class DemoConsoleProgress(TextWriter output) : IDemoProgress
     private static readonly int StageCount = Enum.GetValues<DemoStage>().Length;
     private readonly IAnsiConsole _err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
-    // Spectre.Console calls a console interactive when stdin is a terminal, even with stderr sent to a file.
-    private bool Bars => !Console.IsErrorRedirected && _err.Profile.Capabilities.Interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+    private bool Bars => ProgressBars.Enabled(_err);
 
     private static string Name(DemoStage s) => s.ToString().ToLowerInvariant();
 
