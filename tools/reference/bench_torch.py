@@ -182,21 +182,11 @@ def matmul_params(cfg):
     return L * (C * 3 * C + C * C + 3 * C * d_ff) + V * C
 
 
-def main(args):
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    cfg = PRESETS[args.preset]
-    B, T, V = cfg["batch"], cfg["T"], cfg["V"]
-    model = NielsGpt(cfg)
-    model.train()
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
-                             {"params": no_decay, "weight_decay": 0.0}],
-                            lr=3e-4, betas=(0.9, 0.95), eps=1e-8)
-    params = list(model.parameters())
-    gen = torch.Generator().manual_seed(args.seed + 1)
 
+def time_steps(model, opt, params, V, B, T, seed, warmup, steps):
+    """Runs warmup + steps training steps (forward, backward, clip 1.0, optimizer) on random
+    windows, timing each step and its phases; the loop every PyTorch training baseline here shares."""
+    gen = torch.Generator().manual_seed(seed + 1)
     phases = {"forward": [], "backward": [], "optimizer": []}
 
     def step():
@@ -217,36 +207,60 @@ def main(args):
 
     losses, times, cpu_times = [], [], []
     load_before = os.getloadavg()[0]
-    for i in range(args.warmup + args.steps):
+    for i in range(warmup + steps):
         t0, c0 = time.perf_counter(), time.process_time()
         loss = step()
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
         losses.append(loss)
-        if i >= args.warmup:
+        if i >= warmup:
             times.append(dt)
             cpu_times.append(dc)
-        print(f"step {i:3d} {'warmup' if i < args.warmup else 'timed '} {dt * 1e3:9.1f} ms  loss {loss:.4f}",
+        print(f"step {i:3d} {'warmup' if i < warmup else 'timed '} {dt * 1e3:9.1f} ms  loss {loss:.4f}",
               file=sys.stderr)
+    return dict(losses=losses, times=times, cpu_times=cpu_times, phases=phases, load_before=load_before)
 
+
+def step_fields(run, warmup, steps, tokens, flops_per_token):
+    """The JSON fields of a timed run that every baseline reports the same way."""
+    times = run["times"]
     mean = sum(times) / len(times)
+    tps = tokens / mean
+    return {
+        "warmup_steps": warmup, "steps": steps,
+        "step_ms": round(mean * 1e3, 2), "step_ms_median": round(statistics.median(times) * 1e3, 2),
+        "step_ms_min": round(min(times) * 1e3, 2), "tokens_per_sec": round(tps, 1),
+        "flops_per_token": flops_per_token, "gflops": round(flops_per_token * tps / 1e9, 2),
+        "loss_first": round(run["losses"][0], 4), "loss_last": round(run["losses"][-1], 4),
+        "cpu_s_per_step": round(sum(run["cpu_times"]) / len(run["cpu_times"]), 3),
+        # Mean wall time of each phase over the timed steps (optimizer = clip_grad_norm_ + AdamW).
+        "phase_ms": {k: round(sum(v[warmup:]) / steps * 1e3, 2) for k, v in run["phases"].items()},
+        "load_avg_1m": [round(run["load_before"], 2), round(os.getloadavg()[0], 2)],
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+    }
+
+def main(args):
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    cfg = PRESETS[args.preset]
+    B, T, V = cfg["batch"], cfg["T"], cfg["V"]
+    model = NielsGpt(cfg)
+    model.train()
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=3e-4, betas=(0.9, 0.95), eps=1e-8)
+    params = list(model.parameters())
+    run = time_steps(model, opt, params, V, B, T, args.seed, args.warmup, args.steps)
+
     tokens = B * T
     n_mm = matmul_params(cfg)
     flops_per_token = 6 * n_mm + 12 * cfg["L"] * T * cfg["C"]
-    tps = tokens / mean
     print(json.dumps({
         "preset": args.preset, "threads": torch.get_num_threads(), "torch": torch.__version__,
         "batch": B, "seq_len": T, "tokens_per_step": tokens,
         "params": sum(p.numel() for p in params), "matmul_params": n_mm,
-        "warmup_steps": args.warmup, "steps": args.steps,
-        "step_ms": round(mean * 1e3, 2), "step_ms_median": round(statistics.median(times) * 1e3, 2),
-        "step_ms_min": round(min(times) * 1e3, 2), "tokens_per_sec": round(tps, 1),
-        "flops_per_token": flops_per_token, "gflops": round(flops_per_token * tps / 1e9, 2),
-        "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
-        "cpu_s_per_step": round(sum(cpu_times) / len(cpu_times), 3),
-        # Mean wall time of each phase over the timed steps (optimizer = clip_grad_norm_ + AdamW).
-        "phase_ms": {k: round(sum(v[args.warmup:]) / args.steps * 1e3, 2) for k, v in phases.items()},
-        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        **step_fields(run, args.warmup, args.steps, tokens, flops_per_token),
     }))
 
 

@@ -31,9 +31,6 @@ import json
 import math
 import os
 import resource
-import statistics
-import sys
-import time
 
 SHAPE = dict(V=49152, C=576, L=30, H=9, KV=3, d_ff=1536, theta=1e5, eps=1e-5)
 LORA = dict(r=8, alpha=16, dropout=0.05, targets=("q_proj", "k_proj", "v_proj", "o_proj"))
@@ -66,6 +63,8 @@ if ARGS is not None:
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+
+from bench_torch import step_fields, time_steps  # noqa: E402  (the timed loop both baselines share)
 
 
 class RMSNorm(nn.Module):
@@ -191,41 +190,10 @@ def main(args):
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and not (p.dim() >= 2 and "embed_tokens" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=3e-4, betas=(0.9, 0.95), eps=1e-8)
-    gen = torch.Generator().manual_seed(args.seed + 1)
-    phases = {"forward": [], "backward": [], "optimizer": []}
+    run = time_steps(model, opt, params, V, B, T, args.seed, args.warmup, args.steps)
 
-    def step():
-        window = torch.randint(0, V, (B, T + 1), generator=gen)
-        x, y = window[:, :-1], window[:, 1:]
-        t0 = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x).reshape(-1, V), y.reshape(-1))
-        t1 = time.perf_counter()
-        loss.backward()
-        t2 = time.perf_counter()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        t3 = time.perf_counter()
-        for k, dt in zip(phases, (t1 - t0, t2 - t1, t3 - t2)):
-            phases[k].append(dt)
-        return float(loss)
-
-    losses, times, cpu_times = [], [], []
-    load_before = os.getloadavg()[0]
-    for i in range(args.warmup + args.steps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        loss = step()
-        dt, dc = time.perf_counter() - t0, time.process_time() - c0
-        losses.append(loss)
-        if i >= args.warmup:
-            times.append(dt)
-            cpu_times.append(dc)
-        print(f"step {i:3d} {'warmup' if i < args.warmup else 'timed '} {dt * 1e3:9.1f} ms  loss {loss:.4f}", file=sys.stderr)
-
-    mean = sum(times) / len(times)
     n_mm = matmul_params(s)
     flops_per_token = (4 if args.lora else 6) * n_mm + 12 * s["L"] * T * s["C"]
-    tps = B * T / mean
     lora = (f"r={LORA['r']} alpha={LORA['alpha']} dropout={LORA['dropout']} {','.join(LORA['targets'])}"
             if args.lora else "")
     print(json.dumps({
@@ -233,16 +201,8 @@ def main(args):
         "batch": B, "seq_len": T, "tokens_per_step": B * T,
         "params": sum(p.numel() for p in model.parameters()), "matmul_params": n_mm,
         "lora": lora, "trainable_params": sum(p.numel() for p in params),
-        "warmup_steps": args.warmup, "steps": args.steps,
-        "step_ms": round(mean * 1e3, 2), "step_ms_median": round(statistics.median(times) * 1e3, 2),
-        "step_ms_min": round(min(times) * 1e3, 2), "tokens_per_sec": round(tps, 1),
-        "flops_per_token": flops_per_token, "gflops": round(flops_per_token * tps / 1e9, 2),
-        "loss_first": round(losses[0], 4), "loss_last": round(losses[-1], 4),
-        "cpu_s_per_step": round(sum(cpu_times) / len(cpu_times), 3),
-        "phase_ms": {k: round(sum(v[args.warmup:]) / args.steps * 1e3, 2) for k, v in phases.items()},
+        **step_fields(run, args.warmup, args.steps, B * T, flops_per_token),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "load_avg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
     }))
 
 
