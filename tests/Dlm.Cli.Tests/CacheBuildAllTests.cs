@@ -64,11 +64,7 @@ public class CacheBuildAllTests
         try
         {
             var settings = Setup(dir, 400_000);
-            var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "dlm.dll"), "cache", "build-all", "--settings", settings }) psi.ArgumentList.Add(a);
-            psi.Environment["DLM_THREADS"] = "1";
-            psi.Environment["NO_COLOR"] = "1";
-            using var p = Process.Start(psi)!;
+            using var p = CliRunner.Start(RepoPaths.Root, new Dictionary<string, string> { ["DLM_THREADS"] = "1" }, ["cache", "build-all", "--settings", settings]);
             _ = p.StandardOutput.ReadToEndAsync();
             _ = p.StandardError.ReadToEndAsync();
             var staging = Path.Combine(dir, "cache", "pretrain", ".notes.building", "train");

@@ -78,23 +78,7 @@ public sealed class DemoTests : IDisposable
 
     private static string[] Replies(string stdout) => [.. stdout.Split('\n').Where(l => l.StartsWith("  model: ", StringComparison.Ordinal))];
 
-    private Process Start(string outDir, int steps)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dlm.dll"));
-        foreach (var a in Args(outDir, steps)) psi.ArgumentList.Add(a);
-        psi.Environment["NO_COLOR"] = "1";
-        foreach (var (k, v) in Env) psi.Environment[k] = v;
-        return Process.Start(psi)!;
-    }
+    private Process Start(string outDir, int steps) => CliRunner.Start(RepoPaths.Root, Env, Args(outDir, steps));
 
     // Waits until the pretrain stage has saved its latest checkpoint (training is under way).
     private static void WaitForCheckpoint(string outDir, Process p)

@@ -195,11 +195,7 @@ public sealed partial class DocumentTrainTests(TinyChatBase tiny) : IClassFixtur
         // every 25 steps and at each epoch's end; kill -9 once the first one is there.
         File.WriteAllText(doc, File.ReadAllText(doc).Replace("num_epochs: 1", "num_epochs: 150", StringComparison.Ordinal));
         File.AppendAllText(Path.Combine(Notes, "island", "harbour.md"), TinyChatBase.Corpus[4] + "\n");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = _work };
-        foreach (var a in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "dlm.dll"), "train", doc }) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in Env) psi.Environment[k] = v;
-        psi.Environment["NO_COLOR"] = "1";
-        using (var p = Process.Start(psi)!)
+        using (var p = CliRunner.Start(_work, Env, ["train", doc]))
         {
             p.StandardOutput.ReadToEndAsync();
             p.StandardError.ReadToEndAsync();

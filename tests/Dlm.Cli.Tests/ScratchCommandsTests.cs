@@ -15,24 +15,7 @@ public class ScratchCommandsTests
     private static string[] Pretrain(string run) =>
         ["pretrain", "--settings", ScratchFixture.Settings, $"run.dir={run}", "pretrain.max_steps=60", "model.dropout=0.1"];
 
-    private static Process Start(string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        psi.ArgumentList.Add("exec");
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dlm.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["NO_COLOR"] = "1";
-        var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        return p;
-    }
+    private static Process Start(string[] args) => CliRunner.Start(RepoPaths.Root, null, args);
 
     private static void WaitFor(Func<bool> condition, Process p)
     {
