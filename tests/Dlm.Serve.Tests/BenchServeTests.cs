@@ -1,3 +1,4 @@
+using Dlm.TestSupport;
 using System.Text.Json.Nodes;
 
 namespace Dlm.Serve.Tests;
@@ -9,7 +10,7 @@ public sealed class BenchServeTests(ServeFixture f)
     [Fact]
     public void Bench_serve_reports_each_level_as_the_last_json_line()
     {
-        var r = DlmProcess.Run("bench", "serve", "--model", f.Dir, "--streams", "1", "3", "--requests", "2", "--prompt-tokens", "4", "--max-tokens", "6", "--json");
+        var r = CliRunner.Run("bench", "serve", "--model", f.Dir, "--streams", "1", "3", "--requests", "2", "--prompt-tokens", "4", "--max-tokens", "6", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var last = JsonNode.Parse(r.Stdout.Trim().Split('\n')[^1])!;
         var levels = last["levels"]!.AsArray();

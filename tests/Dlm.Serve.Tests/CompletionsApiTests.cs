@@ -1,3 +1,4 @@
+using Dlm.TestSupport;
 using System.Text.Json.Nodes;
 
 namespace Dlm.Serve.Tests;
@@ -79,7 +80,7 @@ public sealed class CompletionsApiTests(ServeFixture f)
         Assert.Equal(texts, b!["choices"]!.AsArray().Select(c => c!["text"]!.GetValue<string>()));
         Assert.True(texts.Distinct().Count() > 1, "three seeded samples were all the same");
         // Same seed through `dlm sample`: the same first sample.
-        var r = DlmProcess.Run("sample", "--model", f.Dir, "--prompt", "In the", "--temperature", "1", "--top-p", "0.9", "--seed", "7", "--num-samples", "3", "--max-tokens", "12", "--json");
+        var r = CliRunner.Run("sample", "--model", f.Dir, "--prompt", "In the", "--temperature", "1", "--top-p", "0.9", "--seed", "7", "--num-samples", "3", "--max-tokens", "12", "--json");
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!["text"]!.GetValue<string>()).ToArray();
         Assert.Equal(lines, texts);
 

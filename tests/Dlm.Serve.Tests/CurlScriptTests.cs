@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dlm.TestSupport;
 
 namespace Dlm.Serve.Tests;
 
@@ -10,7 +11,7 @@ public sealed class CurlScriptTests(ServeFixture f)
     public async Task Curl_streams_from_dlm_serve()
     {
         Assert.True(File.Exists("/usr/bin/curl"), "curl is not installed (apt-get install curl)");
-        using var serve = Process.Start(DlmProcess.StartInfo("serve", "--model", f.Dir, "--port", "0", "--slots", "4"))!;
+        using var serve = CliRunner.Start(RepoPaths.Root, null, ["serve", "--model", f.Dir, "--port", "0", "--slots", "4"], closeStdin: false);
         try
         {
             var line = await serve.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));

@@ -41,7 +41,7 @@ public sealed class ServeFixture : IAsyncLifetime
     /// <summary>Writes the model folder: tokenizer, config.json, model.safetensors.</summary>
     public static void WriteModel(string dir, int dModel = 32, int layers = 2, int context = Context)
     {
-        var r = DlmProcess.Run("tokenizer", "train", "--vocab-size", "400", "--special", Dlm.Chat.Renderers.NielsTokens.DefaultSystem, Dlm.Chat.Renderers.NielsTokens.DefaultUser,
+        var r = CliRunner.Run("tokenizer", "train", "--vocab-size", "400", "--special", Dlm.Chat.Renderers.NielsTokens.DefaultSystem, Dlm.Chat.Renderers.NielsTokens.DefaultUser,
             Dlm.Chat.Renderers.NielsTokens.DefaultAssistant, Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn, "--eos", Dlm.Chat.Renderers.NielsTokens.DefaultEndOfTurn, "--out", dir, "--", RepoPaths.Fixture("bpe", "train.txt"));
         Assert.True(r.ExitCode == 0, r.Stderr);
         var tokenizer = Tokenizer.FromPath(dir);
@@ -63,7 +63,7 @@ public sealed class ServeFixture : IAsyncLifetime
     {
         var file = Path.Combine(Dir, $"prompt-{Guid.NewGuid():N}.jsonl");
         File.WriteAllText(file, JsonSerializer.Serialize(prompt) + "\n");
-        var r = DlmProcess.Run(["sample", "--model", Dir, "--prompt-tokens", file, "--temperature", "0", "--max-tokens", $"{maxTokens}", "--json", .. extra]);
+        var r = CliRunner.Run(["sample", "--model", Dir, "--prompt-tokens", file, "--temperature", "0", "--max-tokens", $"{maxTokens}", "--json", .. extra]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         return JsonNode.Parse(r.Stdout.Trim())!;
     }
@@ -71,7 +71,7 @@ public sealed class ServeFixture : IAsyncLifetime
     /// <summary>`dlm sample --prompt TEXT` greedy: its JSON line.</summary>
     public JsonNode SampleText(string prompt, int maxTokens, params string[] extra)
     {
-        var r = DlmProcess.Run(["sample", "--model", Dir, "--prompt", prompt, "--temperature", "0", "--max-tokens", $"{maxTokens}", "--json", .. extra]);
+        var r = CliRunner.Run(["sample", "--model", Dir, "--prompt", prompt, "--temperature", "0", "--max-tokens", $"{maxTokens}", "--json", .. extra]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         return JsonNode.Parse(r.Stdout.Trim())!;
     }

@@ -1,9 +1,8 @@
 using System.Diagnostics;
-using Dlm.TestSupport;
 
-namespace Dlm.Cli.Tests;
+namespace Dlm.TestSupport;
 
-/// <summary>Runs the real `dlm` program in a child process, as a user would.</summary>
+/// <summary>Runs the real `dlm` program (the dlm.dll a test project copies beside itself) in a child process, as a user would.</summary>
 public static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
