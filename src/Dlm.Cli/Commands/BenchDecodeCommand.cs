@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -92,54 +91,17 @@ internal static class BenchDecodeCommand
     // The PyTorch reference on the same shape and threads, in float32 (torch 1.13 has no fast CPU 16-bit GEMM).
     private static JsonObject? RunTorch(DecodeBenchmarkResult r, out string why)
     {
-        var script = FindScript("bench_decode_torch.py");
+        var script = ReferenceRun.FindScript("bench_decode_torch.py");
         if (script is null) { why = "tools/reference/bench_decode_torch.py not found"; return null; }
-        return RunJson("/usr/bin/python3", [script, .. Shape(r), "--dtype", "f32"], "/usr/bin/python3 is not installed", out why);
+        return ReferenceRun.Json("/usr/bin/python3", [script, .. Shape(r), "--dtype", "f32"], "/usr/bin/python3 is not installed", out why);
     }
 
     // llama.cpp on the same random weights written as GGUF with the same bytes per weight: f32 for f32, f16 for bf16 and f16.
     private static JsonObject? RunLlamaCpp(DecodeBenchmarkResult r, out string why)
     {
-        var project = FindScript(Path.Combine("llamacpp-decode", "llamacpp-decode.csproj"));
+        var project = ReferenceRun.FindScript(Path.Combine("llamacpp-decode", "llamacpp-decode.csproj"));
         if (project is null) { why = "tools/reference/llamacpp-decode not found"; return null; }
         string type = r.Dtype == "f32" ? "f32" : "f16";
-        return RunJson("dotnet", ["run", "-c", "Release", "--project", project, "--", .. Shape(r), "--type", type], "dotnet is not on PATH", out why);
-    }
-
-    private static JsonObject? RunJson(string program, IEnumerable<string> args, string missing, out string why)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            if (p.ExitCode != 0) { why = "reference script failed: " + stderr.Result.Trim().Split('\n').LastOrDefault(); return null; }
-            why = "";
-            return JsonNode.Parse(stdout.Result.Trim().Split('\n')[^1])?.AsObject();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            why = missing;
-            return null;
-        }
-        catch (JsonException e)
-        {
-            why = "reference script printed no JSON: " + e.Message;
-            return null;
-        }
-    }
-
-    internal static string? FindScript(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var s = Path.Combine(dir.FullName, "tools", "reference", name);
-            if (File.Exists(s)) return s;
-        }
-        var cwd = Path.Combine(Directory.GetCurrentDirectory(), "tools", "reference", name);
-        return File.Exists(cwd) ? cwd : null;
+        return ReferenceRun.Json("dotnet", ["run", "-c", "Release", "--project", project, "--", .. Shape(r), "--type", type], "dotnet is not on PATH", out why);
     }
 }

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dlm.Cli.Output;
 using Dlm.Core;
@@ -85,52 +83,14 @@ internal static class BenchTokenizeCommand
     /// Python sentencepiece through bench_sentencepiece.py for a SentencePiece model); null (with the
     /// reason in <paramref name="why"/>) when the runtime or the reference packages are missing.
     /// </summary>
-    private static JsonNode? RunReference(string tokenizer, string input, double seconds, bool parallel, bool sentencePiece, out string why)
+    private static JsonObject? RunReference(string tokenizer, string input, double seconds, bool parallel, bool sentencePiece, out string why)
     {
-        var script = FindScript(sentencePiece ? "bench_sentencepiece.py" : "bench_tokenizers.mjs");
+        var script = ReferenceRun.FindScript(sentencePiece ? "bench_sentencepiece.py" : "bench_tokenizers.mjs", needsPackages: true);
         if (script is null) { why = $"tools/reference/{(sentencePiece ? "bench_sentencepiece.py" : "bench_tokenizers.mjs")} not found"; return null; }
         // Debian's python3-sentencepiece lives in the system interpreter, which a pyenv shim on PATH would hide.
         string runtime = !sentencePiece ? "node" : File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var psi = new ProcessStartInfo(runtime)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(script);
-        foreach (var a in new[] { "--tokenizer", Path.GetFullPath(tokenizer), "--input", input, "--seconds", seconds.ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        psi.Environment["TOKENIZERS_PARALLELISM"] = parallel ? "true" : "false";
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            if (p.ExitCode != 0) { why = "reference script failed: " + stderr.Result.Trim().Split('\n').LastOrDefault(); return null; }
-            why = "";
-            return JsonNode.Parse(stdout.Result);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            why = $"{runtime} is not installed";
-            return null;
-        }
-        catch (JsonException e)
-        {
-            why = "reference script printed no JSON: " + e.Message;
-            return null;
-        }
-    }
-
-    private static string? FindScript(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var s = Path.Combine(dir.FullName, "tools", "reference", name);
-            if (File.Exists(s) && Directory.Exists(Path.Combine(dir.FullName, ".cache", "reference", "node_modules"))) return s;
-        }
-        var cwd = Path.Combine(Directory.GetCurrentDirectory(), "tools", "reference", name);
-        return File.Exists(cwd) ? cwd : null;
+        string[] args = [script, "--tokenizer", Path.GetFullPath(tokenizer), "--input", input, "--seconds", seconds.ToString(CultureInfo.InvariantCulture)];
+        var env = new Dictionary<string, string> { ["TOKENIZERS_PARALLELISM"] = parallel ? "true" : "false" };
+        return ReferenceRun.Json(runtime, args, $"{runtime} is not installed", out why, env);
     }
 }
