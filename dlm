@@ -9,9 +9,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 needs_build() {
   [ -f "$stamp" ] && [ -f "$out/dlm.dll" ] || return 0
-  # Any source, project or props file newer than the last build?
-  [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" \
-      \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' \) \
+  # Any source, project or props file, or the primer the build copies, newer than the last build?
+  [ -n "$(find "$root/src" "$root/Directory.Build.props" "$root/Directory.Packages.props" "$root/data/primer.jsonl" \
+      \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' -o -name '*.jsonl' \) \
       -not -path '*/bin/*' -not -path '*/obj/*' -newer "$stamp" -print -quit 2>/dev/null)" ]
 }
 

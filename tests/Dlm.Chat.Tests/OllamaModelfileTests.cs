@@ -1,4 +1,5 @@
 using Dlm.Chat.Ollama;
+using Dlm.Chat.Renderers;
 using Dlm.Core;
 using Dlm.TestSupport;
 using Dlm.Tokenizers;
@@ -55,6 +56,17 @@ public class OllamaModelfileTests
         var rc = OllamaModelfile.Stops(RendererRegistry.Create("role_colon", tokenizer), tokenizer);
         Assert.Equal(["\n\nUser:"], rc);
         Assert.Contains("PARAMETER stop \"\"\"\n\nUser:\"\"\"\n", OllamaModelfile.Build("m.gguf", OllamaModelfile.Template("role_colon"), rc, null));
+    }
+
+    [Fact]
+    public void Niels_template_uses_the_tokens_the_model_was_trained_with()
+    {
+        // A model trained before dlm took niels-gpt's tokens holds only the short ones.
+        var template = OllamaModelfile.Template("niels", niels: NielsTokens.ShortForm);
+        var got = GoTemplate.Render(template, new Dictionary<string, string>(),
+            [.. Conversation.Take(3).Select(m => (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { ["Role"] = m.Role, ["Content"] = m.Content })]);
+        Assert.Equal("<|system|>Be brief.<|eot|><|user|>What is 2+2?<|eot|><|assistant|>4.<|eot|><|assistant|>", got);
+        Assert.Contains(NielsTokens.DefaultUser, OllamaModelfile.Template("niels"));
     }
 
     [Fact]

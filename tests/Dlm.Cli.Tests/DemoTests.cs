@@ -161,10 +161,12 @@ public sealed class DemoTests : IDisposable
         var missing = CliRunner.Run(Env, null, "demo", "--corpus", Path.Combine(_root, "nope"), "--out", outDir);
         Assert.Equal(1, missing.ExitCode);
         Assert.Equal([$"dlm: --corpus {Path.Combine(_root, "nope")}: folder not found"], missing.StderrLines);
+        Assert.Equal("", missing.Stdout);
         var empty = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
         var none = CliRunner.Run(Env, null, "demo", "--corpus", empty, "--out", outDir);
         Assert.Equal(1, none.ExitCode);
         Assert.Contains("no Brown corpus files (ca01 ... cr09)", none.Stderr);
+        Assert.Equal("", none.Stdout);
         var minutes = CliRunner.Run(Env, null, "demo", "--corpus", _corpus, "--out", outDir, "--minutes", "0");
         Assert.Equal(2, minutes.ExitCode);
         Assert.Contains("--minutes must be a positive number", minutes.Stderr);

@@ -18,17 +18,22 @@ public static class OllamaModelfile
 
     /// <summary>
     /// The Go template for <paramref name="renderer"/>. <paramref name="bos"/> is put first when the
-    /// renderer starts with a BOS token that the tokenizer does not add by itself.
+    /// renderer starts with a BOS token that the tokenizer does not add by itself. <paramref name="niels"/>
+    /// is the token set a <c>niels</c> model was trained with (<see cref="NielsTokens.For"/>; niels-gpt's
+    /// when null), so a model trained with dlm's older short tokens gets a template it can read.
     /// </summary>
-    public static string Template(string renderer, string? bos = null) => renderer switch
+    public static string Template(string renderer, string? bos = null, NielsTokens? niels = null) => renderer switch
     {
         "chatml" => "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n",
         "llama3" => (bos ?? "") + "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n",
-        "niels" => "{{- range .Messages }}{{ if eq .Role \"system\" }}" + NielsTokens.DefaultSystem + "{{ else if eq .Role \"user\" }}" + NielsTokens.DefaultUser +
-            "{{ else }}" + NielsTokens.DefaultAssistant + "{{ end }}{{ .Content }}" + NielsTokens.DefaultEndOfTurn + "{{ end }}" + NielsTokens.DefaultAssistant,
+        "niels" => NielsTemplate(niels ?? NielsTokens.NielsGpt),
         "role_colon" => (bos ?? "") + "{{- range .Messages }}{{ if eq .Role \"system\" }}System{{ else if eq .Role \"user\" }}User{{ else }}Assistant{{ end }}: {{ .Content }}\n\n{{ end }}Assistant:",
         _ => throw new DlmException($"renderer {renderer} has no Ollama template in dlm (supported: {string.Join(", ", SupportedRenderers)})"),
     };
+
+    private static string NielsTemplate(NielsTokens t) =>
+        "{{- range .Messages }}{{ if eq .Role \"system\" }}" + t.System + "{{ else if eq .Role \"user\" }}" + t.User +
+        "{{ else }}" + t.Assistant + "{{ end }}{{ .Content }}" + t.EndOfTurn + "{{ end }}" + t.Assistant;
 
     /// <summary>The renderer's stop sequences as text (stop tokens by their content).</summary>
     public static IReadOnlyList<string> Stops(IRenderer renderer, ITokenizer tokenizer)

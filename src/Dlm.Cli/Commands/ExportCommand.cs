@@ -71,11 +71,12 @@ internal static class ExportCommand
             var tokenizer = Tokenizer.FromPath(folder);
             var rendererName = parse.GetValue(renderer) ?? RendererRegistry.RecommendFor(tokenizer);
             var r = RendererRegistry.Create(rendererName, tokenizer);
-            var template = OllamaModelfile.Template(rendererName, BosUnlessAdded(tokenizer));
+            var nielsTokens = (r as Dlm.Chat.Renderers.NielsRenderer)?.Tokens;
+            var template = OllamaModelfile.Template(rendererName, BosUnlessAdded(tokenizer), nielsTokens);
             var stops = OllamaModelfile.Stops(r, tokenizer);
             var missing = OllamaModelfile.MissingMarkers(template, tokenizer);
             var systemPrompt = parse.GetValue(system);
-            if (missing.Count > 0 && systemPrompt is not null && missing.Any(m => m.Contains("system", StringComparison.Ordinal) || m == Dlm.Chat.Renderers.NielsTokens.DefaultSystem))
+            if (missing.Count > 0 && systemPrompt is not null && missing.Any(m => m.Contains("system", StringComparison.Ordinal) || m == nielsTokens?.System))
                 throw new DlmException($"{folder}: the {rendererName} template's {string.Join(", ", missing)} is not a token of this tokenizer, so --system cannot be rendered as the model was trained");
             foreach (var m in missing)
                 Console.Error.WriteLine($"note: {m} in the {rendererName} template is not a token of this tokenizer; messages that need it would be tokenized as plain text");

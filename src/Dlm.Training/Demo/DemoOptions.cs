@@ -51,6 +51,10 @@ public sealed record DemoOptions
         if (!(Minutes > 0) || double.IsInfinity(Minutes)) throw new UsageException($"--minutes must be a positive number (got {Minutes})");
         if (VocabSize < Tokenizers.Training.BpeTrainer.MinimumVocabSize(Chat.Renderers.NielsTokens.TokenizerSpecials.Count))
             throw new UsageException($"--vocab-size must be at least {Tokenizers.Training.BpeTrainer.MinimumVocabSize(Chat.Renderers.NielsTokens.TokenizerSpecials.Count)} (7 special tokens + 256 bytes)");
+        // Checked here so that a wrong --corpus fails before the demo announces where it writes.
+        if (CorpusDir is not null && !Directory.Exists(CorpusDir)) throw new DlmException($"--corpus {CorpusDir}: folder not found");
+        if (CorpusDir is not null && BrownCorpus.CountFiles(CorpusDir) == 0)
+            throw new DlmException($"--corpus {CorpusDir}: no Brown corpus files (ca01 ... cr09) in it");
         if (Steps is < 1) throw new UsageException($"--steps must be at least 1 (got {Steps})");
         if (!Model.StartsWith(Client.ModelPresets.Prefix, StringComparison.Ordinal))
             throw new UsageException($"--model must be a preset (preset:NAME: {string.Join(", ", Client.ModelPresets.Names)}), got '{Model}'");
