@@ -11,6 +11,7 @@ public class LoraTests
     [Theory]
     [InlineData(ModelFamily.Llama, new[] { "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj" })]
     [InlineData(ModelFamily.Gpt2, new[] { "c_attn", "c_proj", "c_fc" })]
+    [InlineData(ModelFamily.Niels, new[] { "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj" })]
     public void Merged_weights_give_the_adapted_logits(ModelFamily family, string[] targets)
     {
         var cfg = ModelGradientTests.Tiny(family, 0f);

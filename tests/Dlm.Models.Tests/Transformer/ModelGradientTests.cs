@@ -31,6 +31,7 @@ public class ModelGradientTests
     [InlineData(ModelFamily.Llama, 0f, false)]
     [InlineData(ModelFamily.Gpt2, 0.2f, false)]
     [InlineData(ModelFamily.Llama, 0.2f, true)]
+    [InlineData(ModelFamily.Niels, 0.2f, true)]
     public void Model_gradients_match_finite_differences(ModelFamily family, float dropout, bool lora)
     {
         const int b = 2, t = 5;
