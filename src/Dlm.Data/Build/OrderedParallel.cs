@@ -15,7 +15,7 @@ namespace Dlm.Data.Build;
 /// <item>At most a few batches per thread are in flight, so memory stays flat on any input.</item>
 /// </list>
 /// Workers besides the consumer are thread-pool threads, whose per-thread tokenizer caches stay warm
-/// from one build to the next. Errors of the map are kept per item and rethrown in
+/// from one build to the next. Errors of the map are kept per batch and rethrown in
 /// input order, after every batch before them was handed over, so which error a build reports does
 /// not depend on the thread count.
 /// </summary>
@@ -24,7 +24,22 @@ internal static class OrderedParallel
     /// <summary>Batches in flight (read and not yet handed over) per thread.</summary>
     private const int BatchesPerThread = 3;
 
+    /// <summary>Maps each item; a batch comes back as (item, result) pairs, in input order.</summary>
     public static IEnumerable<(TIn Input, TOut Output)[]> Map<TIn, TOut>(IEnumerable<TIn> input, Func<TIn, TOut> map, Func<TIn, long> weight,
+        long batchWeight, int threads, CancellationToken ct) =>
+        MapBatches(input, batch =>
+        {
+            var items = new (TIn, TOut)[batch.Count];
+            for (int i = 0; i < batch.Count; i++) items[i] = (batch[i], map(batch[i]));
+            return items;
+        }, weight, batchWeight, threads, ct);
+
+    /// <summary>
+    /// Maps whole batches (items gathered up to <paramref name="batchWeight"/>), so a map can put a
+    /// batch's results into one buffer instead of one allocation per item; results come back in
+    /// input order. A batch whose map throws is not handed over: its error is rethrown in its place.
+    /// </summary>
+    public static IEnumerable<TOut> MapBatches<TIn, TOut>(IEnumerable<TIn> input, Func<IReadOnlyList<TIn>, TOut> map, Func<TIn, long> weight,
         long batchWeight, int threads, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -34,7 +49,7 @@ internal static class OrderedParallel
         try
         {
             for (int i = 0; i < workers.Length; i++) workers[i] = Task.Run(run.Work, CancellationToken.None);
-            while (run.Next() is { } batch) yield return batch;
+            while (run.Next(out var batch)) yield return batch;
         }
         finally
         {
@@ -44,17 +59,17 @@ internal static class OrderedParallel
         }
     }
 
-    private sealed class Done<TIn, TOut>((TIn, TOut)[] items, Exception? error)
+    private sealed class Done<TOut>(TOut result, Exception? error)
     {
-        public (TIn, TOut)[] Items { get; } = items;
-        public Exception? Error { get; } = error; // the first failing item's, in input order
+        public TOut Result { get; } = result;
+        public Exception? Error { get; } = error;
     }
 
-    private sealed class Run<TIn, TOut>(IEnumerator<TIn> input, Func<TIn, TOut> map, Func<TIn, long> weight, long batchWeight, int window, CancellationToken ct)
+    private sealed class Run<TIn, TOut>(IEnumerator<TIn> input, Func<IReadOnlyList<TIn>, TOut> map, Func<TIn, long> weight, long batchWeight, int window, CancellationToken ct)
     {
         private readonly object _read = new(); // held while taking a batch from the input
         private readonly object _gate = new(); // guards everything below, and is waited on
-        private readonly Dictionary<long, Done<TIn, TOut>> _done = [];
+        private readonly Dictionary<long, Done<TOut>> _done = [];
         private long _taken;          // batches taken from the input so far (the next one's number)
         private long _handed;         // batches handed to the consumer so far
         private long _end = -1;       // number of batches once the input is exhausted or failed
@@ -78,13 +93,13 @@ internal static class OrderedParallel
 #pragma warning restore CA1031
         }
 
-        /// <summary>The consumer: the next batch in order (mapping batches itself meanwhile), or null at the end.</summary>
-        public (TIn, TOut)[]? Next()
+        /// <summary>The consumer: the next batch in order (mapping batches itself meanwhile); false at the end.</summary>
+        public bool Next(out TOut result)
         {
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                Done<TIn, TOut>? done;
+                Done<TOut>? done;
                 long version;
                 lock (_gate)
                 {
@@ -98,13 +113,15 @@ internal static class OrderedParallel
                     else if (_handed == _end)
                     {
                         if (_readError is not null) ExceptionDispatchInfo.Capture(_readError).Throw();
-                        return null;
+                        result = default!;
+                        return false;
                     }
                 }
                 if (done is not null)
                 {
                     if (done.Error is not null) ExceptionDispatchInfo.Capture(done.Error).Throw();
-                    return done.Items;
+                    result = done.Result;
+                    return true;
                 }
                 // The next batch is not ready: map one more if the window allows, else wait for it.
                 if (TryTake(wait: false, out long seq, out var batch)) Finish(seq, batch);
@@ -189,18 +206,15 @@ internal static class OrderedParallel
 
         private void Finish(long seq, List<TIn> batch)
         {
-            var items = new (TIn, TOut)[batch.Count];
+            TOut result = default!;
             Exception? error = null;
-            for (int i = 0; i < batch.Count; i++)
-            {
 #pragma warning disable CA1031 // kept and rethrown in input order, so the error does not depend on the thread count
-                try { items[i] = (batch[i], map(batch[i])); }
-                catch (Exception e) { error = e; break; }
+            try { result = map(batch); }
+            catch (Exception e) { error = e; }
 #pragma warning restore CA1031
-            }
             lock (_gate)
             {
-                _done[seq] = new Done<TIn, TOut>(items, error);
+                _done[seq] = new Done<TOut>(result, error);
                 Changed();
             }
         }

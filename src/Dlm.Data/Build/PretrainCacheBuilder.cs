@@ -43,29 +43,38 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
             using (var train = new TokenShardWriter(Path.Combine(staging, "train"), settings.ShardBytes, tok.Dtype))
             using (var val = new TokenShardWriter(Path.Combine(staging, "val"), settings.ShardBytes, tok.Dtype))
             {
-                foreach (var batch in OrderedParallel.Map(docs, d => Encode(source, tok, d), d => d.Text.Length, BatchChars, request.Threads, request.Cancellation))
+                EncodedBatch.EncodeInto encode = (d, ids, out n) => Encode(source, tok, d, ids, out n);
+                foreach (var batch in OrderedParallel.MapBatches(docs, b => EncodedBatch.Encode(b, tok.Dtype, encode),
+                    d => d.Text.Length, BatchChars, request.Threads, request.Cancellation))
                 {
                     bool full = false;
-                    foreach (var (doc, ids) in batch)
+                    using (batch)
                     {
-                        if (ids.Length == 0) continue;
-                        documents++;
-                        ReadOnlySpan<int> rest = ids;
-                        if (doc.Split == RecordSplit.Val) { sourceSplit = true; val.Write(rest); continue; }
-                        if (doc.Split == RecordSplit.Train) sourceSplit = true;
-                        else if (val.Tokens < valTarget)
+                        var bytes = batch.Bytes;
+                        int tb = batch.TokenBytes;
+                        for (int i = 0; i < batch.Documents.Count; i++)
                         {
-                            int n = (int)Math.Min(rest.Length, valTarget - val.Tokens);
-                            val.Write(rest[..n]);
-                            rest = rest[n..];
+                            var doc = batch.Documents[i];
+                            var rest = bytes[..(batch.Tokens[i] * tb)];
+                            bytes = bytes[rest.Length..];
+                            if (rest.Length == 0) continue;
+                            documents++;
+                            if (doc.Split == RecordSplit.Val) { sourceSplit = true; val.WriteEncoded(rest); continue; }
+                            if (doc.Split == RecordSplit.Train) sourceSplit = true;
+                            else if (val.Tokens < valTarget)
+                            {
+                                int n = (int)Math.Min(rest.Length / tb, valTarget - val.Tokens);
+                                val.WriteEncoded(rest[..(n * tb)]);
+                                rest = rest[(n * tb)..];
+                            }
+                            if (train.Tokens >= trainTarget) { full = doc.Split == RecordSplit.Any; if (full) break; continue; }
+                            if (rest.Length > 0)
+                            {
+                                int n = (int)Math.Min(rest.Length / tb, trainTarget - train.Tokens);
+                                train.WriteEncoded(rest[..(n * tb)]);
+                            }
+                            if (doc.Split == RecordSplit.Any && train.Tokens >= trainTarget && val.Tokens >= valTarget) { full = true; break; }
                         }
-                        if (train.Tokens >= trainTarget) { full = doc.Split == RecordSplit.Any; if (full) break; continue; }
-                        if (rest.Length > 0)
-                        {
-                            int n = (int)Math.Min(rest.Length, trainTarget - train.Tokens);
-                            train.Write(rest[..n]);
-                        }
-                        if (doc.Split == RecordSplit.Any && train.Tokens >= trainTarget && val.Tokens >= valTarget) { full = true; break; }
                     }
                     request.Progress.SourceProgress(source.Name, documents, train.Tokens + val.Tokens);
                     if (full) break;
@@ -128,10 +137,10 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
         }
     }
 
-    private static int[] Encode(SourceSettings source, CacheTokenizer tok, TextDocument doc)
+    private static bool Encode(SourceSettings source, CacheTokenizer tok, TextDocument doc, Span<int> ids, out int written)
     {
         if (tok.FindSpecialLiteral(doc.Text) is { } special)
             throw new DlmException($"source {source.Name}: {doc.Location}: the document contains the special token '{special}' as text; remove it from the data");
-        return tok.Tokenizer.Encode(doc.Text);
+        return tok.Tokenizer.TryEncode(doc.Text, ids, out written);
     }
 }

@@ -52,6 +52,25 @@ public sealed class TokenShardWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Appends ids already in this writer's dtype (little-endian shard bytes, a whole number of ids),
+    /// rolling shards as they fill: what <see cref="Write"/> writes, without converting.
+    /// </summary>
+    public void WriteEncoded(ReadOnlySpan<byte> ids)
+    {
+        ObjectDisposedException.ThrowIf(_completed, this);
+        if (ids.Length % _dtype.Bytes != 0) throw new ArgumentException($"not a whole number of {_dtype.Name} ids", nameof(ids));
+        while (ids.Length > 0)
+        {
+            if (_file is null || _inShard >= _tokensPerShard) Open();
+            int n = (int)Math.Min(ids.Length / _dtype.Bytes, _tokensPerShard - _inShard);
+            _file!.Write(ids[..(n * _dtype.Bytes)]);
+            _inShard += n;
+            Tokens += n;
+            ids = ids[(n * _dtype.Bytes)..];
+        }
+    }
+
     internal static void WriteIds(Stream s, ReadOnlySpan<int> ids, TokenDtype dtype, byte[] buffer)
     {
         int per = buffer.Length / dtype.Bytes;
