@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dlm.Numerics.Kernels;
 
@@ -15,8 +16,9 @@ namespace Dlm.Numerics.Kernels;
 /// A head's result does not depend on the other heads of the call: its scores, softmax and p·V are
 /// the same operations in the same order whether it is computed alone (<c>heads = 1</c>) or with its
 /// group, so a decode step may split a group over threads by head without changing a bit. The
-/// vector path takes 512-bit vectors where the head width is a multiple of 16; the scalar path
-/// (<see cref="Scalar"/>) is the plain loop, also the reference the vector path is tested against.
+/// vector path takes 512-bit vectors where the head width is a multiple of 16 (up to 128); other widths
+/// and machines take each head alone through <see cref="MatVec"/> and TensorPrimitives. <see cref="Scalar"/>
+/// is the plain loop, the reference both are tested against.
 /// </remarks>
 public static class GroupAttention
 {
@@ -45,10 +47,26 @@ public static class GroupAttention
         Check(q.Length, ldq, heads, keys.Length, values.Length, length, headDim, probs.Length, ldp, y.Length, ldy);
         if (Vector512.IsHardwareAccelerated && headDim % 16 == 0 && headDim <= 16 * MaxBlocks)
             Vector(q, ldq, heads, keys, values, length, headDim, scale, probs, ldp, y, ldy);
-        else Scalar(q, ldq, heads, keys, values, length, headDim, scale, probs, ldp, y, ldy);
+        else Fallback(q, ldq, heads, keys, values, length, headDim, scale, probs, ldp, y, ldy);
     }
 
-    /// <summary>The scalar loop (float sums in order), for machines or widths the vector path does not take, and for tests.</summary>
+    // Other widths or hardware: each head on its own, the scores by MatVec (keys as its matrix), p·V row by row (TensorPrimitives).
+    private static void Fallback(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int headDim, float scale,
+        Span<float> probs, int ldp, Span<float> y, int ldy)
+    {
+        for (int h = 0; h < heads; h++)
+        {
+            var p = probs.Slice(h * ldp, length);
+            MatVec.F32(keys, headDim, q.Slice(h * ldq, headDim), headDim, 1, p, length, 0, length);
+            TensorPrimitives.Multiply(p, scale, p);
+            Softmax(p);
+            var yh = y.Slice(h * ldy, headDim);
+            yh.Clear();
+            for (int j = 0; j < length; j++) TensorPrimitives.MultiplyAdd(values.Slice(j * headDim, headDim), p[j], yh, yh);
+        }
+    }
+
+    /// <summary>The scalar loop (float sums in order), the reference the kernel is tested against.</summary>
     public static void Scalar(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int headDim, float scale,
         Span<float> probs, int ldp, Span<float> y, int ldy)
     {
@@ -114,6 +132,7 @@ public static class GroupAttention
             for (int j = 0; j < length; j++)
             {
                 ref float kj = ref Unsafe.Add(ref k0, (nint)j * headDim);
+                Prefetch(ref Unsafe.Add(ref kj, PrefetchRows * headDim), headDim);
                 for (int h = 0; h < nh; h++)
                 {
                     ref var qh = ref Unsafe.Add(ref qv, h * MaxBlocks);
@@ -167,6 +186,7 @@ public static class GroupAttention
         for (int j = 0; j < length; j++)
         {
             ref float vj = ref Unsafe.Add(ref v, (nint)j * headDim);
+            Prefetch(ref Unsafe.Add(ref vj, PrefetchRows * headDim), 16 * TB.Count);
             var v0 = Vector512.LoadUnsafe(ref vj);
             var v1 = TB.Count > 1 ? Vector512.LoadUnsafe(ref vj, 16) : default;
             var v2 = TB.Count > 2 ? Vector512.LoadUnsafe(ref vj, 32) : default;
@@ -217,6 +237,19 @@ public static class GroupAttention
         if (TH.Count > 3 && TB.Count > 1) a31.StoreUnsafe(ref Unsafe.Add(ref y, (nint)3 * ldy + 16));
         if (TH.Count > 3 && TB.Count > 2) a32.StoreUnsafe(ref Unsafe.Add(ref y, (nint)3 * ldy + 32));
         if (TH.Count > 3 && TB.Count > 3) a33.StoreUnsafe(ref Unsafe.Add(ref y, (nint)3 * ldy + 48));
+    }
+
+    // Cache rows ahead (4 KB of a 64-wide head) that the loops prefetch, so that the next rows' memory
+    // reads overlap this row's FMAs rather than taking turns with them.
+    private const int PrefetchRows = 16;
+
+    // Every cache line of `floats` floats at p (a hint: an address past the cache is harmless).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref float p, int floats)
+    {
+        if (!Sse.IsSupported) return;
+        byte* b = (byte*)Unsafe.AsPointer(ref p);
+        for (int i = 0; i < floats; i += 16) Sse.Prefetch0(b + 4 * i);
     }
 
     // The queries of up to four heads, up to eight 16-lane blocks each.
