@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 using Dlm.Models.Layers;
 using Dlm.Models.Lora;
 using Dlm.Numerics.Kernels;
@@ -175,38 +174,24 @@ public sealed unsafe partial class InferenceSession
     }
 
     // Decode: every query head of kv group g for row i, against its own sequence's cache: the
-    // group's keys are read once for all its heads (a matrix-vector pass), then p·V.
+    // group's key and value rows are read once for all its heads (GroupAttention).
     private void RowAttention(int unit)
     {
         int i = unit / _c.KvHeads, g = unit % _c.KvHeads, len = _rowPos[i] + 1, slot = _rowSlot[i];
-        var keys = _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
-        var values = _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
-        var scores = _att.AsSpan(unit * _group * Capacity, _group * Capacity);
-        var q = _qkv.AsSpan(i * _qkvW + g * _group * _hd, _group * _hd);
-        MatVec.F32(keys, _hd, q, _hd, _group, scores, Capacity, 0, len);
-        float scale = 1f / MathF.Sqrt(_hd);
-        for (int j = 0; j < _group; j++)
-        {
-            var p = scores.Slice(j * Capacity, len);
-            TensorPrimitives.Multiply(p, scale, p);
-            Softmax(p);
-            WeightedSum(values, p, _atty.AsSpan(i * _qd + (g * _group + j) * _hd, _hd));
-        }
+        GroupAttention.Decode(_qkv.AsSpan(i * _qkvW + g * _group * _hd, _group * _hd), _hd, _group,
+            _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), len, _hd, 1f / MathF.Sqrt(_hd),
+            _att.AsSpan(unit * _group * Capacity, _group * Capacity), Capacity, _atty.AsSpan(i * _qd + g * _group * _hd, _group * _hd), _hd);
     }
 
     // Decode with few sequences: query head h of row i alone against its sequence's cache, so a
     // single sequence still spreads over the threads (and keeps them awake for the next matrix).
-    // The same sums as RowAttention: a query's scores do not depend on the other heads of its group.
+    // The same bits as RowAttention: GroupAttention computes a head alone as it does in its group.
     private void HeadAttention(int unit)
     {
         int i = unit / _c.Heads, h = unit % _c.Heads, g = h / _group, j = h % _group, len = _rowPos[i] + 1, slot = _rowSlot[i];
-        var keys = _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
-        var values = _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd);
-        var p = _att.AsSpan(((i * _c.KvHeads + g) * _group + j) * Capacity, len);
-        MatVec.F32(keys, _hd, _qkv.AsSpan(i * _qkvW + h * _hd, _hd), _hd, 1, p, len, 0, len);
-        TensorPrimitives.Multiply(p, 1f / MathF.Sqrt(_hd), p);
-        Softmax(p);
-        WeightedSum(values, p, _atty.AsSpan(i * _qd + h * _hd, _hd));
+        GroupAttention.Decode(_qkv.AsSpan(i * _qkvW + h * _hd, _hd), _hd, 1,
+            _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), len, _hd, 1f / MathF.Sqrt(_hd),
+            _att.AsSpan(((i * _c.KvHeads + g) * _group + j) * Capacity, len), len, _atty.AsSpan(i * _qd + h * _hd, _hd), _hd);
     }
 
     private static void Softmax(Span<float> x)
@@ -215,36 +200,5 @@ public sealed unsafe partial class InferenceSession
         TensorPrimitives.Subtract(x, max, x);
         TensorPrimitives.Exp(x, x);
         TensorPrimitives.Multiply(x, 1f / TensorPrimitives.Sum(x), x);
-    }
-
-    // y = Σ_j p[j]·V[j, :] over rows of width y.Length, in registers when the width allows.
-    private static void WeightedSum(ReadOnlySpan<float> values, ReadOnlySpan<float> p, Span<float> y)
-    {
-        int hd = y.Length;
-        y.Clear();
-        if (hd % Vector256<float>.Count != 0 || hd > 128 || !Vector256.IsHardwareAccelerated)
-        {
-            for (int j = 0; j < p.Length; j++) TensorPrimitives.MultiplyAdd(values.Slice(j * hd, hd), p[j], y, y);
-            return;
-        }
-        for (int d = 0; d < hd; d += 32)
-        {
-            // Four accumulators of eight columns each (the last block may hold fewer).
-            int width = Math.Min(32, hd - d);
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int j = 0; j < p.Length; j++)
-            {
-                var pj = Vector256.Create(p[j]);
-                var v = values.Slice(j * hd + d, width);
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(v), pj, a0);
-                if (width > 8) a1 = Vector256.FusedMultiplyAdd(Vector256.Create(v[8..]), pj, a1);
-                if (width > 16) a2 = Vector256.FusedMultiplyAdd(Vector256.Create(v[16..]), pj, a2);
-                if (width > 24) a3 = Vector256.FusedMultiplyAdd(Vector256.Create(v[24..]), pj, a3);
-            }
-            a0.CopyTo(y[d..]);
-            if (width > 8) a1.CopyTo(y[(d + 8)..]);
-            if (width > 16) a2.CopyTo(y[(d + 16)..]);
-            if (width > 24) a3.CopyTo(y[(d + 24)..]);
-        }
     }
 }

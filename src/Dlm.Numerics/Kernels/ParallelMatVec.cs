@@ -3,7 +3,7 @@ using Dlm.Numerics.Threading;
 namespace Dlm.Numerics.Kernels;
 
 /// <summary>
-/// <see cref="MatVec"/> with the rows of W split over a <see cref="WorkerPool"/>: each chunk of
+/// <see cref="MatVec"/> (one input) or <see cref="MatVecBatch"/> (several) with the rows of W split over a <see cref="WorkerPool"/>: each chunk of
 /// rows runs on one thread and the result does not depend on the thread count. Takes pinned
 /// memory (pointers), because a loop body cannot carry spans; callers keep their weights in
 /// pinned arrays or pin them with <c>fixed</c> around the call.
@@ -51,8 +51,19 @@ public static unsafe class ParallelMatVec
             long wl = (long)rows * cols;
             var xs = new ReadOnlySpan<float>(x, (batch - 1) * ldx + cols);
             var ys = new Span<float>(y, (batch - 1) * ldy + rows);
-            if (format == WeightFormat.F32) MatVec.F32(new ReadOnlySpan<float>(w, checked((int)wl)), cols, xs, ldx, batch, ys, ldy, start, end);
-            else MatVec.Half16(new ReadOnlySpan<ushort>(w, checked((int)wl)), format, cols, xs, ldx, batch, ys, ldy, start, end);
+            // One input: the single-vector kernel; several: the multi-input one (the same bits per output).
+            if (format == WeightFormat.F32)
+            {
+                var ws = new ReadOnlySpan<float>(w, checked((int)wl));
+                if (batch == 1) MatVec.F32(ws, cols, xs, ldx, batch, ys, ldy, start, end);
+                else MatVecBatch.F32(ws, cols, xs, ldx, batch, ys, ldy, start, end);
+            }
+            else
+            {
+                var ws = new ReadOnlySpan<ushort>(w, checked((int)wl));
+                if (batch == 1) MatVec.Half16(ws, format, cols, xs, ldx, batch, ys, ldy, start, end);
+                else MatVecBatch.Half16(ws, format, cols, xs, ldx, batch, ys, ldy, start, end);
+            }
         }
 
         private int Boundary(int k)

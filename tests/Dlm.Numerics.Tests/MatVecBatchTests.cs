@@ -1,0 +1,151 @@
+using Dlm.Numerics.Kernels;
+using Dlm.Numerics.Threading;
+
+namespace Dlm.Numerics.Tests;
+
+/// <summary>
+/// The multi-input kernel gives every output the bits <see cref="MatVec"/> gives it: the same
+/// lanes, chains and reduction, so a sequence's logits do not depend on the batch it decodes in.
+/// </summary>
+public sealed class MatVecBatchTests
+{
+    // Odd rows (tiles of three with one or two left), columns below, at and past whole 16- and
+    // 32-column blocks (chain 0 taking the last whole block, leftover columns), the model's widths.
+    private static readonly (int Rows, int Cols)[] Shapes =
+        [(1, 1), (2, 7), (3, 15), (4, 16), (5, 17), (7, 31), (8, 32), (10, 33), (11, 48), (13, 63), (6, 100), (5, 576), (4, 1536)];
+
+    public static TheoryData<WeightFormat> Formats() => new(WeightFormat.F32, WeightFormat.Bf16, WeightFormat.F16);
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Every_output_has_the_bits_of_the_single_vector_kernel(WeightFormat format)
+    {
+        foreach (var (rows, cols) in Shapes)
+            for (int batch = 1; batch <= 9; batch++)
+            {
+                var (w, w16, x) = Random(rows, cols, batch, rows * 7919 + cols * 31 + batch);
+                if (format != WeightFormat.F32) HalfBits.Narrow(w, w16, format);
+                int ldx = cols + 5, ldy = rows + 3;
+                var got = new float[batch * ldy];
+                Run(format, MatVecPaths.Best, w, w16, cols, x, ldx, batch, got, ldy, 1, rows, batched: true);
+                for (int b = 0; b < batch; b++)
+                {
+                    Assert.Equal(0f, got[b * ldy]); // row 0 lies outside the range
+                    // The single-vector kernel on input b alone.
+                    var alone = new float[rows];
+                    Run(format, MatVecPaths.Best, w, w16, cols, x.AsSpan(b * ldx).ToArray(), ldx, 1, alone, rows, 1, rows, batched: false);
+                    for (int r = 1; r < rows; r++)
+                        Assert.True(BitConverter.SingleToInt32Bits(alone[r]) == BitConverter.SingleToInt32Bits(got[b * ldy + r]),
+                            $"{format} {rows}x{cols} batch {batch}: b={b} r={r}: alone {alone[r]} vs batched {got[b * ldy + r]}");
+                }
+            }
+    }
+
+    public static TheoryData<MatVecPath, WeightFormat> Paths()
+    {
+        var data = new TheoryData<MatVecPath, WeightFormat>();
+        foreach (var p in Enum.GetValues<MatVecPath>())
+            foreach (var f in new[] { WeightFormat.F32, WeightFormat.Bf16, WeightFormat.F16 })
+                data.Add(p, f);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Each_path_matches_the_single_kernel_on_that_path_and_the_chain_reference(MatVecPath path, WeightFormat format)
+    {
+        if (!MatVecPaths.IsSupported(path)) return; // this machine cannot run it; the paths it can are checked
+        foreach (var (rows, cols) in Shapes)
+            foreach (int batch in new[] { 2, 3, 5, 8, 11 })
+            {
+                var (w, w16, x) = Random(rows, cols, batch, rows * 131 + cols + batch);
+                if (format != WeightFormat.F32)
+                {
+                    HalfBits.Narrow(w, w16, format);
+                    HalfBits.Widen(w16, w, format);
+                }
+                int ldx = cols + 5, ldy = rows + 3;
+                var got = new float[batch * ldy];
+                var single = new float[batch * ldy];
+                var chains = new float[batch * ldy];
+                Run(format, path, w, w16, cols, x, ldx, batch, got, ldy, 0, rows, batched: true);
+                // MatVec one input at a time, and the scalar chain-by-chain reference.
+                var one = new float[rows];
+                for (int b = 0; b < batch; b++)
+                {
+                    Run(format, path, w, w16, cols, x.AsSpan(b * ldx).ToArray(), ldx, 1, one, rows, 0, rows, batched: false);
+                    one.CopyTo(single.AsSpan(b * ldy));
+                }
+                MatVecBatch.Ordered(w, cols, x, ldx, batch, chains, ldy, 0, rows, MatVecPaths.Lanes(path));
+                for (int i = 0; i < got.Length; i++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(single[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                        $"{path} {format} {rows}x{cols} batch {batch} at {i}: MatVec {single[i]} vs batch {got[i]}");
+                    Assert.True(BitConverter.SingleToInt32Bits(chains[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                        $"{path} {format} {rows}x{cols} batch {batch} at {i}: chains {chains[i]} vs batch {got[i]}");
+                }
+            }
+    }
+
+    [Fact]
+    public void Parallel_batches_give_each_sequence_its_single_kernel_bits_on_any_thread_count()
+    {
+        const int rows = 500, cols = 200;
+        foreach (var format in new[] { WeightFormat.F32, WeightFormat.F16 })
+            foreach (int batch in new[] { 2, 8 })
+            {
+                var (w, w16, x) = Random(rows, cols, batch, 3);
+                if (format != WeightFormat.F32) HalfBits.Narrow(w, w16, format);
+                int ldx = cols + 5;
+                var alone = new float[rows];
+                Run(format, MatVecPaths.Best, w, w16, cols, x.AsSpan((batch - 1) * ldx).ToArray(), ldx, 1, alone, rows, 0, rows, batched: false);
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    using var pool = new WorkerPool(threads);
+                    var batched = new float[batch * rows];
+                    unsafe
+                    {
+                        fixed (float* pw = w, px = x, py = batched)
+                        fixed (ushort* pw16 = w16)
+                            ParallelMatVec.Run(pool, format, format == WeightFormat.F32 ? pw : pw16, rows, cols, px, ldx, batch, py, rows);
+                    }
+                    Assert.Equal(alone, batched.AsSpan((batch - 1) * rows, rows).ToArray());
+                }
+            }
+    }
+
+    [Fact]
+    public void Bad_arguments_are_rejected()
+    {
+        var w = new float[6];
+        var x = new float[3];
+        var y = new float[2];
+        Assert.Throws<ArgumentException>(() => MatVecBatch.F32(w, 3, x, 3, 2, y, 2, 0, 2)); // x holds one input, not two
+        Assert.Throws<ArgumentException>(() => MatVecBatch.F32(w, 3, x, 3, 1, y, 2, 0, 3)); // W has two rows
+        Assert.Throws<ArgumentException>(() => MatVecBatch.Half16(new ushort[6], WeightFormat.F32, 3, x, 3, 1, y, 2, 0, 2));
+        Assert.Throws<ArgumentException>(() => MatVecBatch.Ordered(w, 3, x, 3, 1, y, 2, 0, 2, 4));
+    }
+
+    private static void Run(WeightFormat format, MatVecPath path, float[] w, ushort[] w16, int cols, float[] x, int ldx, int batch, float[] y, int ldy,
+        int rowStart, int rowEnd, bool batched)
+    {
+        if (batched)
+        {
+            if (format == WeightFormat.F32) MatVecBatch.F32(w, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, path);
+            else MatVecBatch.Half16(w16, format, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, path);
+        }
+        else
+        {
+            if (format == WeightFormat.F32) MatVec.F32(w, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, path);
+            else MatVec.Half16(w16, format, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, path);
+        }
+    }
+
+    private static (float[] W, ushort[] W16, float[] X) Random(int rows, int cols, int batch, int seed)
+    {
+        var rng = new Random(seed);
+        var w = Enumerable.Range(0, rows * cols).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var x = Enumerable.Range(0, batch * (cols + 5)).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        return (w, new ushort[w.Length], x);
+    }
+}
