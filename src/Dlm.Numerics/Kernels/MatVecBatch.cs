@@ -45,7 +45,11 @@ public static class MatVecBatch
     // for the SmolLM2-135M matrices, against MatVec's own multi-input loop).
     private const int PrefetchRows = 2 * TileRows;
 
-    // Scratch for the block-interleaved inputs of one group; grows to the widest matrix once per thread.
+    // Scratch for the block-interleaved inputs of one group: on the stack up to inputs 2048 wide (64 KB), so
+    // that a pool thread's first batched chunk allocates nothing whenever it comes (which thread takes
+    // which chunk is not fixed); wider inputs use a per-thread array grown to the widest matrix.
+    private const int StackPackFloats = MaxInputs * 2048;
+
     [ThreadStatic]
     private static float[]? t_packed;
 
@@ -177,15 +181,22 @@ public static class MatVecBatch
         }
     }
 
+    private static float[] ThreadPacked(int need)
+    {
+        var packed = t_packed;
+        if (packed is null || packed.Length < need) t_packed = packed = new float[need];
+        return packed;
+    }
+
     // 512-bit: groups of up to eight inputs, each packed and run against all the rows.
+    [SkipLocalsInit]
     private static void Groups<TW, T>(ref T w, int cols, ref float x, int ldx, int batch, ref float y, int ldy, int rowStart, int rowEnd)
         where TW : struct, IWeights<T> where T : unmanaged
     {
         int blocks = cols / 16;
         int need = Math.Max(1, MaxInputs * blocks * 16);
-        var packed = t_packed;
-        if (packed is null || packed.Length < need) t_packed = packed = new float[need];
-        ref float xp = ref MemoryMarshal.GetArrayDataReference(packed);
+        Span<float> packed = need <= StackPackFloats ? stackalloc float[StackPackFloats] : ThreadPacked(need);
+        ref float xp = ref MemoryMarshal.GetReference(packed);
         var acc = default(Accumulators);
         ref var a = ref Unsafe.As<Accumulators, Vector512<float>>(ref acc);
         for (int b0 = 0; b0 < batch; b0 += MaxInputs)
