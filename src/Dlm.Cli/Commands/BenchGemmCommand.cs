@@ -17,12 +17,13 @@ internal static class BenchGemmCommand
         var json = new Option<bool>("--json") { Description = "Print the results as one JSON object on the last line." };
         var backend = new Option<string>("--backend") { Description = "managed, openblas or all.", DefaultValueFactory = _ => "all" };
         var threads = new Option<int?>("--threads") { Description = "Threads for every backend (default: DLM_THREADS, else all processors)." };
-        var shapes = new Option<string>("--shapes") { Description = "square, model or all.", DefaultValueFactory = _ => "all" };
+        var shapes = new Option<string>("--shapes") { Description = "square, training, niels, smol or all.", DefaultValueFactory = _ => "all" };
         var seconds = new Option<double>("--seconds") { Description = "Timing per shape and backend, in 3 alternating rounds of at least 3 runs each.", DefaultValueFactory = _ => 0.6 };
         var cmd = new Command("gemm",
-            "Time SGEMM in GFLOP/s on square products (256, 512, 1024) and on the niels-default " +
-            "training shapes (2048 rows, width 384, outputs 384/1152/16000; forward NT, dX NN, dW TN), " +
-            "for the managed kernel and OpenBLAS with the same thread count, and their ratio.")
+            "Time SGEMM in GFLOP/s on square products (256, 512, 1024) and on the products of a training " +
+            "step (niels-default and the SmolLM2-135M shape at 4x512: each linear's forward NT, dX NN and dW TN, " +
+            "the LM head per chunk, SmolLM2's rank-8 LoRA products), for the managed kernel and OpenBLAS " +
+            "with the same thread count, and their ratio.")
         { json, backend, threads, shapes, seconds };
         cmd.SetAction(parse =>
         {
@@ -33,9 +34,11 @@ internal static class BenchGemmCommand
             var shapeSet = (parse.GetValue(shapes)?.Trim().ToLowerInvariant() ?? "all") switch
             {
                 "square" => GemmBench.SquareShapes,
-                "model" => GemmBench.ModelShapes,
-                "all" => [.. GemmBench.SquareShapes, .. GemmBench.ModelShapes],
-                var s => throw new UsageException($"--shapes must be square, model or all, not '{s}'"),
+                "training" => GemmBench.TrainingShapes,
+                "niels" => [.. GemmBench.TrainingShapes.Where(x => x.Name.StartsWith("niels.", StringComparison.Ordinal))],
+                "smol" => [.. GemmBench.TrainingShapes.Where(x => x.Name.StartsWith("smol.", StringComparison.Ordinal))],
+                "all" => [.. GemmBench.SquareShapes, .. GemmBench.TrainingShapes],
+                var s => throw new UsageException($"--shapes must be square, training, niels, smol or all, not '{s}'"),
             };
             double secs = parse.GetValue(seconds);
             if (!(secs >= 0)) throw new UsageException("--seconds must not be negative");
@@ -92,7 +95,7 @@ internal static class BenchGemmCommand
         var ci = CultureInfo.InvariantCulture;
         string F(double? v) => v is { } x ? x.ToString("F1", ci) : "-";
         Console.WriteLine(string.Create(ci,
-            $"{r.Shape,-16} {r.Trans} {r.M,5}x{r.N,5}x{r.K,5}  managed {F(r.ManagedGflops),7} GFLOP/s  openblas {F(r.OpenblasGflops),7} GFLOP/s  ratio {(r.Ratio is { } q ? q.ToString("F3", ci) : "-")}"));
+            $"{r.Shape,-20} {r.Trans} {r.M,5}x{r.N,5}x{r.K,5}  managed {F(r.ManagedGflops),7} GFLOP/s  openblas {F(r.OpenblasGflops),7} GFLOP/s  ratio {(r.Ratio is { } q ? q.ToString("F3", ci) : "-")}"));
     }
 
     private sealed record BenchRow(string Shape, string Trans, int M, int N, int K, double? ManagedGflops, double? OpenblasGflops, double? Ratio);

@@ -33,10 +33,12 @@ namespace Dlm.Models.Training;
 /// <param name="TrainableParams">Parameters the optimizer updates (all of them, or the adapters).</param>
 /// <param name="Masked">The first half of each sequence had loss weight 0 (an SFT prompt): the LM head skips those rows.</param>
 /// <param name="PeakRssMb">Peak resident memory of the whole process (VmHWM) at the end, in MB (0 where /proc is absent).</param>
+/// <param name="GemmChoices">Under the per-shape GEMM: the backend each class of product shapes ran on, with the times that chose it (null otherwise).</param>
 public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, long Params, long MatmulParams, int Steps,
     double StepMs, double TokensPerSec, double FlopsPerToken, double Gflops, double GemmGflops, double Mfu,
     double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs,
-    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, string Lora, long TrainableParams, double PeakRssMb, bool Masked = false);
+    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, string Lora, long TrainableParams, double PeakRssMb, bool Masked = false,
+    IReadOnlyList<GemmShapeChoice>? GemmChoices = null);
 
 /// <summary>
 /// Times full training steps (forward, backward, clip 1.0, AdamW lr 3e-4, betas (0.9, 0.95),
@@ -145,7 +147,8 @@ public static class TrainBenchmark
         double stepS = total.Elapsed.TotalSeconds / steps;
         double tps = n / stepS;
         double gflops = flopsPerToken * tps / 1e9;
-        double gemmRate = GemmRate.Measure(model.Gemm);
+        // The per-shape mix has no rate of its own on a square product: MFU is against the managed kernel's.
+        double gemmRate = GemmRate.Measure(model.Gemm is PerShapeGemm ps ? ps.Managed : model.Gemm);
         var phases = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, sec) in model.Profile()) phases[name] = sec * 1000 / steps;
         phases["optimizer"] = optTicks * 1000.0 / Stopwatch.Frequency / steps;
@@ -153,7 +156,7 @@ public static class TrainBenchmark
             gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
             cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter],
             lora ? $"r={BenchLora.Rank} alpha={BenchLora.Alpha:0.##} dropout={BenchLora.Dropout:0.##} {string.Join(',', BenchLora.TargetModules)}" : "",
-            model.TrainableWeights.Length, PeakRssMb(), masked);
+            model.TrainableWeights.Length, PeakRssMb(), masked, (model.Gemm as PerShapeGemm)?.Choices);
     }
 
     // VmHWM of /proc/self/status: the peak resident set of the process so far.
