@@ -31,7 +31,7 @@ public sealed class PerShapeGemmTests : IDisposable
 
     private struct LoopBody(PerShapeGemm g, float[] a, float[] b, float[][] c) : IParallelBody
     {
-        public readonly void Invoke(int index) => g.Sgemm(false, false, 128, 128, 128, 1f, a, 128, b, 128, 0f, c[index], 128);
+        public readonly void Invoke(int index) => g.Sgemm(false, false, 512, 512, 256, 1f, a, 256, b, 512, 0f, c[index], 512);
     }
 
     [Fact]
@@ -40,10 +40,10 @@ public sealed class PerShapeGemmTests : IDisposable
         var managed = new ManagedGemm(_pool);
         var slow = new Stand(managed, sleepMs: 30, compute: true);
         var g = new PerShapeGemm(managed, slow);
-        GemmCheck.Product(g, 200, 160, 96, true, false); // 3.1M multiply-adds: timed
+        GemmCheck.Product(g, 512, 512, 256, true, false); // 2^26 multiply-adds: timed
         int afterFirst = slow.Calls;
         Assert.Equal(PerShapeGemm.Trials + 1, afterFirst); // warm-up and trials, then the call itself on the managed kernel
-        GemmCheck.Product(g, 190, 150, 90, true, false, seed: 1); // same class (256 × 256 × 128): no new timing
+        GemmCheck.Product(g, 500, 300, 200, true, false, seed: 1); // same class (512 × 512 × 256): no new timing
         Assert.Equal(afterFirst, slow.Calls);
         var choice = Assert.Single(g.Choices);
         Assert.Equal(("managed", "TN", "measured"), (choice.Backend, choice.Trans, choice.Reason));
@@ -76,24 +76,24 @@ public sealed class PerShapeGemmTests : IDisposable
         var managed = new ManagedGemm(_pool);
         var fast = new Stand(managed, sleepMs: 0, compute: false);
         var g = new PerShapeGemm(managed, fast);
-        GemmCheck.Product(g, 20, 30, 40, false, true); // below MinTimedWork
+        GemmCheck.Product(g, 200, 300, 400, false, true); // below MinTimedWork
         Assert.Empty(g.Choices);
 
-        // Make the 128³ class an OpenBLAS one, then call it from loop bodies: the managed kernel must answer, correctly.
+        // Make the 512 × 512 × 256 class an OpenBLAS one, then call it from loop bodies: the managed kernel must answer, correctly.
         var rng = new Random(4);
-        var a = GemmCheck.Rand(rng, 128 * 128);
-        var b = GemmCheck.Rand(rng, 128 * 128);
-        var warm = new float[128 * 128];
-        g.Sgemm(false, false, 128, 128, 128, 1f, a, 128, b, 128, 0f, warm, 128);
+        var a = GemmCheck.Rand(rng, 512 * 256);
+        var b = GemmCheck.Rand(rng, 256 * 512);
+        var warm = new float[512 * 512];
+        g.Sgemm(false, false, 512, 512, 256, 1f, a, 256, b, 512, 0f, warm, 512);
         Assert.Equal("openblas", Assert.Single(g.Choices).Backend);
         int calls = fast.Calls;
         var outs = new float[4][];
-        for (int i = 0; i < outs.Length; i++) outs[i] = new float[128 * 128];
+        for (int i = 0; i < outs.Length; i++) outs[i] = new float[512 * 512];
         using var outer = new WorkerPool(2);
         outer.For(outs.Length, new LoopBody(g, a, b, outs));
         Assert.Equal(calls, fast.Calls);
-        var expected = new float[128 * 128];
-        managed.Sgemm(false, false, 128, 128, 128, 1f, a, 128, b, 128, 0f, expected, 128);
+        var expected = new float[512 * 512];
+        managed.Sgemm(false, false, 512, 512, 256, 1f, a, 256, b, 512, 0f, expected, 512);
         Assert.All(outs, o => Assert.Equal(expected, o));
     }
 
@@ -102,9 +102,9 @@ public sealed class PerShapeGemmTests : IDisposable
     {
         var managed = new ManagedGemm(_pool);
         var g = new PerShapeGemm(managed, new Stand(managed, sleepMs: 20, compute: false));
-        var c = g.Decide(true, false, 384, 384, 256, accumulate: true);
-        Assert.Equal(("TN", 384, 384, 256, true, "managed"), (c.Trans, c.M, c.N, c.K, c.Accumulate, c.Backend));
-        Assert.Same(c, g.Decide(true, false, 400, 300, 200, accumulate: true)); // same class, same decision
+        var c = g.Decide(true, false, 512, 512, 256, accumulate: true);
+        Assert.Equal(("TN", 512, 512, 256, true, "managed", "measured"), (c.Trans, c.M, c.N, c.K, c.Accumulate, c.Backend, c.Reason));
+        Assert.Same(c, g.Decide(true, false, 500, 400, 200, accumulate: true)); // same class, same decision
         Assert.Equal("too small to time", g.Decide(false, false, 10, 10, 10, accumulate: false).Reason);
     }
 }

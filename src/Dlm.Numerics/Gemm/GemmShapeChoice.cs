@@ -14,9 +14,11 @@ namespace Dlm.Numerics.Gemm;
 /// <param name="ManagedMs">Best of the managed kernel's timed runs, milliseconds (null: not timed).</param>
 /// <param name="OpenblasMs">Best of OpenBLAS's timed runs, milliseconds (null: not timed).</param>
 /// <param name="Reason">Why: measured, too small to time, or the limit of timed classes reached.</param>
+/// <param name="ManagedCpuMs">Best process CPU time (all threads) of the managed kernel's runs, milliseconds (null: not timed or no clock).</param>
+/// <param name="OpenblasCpuMs">Best process CPU time of OpenBLAS's runs, milliseconds (null: not timed or no clock).</param>
 /// <param name="Shape">The named product this decision was looked up for (<c>dlm doctor</c>), when there is one.</param>
 public sealed record GemmShapeChoice(string Trans, int M, int N, int K, bool Accumulate, string Backend,
-    double? ManagedMs, double? OpenblasMs, string Reason, string? Shape = null)
+    double? ManagedMs, double? OpenblasMs, string Reason, double? ManagedCpuMs = null, double? OpenblasCpuMs = null, string? Shape = null)
 {
     /// <summary>The managed kernel's rate as a fraction of OpenBLAS's (null when not timed).</summary>
     public double? ManagedOverOpenblas => ManagedMs is { } m && OpenblasMs is { } o && m > 0 ? Math.Round(o / m, 3) : null;
