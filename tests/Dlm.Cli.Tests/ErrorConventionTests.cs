@@ -64,6 +64,14 @@ public class ErrorConventionTests
     }
 
     [Fact]
+    public void Doctor_bad_gemm_shape_set_is_a_usage_error()
+    {
+        var r = CliRunner.Run("doctor", "--gemm-shapes", "bert");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--gemm-shapes", r.Stderr);
+    }
+
+    [Fact]
     public void Doctor_forced_managed_still_exits_0()
     {
         var r = CliRunner.Run(new Dictionary<string, string> { ["DLM_BLAS"] = "managed" }, null, "doctor", "--json", "--gemm-shapes", "none");

@@ -59,20 +59,29 @@ internal static class BenchGemmCommand
             {
                 // Alternate the backends in rounds and keep each one's best, so a burst of load from
                 // other processes on the machine does not land on one backend only.
-                double? mg = null, ob = null;
+                double? mg = null, ob = null, mgc = null, obc = null;
                 for (int round = 0; round < 3; round++)
                 {
-                    if (managed is not null) mg = Math.Max(mg ?? 0, GemmBench.Measure(managed, s, secs / 3));
-                    if (openBlas is not null) ob = Math.Max(ob ?? 0, GemmBench.Measure(openBlas, s, secs / 3));
+                    if (managed is not null)
+                    {
+                        var (w, c) = GemmBench.MeasureWithCpu(managed, s, secs / 3);
+                        (mg, mgc) = (Math.Max(mg ?? 0, w), Math.Max(mgc ?? 0, c));
+                    }
+                    if (openBlas is not null)
+                    {
+                        var (w, c) = GemmBench.MeasureWithCpu(openBlas, s, secs / 3);
+                        (ob, obc) = (Math.Max(ob ?? 0, w), Math.Max(obc ?? 0, c));
+                    }
                 }
-                mg = mg is { } mv ? Math.Round(mv, 2) : null;
-                ob = ob is { } ov ? Math.Round(ov, 2) : null;
-                double? ratio = mg is { } x && ob is { } y && y > 0 ? Math.Round(x / y, 3) : null;
-                var row = new BenchRow(s.Name, s.Trans, s.M, s.N, s.K, mg, ob, ratio);
+                static double? R(double? v) => v is { } x && double.IsFinite(x) ? Math.Round(x, 2) : null;
+                static double? Q(double? a, double? b) => a is { } x && b is { } y && y > 0 ? Math.Round(x / y, 3) : null;
+                (mg, ob, mgc, obc) = (R(mg), R(ob), R(mgc), R(obc));
+                var row = new BenchRow(s.Name, s.Trans, s.M, s.N, s.K, mg, ob, Q(mg, ob), mgc, obc, Q(mgc, obc));
                 rows.Add(row);
                 if (!asJson) PrintRow(row);
             }
             var ratios = rows.Where(r => r.Ratio is not null).Select(r => r.Ratio!.Value).ToList();
+            var cpuRatios = rows.Where(r => r.CpuRatio is not null).Select(r => r.CpuRatio!.Value).ToList();
             var result = new BenchGemmReport(
                 Threads: n,
                 Cpu: CpuInfo.ModelName,
@@ -80,11 +89,13 @@ internal static class BenchGemmCommand
                 ManagedKernel: managed?.KernelDescription,
                 OpenblasStatus: GemmBackends.OpenBlasStatus,
                 Results: rows,
-                GeomeanRatio: ratios.Count == 0 ? null : Math.Round(Math.Exp(ratios.Average(Math.Log)), 3));
+                GeomeanRatio: ratios.Count == 0 ? null : Math.Round(Math.Exp(ratios.Average(Math.Log)), 3),
+                GeomeanCpuRatio: cpuRatios.Count == 0 ? null : Math.Round(Math.Exp(cpuRatios.Average(Math.Log)), 3),
+                LoadAvg1m: LoadAverage());
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(result, Json.Compact));
             else if (result.GeomeanRatio is { } g)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"managed/openblas geometric mean over {ratios.Count} shapes: {g:F3} ({n} threads, {result.ManagedKernel})"));
+                    $"managed/openblas geometric mean over {ratios.Count} shapes: {g:F3} wall time, {result.GeomeanCpuRatio:F3} per CPU-second ({n} threads, {result.ManagedKernel}, load {result.LoadAvg1m:F1})"));
             return CliApp.ExitOk;
         });
         return cmd;
@@ -95,11 +106,27 @@ internal static class BenchGemmCommand
         var ci = CultureInfo.InvariantCulture;
         string F(double? v) => v is { } x ? x.ToString("F1", ci) : "-";
         Console.WriteLine(string.Create(ci,
-            $"{r.Shape,-20} {r.Trans} {r.M,5}x{r.N,5}x{r.K,5}  managed {F(r.ManagedGflops),7} GFLOP/s  openblas {F(r.OpenblasGflops),7} GFLOP/s  ratio {(r.Ratio is { } q ? q.ToString("F3", ci) : "-")}"));
+            $"{r.Shape,-20} {r.Trans} {r.M,5}x{r.N,5}x{r.K,5}  managed {F(r.ManagedGflops),7} GFLOP/s  openblas {F(r.OpenblasGflops),7} GFLOP/s  ratio {(r.Ratio is { } q ? q.ToString("F3", ci) : "-")}" +
+            $"  per CPU-second {F(r.ManagedCpuGflops)} / {F(r.OpenblasCpuGflops)}, ratio {(r.CpuRatio is { } p ? p.ToString("F3", ci) : "-")}"));
     }
 
-    private sealed record BenchRow(string Shape, string Trans, int M, int N, int K, double? ManagedGflops, double? OpenblasGflops, double? Ratio);
+    private sealed record BenchRow(string Shape, string Trans, int M, int N, int K, double? ManagedGflops, double? OpenblasGflops, double? Ratio,
+        double? ManagedCpuGflops, double? OpenblasCpuGflops, double? CpuRatio);
 
     private sealed record BenchGemmReport(int Threads, string Cpu, string Simd, string? ManagedKernel, string OpenblasStatus,
-        IReadOnlyList<BenchRow> Results, double? GeomeanRatio);
+        IReadOnlyList<BenchRow> Results, double? GeomeanRatio, double? GeomeanCpuRatio, double? LoadAvg1m);
+
+    // The 1-minute load average at the end (Linux), so a loaded run says so.
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.Parse(text, CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
 }

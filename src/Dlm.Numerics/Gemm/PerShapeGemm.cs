@@ -69,6 +69,18 @@ public sealed class PerShapeGemm : IGemm
         }
     }
 
+    /// <summary>
+    /// The backend a product of this shape runs on now, without timing anything: <c>managed</c> for
+    /// products too small to time, the class's choice once it is decided, null while it is not.
+    /// </summary>
+    public string? BackendFor(bool transA, bool transB, int m, int n, int k, bool accumulate)
+    {
+        if (m == 0 || n == 0 || k == 0 || (long)m * n * k < MinTimedWork) return _managed.Name;
+        lock (_gate)
+            return _classes.TryGetValue(new ShapeClass(transA, transB, accumulate, Class(m), Class(n), Class(k)), out var e)
+                ? _log[e.LogIndex].Backend : null;
+    }
+
     /// <summary>Decides the class of a product now (timing it on scratch operands of its shape if needed) and returns the decision.</summary>
     public GemmShapeChoice Decide(bool transA, bool transB, int m, int n, int k, bool accumulate)
     {
