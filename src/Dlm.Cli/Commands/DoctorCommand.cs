@@ -24,7 +24,7 @@ internal static class DoctorCommand
         var cmd = new Command("doctor",
             "Show the runtime, CPU and SIMD level, threads, memory, the GEMM backend in use " +
             "(OpenBLAS or managed, and why) with each backend's measured GFLOP/s, the backend training uses " +
-            "and, per training product shape, which of managed and OpenBLAS it runs on (timed now), and DLM_HOME.")
+            "and, per training product shape, which of managed and OpenBLAS DLM_BLAS=per-shape runs it on (timed now), and DLM_HOME.")
         { json, shapes };
         cmd.SetAction(parse =>
         {
@@ -41,8 +41,8 @@ internal static class DoctorCommand
             {
                 TrainingGemm = training.Name,
                 TrainingGemmSelection = TrainingGemm.SelectionReason,
-                // Decided by the same per-process instance training uses, so these are the choices a
-                // training run started now would make (each class of shapes is timed once).
+                // Decided by the same per-process instance DLM_BLAS=per-shape training uses, so these are the
+                // choices such a run started now would make (each class of shapes is timed once).
                 TrainingGemmShapes = GemmBackends.PerShape is { } ps && shapeSet.Count > 0
                     ? [.. shapeSet.Select(x => ps.Decide(x.TransA, x.TransB, x.M, x.N, x.K, x.Beta != 0f) with { Shape = x.Name })]
                     : null,
@@ -74,7 +74,7 @@ internal static class DoctorCommand
         Row("DLM_HOME", r.DlmHome);
         AnsiConsole.Write(t);
         if (r.TrainingGemmShapes is not { Count: > 0 } choices) return;
-        var s = new Table().Border(TableBorder.Rounded).Title("per-shape GEMM choice (training products, timed now)")
+        var s = new Table().Border(TableBorder.Rounded).Title("per-shape GEMM choice (DLM_BLAS=per-shape; training products, timed now)")
             .AddColumn("product").AddColumn("trans").AddColumn("m x n x k").AddColumn("managed ms (cpu)").AddColumn("openblas ms (cpu)")
             .AddColumn("managed/openblas rate").AddColumn("backend");
         string F(double? v, string f) => v is { } x ? x.ToString(f, ci) : "-";
