@@ -15,6 +15,17 @@ public class BenchGemmTests
         var text = doc.RootElement.GetRawText();
         Assert.Contains("managed", text);
         Assert.Contains("gflops", text);
+        var row = doc.RootElement.GetProperty("results")[0];
+        Assert.True(row.GetProperty("managed_gflops").GetDouble() > 0);
+        if (OperatingSystem.IsLinux()) Assert.True(row.GetProperty("managed_cpu_gflops").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Bad_shape_set_is_a_usage_error()
+    {
+        var r = CliRunner.Run("bench", "gemm", "--shapes", "model");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--shapes", r.Stderr);
     }
 
     [Fact]

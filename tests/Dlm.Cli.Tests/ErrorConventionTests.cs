@@ -42,14 +42,14 @@ public class ErrorConventionTests
     {
         var r = CliRunner.Run(new Dictionary<string, string> { ["DLM_BLAS"] = "fortran" }, null, "doctor");
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal(["dlm: DLM_BLAS must be 'managed' or 'openblas', not 'fortran'"], r.StderrLines);
+        Assert.Equal(["dlm: DLM_BLAS must be 'managed', 'openblas' or 'per-shape', not 'fortran'"], r.StderrLines);
         Assert.Equal("", r.Stdout);
     }
 
     [Fact]
     public void Doctor_json_reports_backends_and_rates()
     {
-        var r = CliRunner.Run(new Dictionary<string, string> { ["DLM_HOME"] = "/tmp/dlm-doctor-home" }, null, "doctor", "--json");
+        var r = CliRunner.Run(new Dictionary<string, string> { ["DLM_HOME"] = "/tmp/dlm-doctor-home" }, null, "doctor", "--json", "--gemm-shapes", "none");
         Assert.Equal(0, r.ExitCode);
         using var doc = JsonDocument.Parse(r.Stdout);
         var root = doc.RootElement;
@@ -64,9 +64,17 @@ public class ErrorConventionTests
     }
 
     [Fact]
+    public void Doctor_bad_gemm_shape_set_is_a_usage_error()
+    {
+        var r = CliRunner.Run("doctor", "--gemm-shapes", "bert");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--gemm-shapes", r.Stderr);
+    }
+
+    [Fact]
     public void Doctor_forced_managed_still_exits_0()
     {
-        var r = CliRunner.Run(new Dictionary<string, string> { ["DLM_BLAS"] = "managed" }, null, "doctor", "--json");
+        var r = CliRunner.Run(new Dictionary<string, string> { ["DLM_BLAS"] = "managed" }, null, "doctor", "--json", "--gemm-shapes", "none");
         Assert.Equal(0, r.ExitCode);
         using var doc = JsonDocument.Parse(r.Stdout);
         Assert.Equal("managed", doc.RootElement.GetProperty("gemm_backend").GetString());

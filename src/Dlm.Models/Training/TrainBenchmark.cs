@@ -33,10 +33,14 @@ namespace Dlm.Models.Training;
 /// <param name="TrainableParams">Parameters the optimizer updates (all of them, or the adapters).</param>
 /// <param name="Masked">The first half of each sequence had loss weight 0 (an SFT prompt): the LM head skips those rows.</param>
 /// <param name="PeakRssMb">Peak resident memory of the whole process (VmHWM) at the end, in MB (0 where /proc is absent).</param>
+/// <param name="GemmChoices">Under the per-shape GEMM: the backend each class of product shapes ran on, with the times that chose it (null otherwise).</param>
+/// <param name="GemmByPhase">Under the per-shape GEMM: for each phase with top-level linear products, the backends they ran on
+/// (<c>managed</c>, <c>openblas</c> or <c>managed+openblas</c>; the LM head by its first chunk; attention's block products are always managed).</param>
 public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, long Params, long MatmulParams, int Steps,
     double StepMs, double TokensPerSec, double FlopsPerToken, double Gflops, double GemmGflops, double Mfu,
     double AllocBytesPerStep, string Gemm, int Threads, double LossFirst, double LossLast, IReadOnlyDictionary<string, double> PhaseMs,
-    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, string Lora, long TrainableParams, double PeakRssMb, bool Masked = false);
+    double CpuSPerStep, IReadOnlyList<double> LoadAvg1m, string Lora, long TrainableParams, double PeakRssMb, bool Masked = false,
+    IReadOnlyList<GemmShapeChoice>? GemmChoices = null, IReadOnlyDictionary<string, string>? GemmByPhase = null);
 
 /// <summary>
 /// Times full training steps (forward, backward, clip 1.0, AdamW lr 3e-4, betas (0.9, 0.95),
@@ -145,7 +149,8 @@ public static class TrainBenchmark
         double stepS = total.Elapsed.TotalSeconds / steps;
         double tps = n / stepS;
         double gflops = flopsPerToken * tps / 1e9;
-        double gemmRate = GemmRate.Measure(model.Gemm);
+        // The per-shape mix has no rate of its own on a square product: MFU is against the managed kernel's.
+        double gemmRate = GemmRate.Measure(model.Gemm is PerShapeGemm ps ? ps.Managed : model.Gemm);
         var phases = new SortedDictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, sec) in model.Profile()) phases[name] = sec * 1000 / steps;
         phases["optimizer"] = optTicks * 1000.0 / Stopwatch.Frequency / steps;
@@ -153,7 +158,36 @@ public static class TrainBenchmark
             gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
             cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter],
             lora ? $"r={BenchLora.Rank} alpha={BenchLora.Alpha:0.##} dropout={BenchLora.Dropout:0.##} {string.Join(',', BenchLora.TargetModules)}" : "",
-            model.TrainableWeights.Length, PeakRssMb(), masked);
+            model.TrainableWeights.Length, PeakRssMb(), masked, (model.Gemm as PerShapeGemm)?.Choices,
+            model.Gemm is PerShapeGemm psg ? BackendsByPhase(psg, model, cfg, n, masked ? n - b * (t / 2) : n, lora) : null);
+    }
+
+    // The products of each phase with linears, as TransformerModel issues them (W stored out×in): forward
+    // Y = X·Wᵀ, backward dX = dY·W and, unless the weight is frozen (LoRA), dW += dYᵀ·X.
+    private static SortedDictionary<string, string> BackendsByPhase(PerShapeGemm g, TransformerModel model, ModelConfig cfg, int n, int weighted, bool lora)
+    {
+        int c = cfg.DModel, hd = cfg.ResolvedHeadDim, qd = cfg.Heads * hd, qkv = (cfg.Heads + 2 * cfg.KvHeads) * hd;
+        bool rms = cfg.Family != ModelFamily.Gpt2;
+        int fc = rms ? 2 * cfg.DFf : cfg.DFf, head = Math.Min(model.HeadChunkRows, weighted);
+        var map = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        void Add(string phase, int rows, int inF, int outF, bool weightGrad, bool firstOverwrites = false)
+        {
+            var used = new SortedSet<string>(StringComparer.Ordinal);
+            void One(bool ta, bool tb, int m, int nn, int k, bool acc) => used.Add(g.BackendFor(ta, tb, m, nn, k, acc) ?? "undecided");
+            One(false, true, rows, outF, inF, false);
+            map[phase + ".forward"] = string.Join('+', used);
+            used.Clear();
+            One(false, false, rows, inF, outF, false);
+            if (weightGrad) One(true, false, outF, inF, rows, true);
+            if (weightGrad && firstOverwrites) One(true, false, outF, inF, rows, false); // the head's first chunk writes its dW buffer
+            map[phase + ".backward"] = string.Join('+', used);
+        }
+        Add("qkv", n, c, qkv, !lora);
+        Add("outproj", n, qd, c, !lora);
+        Add("mlpup", n, c, fc, !lora);
+        Add("mlpdown", n, cfg.DFf, c, !lora);
+        if (head > 0) Add("lmhead", head, c, cfg.VocabSize, !lora, firstOverwrites: true);
+        return map;
     }
 
     // VmHWM of /proc/self/status: the peak resident set of the process so far.

@@ -126,8 +126,9 @@ public sealed partial class TransformerModel
 
     // Attention runs its block GEMMs inside the loop body. The managed GEMM then runs them on
     // the calling worker (a nested loop is inline); another backend may start threads of its own
-    // per call, so it gets the units one after another and keeps its own parallelism.
-    private bool ParallelAttention => _gemm is ManagedGemm;
+    // per call, so it gets the units one after another and keeps its own parallelism. PerShapeGemm
+    // takes the managed kernel for every call made inside a loop body.
+    private bool ParallelAttention => _gemm is ManagedGemm or PerShapeGemm;
 
     /// <summary>Query/key rows per attention block (tests vary it; at most <see cref="TiledAttention.DefaultBlock"/>, which sizes the scratch).</summary>
     internal int AttentionBlock

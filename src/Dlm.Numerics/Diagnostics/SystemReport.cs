@@ -31,6 +31,15 @@ public sealed record SystemReport(
     IReadOnlyList<GemmMeasurement> Gemm,
     string DlmHome)
 {
+    /// <summary>The backend training steps use (<c>per-shape</c>, <c>managed</c> or <c>openblas</c>); set by the CLI, which knows the training default.</summary>
+    public string? TrainingGemm { get; init; }
+
+    /// <summary>How <see cref="TrainingGemm"/> was chosen, in words.</summary>
+    public string? TrainingGemmSelection { get; init; }
+
+    /// <summary>The per-shape choice on each training product (<see cref="GemmBench.TrainingShapes"/>), measured now; null when not measured.</summary>
+    public IReadOnlyList<GemmShapeChoice>? TrainingGemmShapes { get; init; }
+
     /// <summary>Collects the report, timing each available GEMM backend on an n×n×n product.</summary>
     public static SystemReport Collect(int gemmSize = 512)
     {

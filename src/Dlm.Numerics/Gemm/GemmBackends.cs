@@ -4,7 +4,8 @@ namespace Dlm.Numerics.Gemm;
 
 /// <summary>
 /// Picks the GEMM backend: OpenBLAS when it loads, the managed kernel otherwise.
-/// <c>DLM_BLAS=managed|openblas</c> forces one; forcing OpenBLAS when it is missing is an error.
+/// <c>DLM_BLAS=managed|openblas|per-shape</c> forces one; forcing OpenBLAS (or the per-shape choice,
+/// which needs it) when it is missing is an error.
 /// </summary>
 public static class GemmBackends
 {
@@ -16,8 +17,24 @@ public static class GemmBackends
 
     private static readonly Lazy<IGemm> DefaultBackend = new(Select);
 
+    private static readonly ManagedGemm ManagedKernel = new();
+
+    private static readonly Lazy<PerShapeGemm?> PerShapeBackend = new(() =>
+    {
+        if (OpenBlas is not { } ob) return null;
+        ob.SetThreads(ManagedKernel.Threads); // the same thread budget as the managed kernel's pool
+        return new PerShapeGemm(ManagedKernel, ob);
+    });
+
     /// <summary>The managed kernel; always available.</summary>
-    public static IGemm Managed { get; } = new ManagedGemm();
+    public static IGemm Managed => ManagedKernel;
+
+    /// <summary>
+    /// The managed kernel and OpenBLAS chosen per shape by measurement (one instance per process, so
+    /// each shape class is timed once), or null when OpenBLAS is unavailable. Sets OpenBLAS's thread
+    /// count to the managed kernel's.
+    /// </summary>
+    public static PerShapeGemm? PerShape => PerShapeBackend.Value;
 
     /// <summary>OpenBLAS if it could be loaded, else null.</summary>
     public static OpenBlasGemm? OpenBlas => OpenBlasProbe.Value.Gemm;
@@ -36,6 +53,7 @@ public static class GemmBackends
             var list = new List<IGemm> { Default };
             if (OpenBlas is { } ob && !ReferenceEquals(ob, Default)) list.Add(ob);
             if (!ReferenceEquals(Managed, Default)) list.Add(Managed);
+            list.RemoveAll(g => g is PerShapeGemm); // a mix, not a backend of its own to time
             return list;
         }
     }
@@ -62,8 +80,10 @@ public static class GemmBackends
                 return Managed;
             case "openblas":
                 return OpenBlas ?? throw new DlmException($"DLM_BLAS=openblas but OpenBLAS is unavailable: {OpenBlasStatus}");
+            case "per-shape":
+                return PerShape ?? throw new DlmException($"DLM_BLAS=per-shape but OpenBLAS is unavailable: {OpenBlasStatus}");
             default:
-                throw new DlmException($"DLM_BLAS must be 'managed' or 'openblas', not '{forced}'");
+                throw new DlmException($"DLM_BLAS must be 'managed', 'openblas' or 'per-shape', not '{forced}'");
         }
     }
 }

@@ -102,121 +102,140 @@ public sealed unsafe class ManagedGemm : IGemm
         int threads = (long)m * n * k >= _parallelWork ? pool.Threads : 1;
         int rowBlock = _mc * _rowBlockChunks;
         int firstBlock = Math.Min(rowBlock, m);
-        float* bPack = PackBuffer.ForB.Get(_kc * _nc);
-        float* aPack = PackBuffer.ForABlock.Get((firstBlock + _mc - 1) / _mc * _mc * _kc);
+        int aFloats = (firstBlock + _mc - 1) / _mc * _mc * Math.Min(_kc, k);
+        int bFloats = Math.Min(_kc, k) * ((Math.Min(_nc, n) + _nr - 1) / _nr * _nr);
+        // Two buffers each: while the workers compute on one step's packed operands, they pack the
+        // next step's into the others, so every step is a single fork-join loop.
+        float* aPack0 = PackBuffer.ForABlock.Get(aFloats), aPack1 = PackBuffer.ForABlock2.Get(aFloats);
+        float* bPack0 = PackBuffer.ForB.Get(bFloats), bPack1 = PackBuffer.ForB2.Get(bFloats);
         var job = new Panel
         {
-            A = a, B = b, C = c, APack = aPack, BPack = bPack, Lda = lda, Ldb = ldb, Ldc = ldc,
+            A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc,
             TransA = transA, TransB = transB, Alpha = alpha,
             Kernel = Kernel, Mr = _mr, Nr = _nr, Mc = _mc,
         };
+
+        // The steps, in order: row block ib, k block pc, column panel jc. Step 0's operands are
+        // packed first; each later loop computes step i and packs step i + 1.
+        var cur = default(Step);
+        bool have = false;
+        int aSide = 1, bSide = 1;
         for (int ib = 0; ib < m; ib += rowBlock)
-        {
-            job.Ib = ib;
-            job.Mb = Math.Min(rowBlock, m - ib);
-            int rowChunks = (job.Mb + _mc - 1) / _mc;
             for (int pc = 0; pc < k; pc += _kc)
-            {
-                job.Pc = pc;
-                job.Kc = Math.Min(_kc, k - pc);
-                job.Beta = pc == 0 ? beta : 1f; // later k blocks accumulate onto the first
-
-                // op(A) is packed once per k block and reused by every column panel.
-                job.Phase = Panel.PackAPhase;
-                Run(pool, threads, rowChunks, job);
-
                 for (int jc = 0; jc < n; jc += _nc)
                 {
-                    job.Jc = jc;
-                    job.Nc = Math.Min(_nc, n - jc);
-                    job.Slivers = (job.Nc + _nr - 1) / _nr;
+                    var next = new Step
+                    {
+                        Ib = ib, Mb = Math.Min(rowBlock, m - ib), Pc = pc, Kc = Math.Min(_kc, k - pc),
+                        Jc = jc, Nc = Math.Min(_nc, n - jc), Beta = pc == 0 ? beta : 1f, // later k blocks accumulate onto the first
+                        NewA = jc == 0,
+                    };
+                    if (next.NewA) aSide ^= 1; // op(A) is packed once per k block and reused by every column panel
+                    bSide ^= 1;
+                    next.APack = aSide == 0 ? aPack0 : aPack1;
+                    next.BPack = bSide == 0 ? bPack0 : bPack1;
+                    next.Slivers = (next.Nc + _nr - 1) / _nr;
+                    next.RowChunks = (next.Mb + _mc - 1) / _mc;
                     // Few row chunks: also split the panel's columns so every thread has work.
-                    job.ColChunks = rowChunks >= 2 * threads ? 1 : Math.Min(job.Slivers, (2 * threads + rowChunks - 1) / rowChunks);
-
-                    job.Phase = Panel.PackBPhase;
-                    job.PackChunks = Math.Min(threads, job.Slivers);
-                    Run(pool, threads, job.PackChunks, job);
-
-                    job.Phase = Panel.ComputePhase;
-                    Run(pool, threads, rowChunks * job.ColChunks, job);
+                    next.ColChunks = next.RowChunks >= 2 * threads ? 1
+                        : Math.Min(next.Slivers, (2 * threads + next.RowChunks - 1) / next.RowChunks);
+                    Launch(pool, threads, ref job, have ? cur : default, have, next, true);
+                    cur = next;
+                    have = true;
                 }
-            }
-        }
+        Launch(pool, threads, ref job, cur, true, default, false);
     }
 
-    private static void Run(WorkerPool pool, int threads, int tasks, in Panel job)
+    /// <summary>One fork-join loop: the compute tasks of <paramref name="cur"/>, then the packing of <paramref name="next"/>.</summary>
+    private static void Launch(WorkerPool pool, int threads, ref Panel job, in Step cur, bool compute, in Step next, bool pack)
     {
+        job.Cur = cur;
+        job.Next = next;
+        job.ComputeTasks = compute ? cur.RowChunks * cur.ColChunks : 0;
+        job.PackATasks = pack && next.NewA ? next.RowChunks : 0;
+        job.PackBTasks = pack ? Math.Min(threads, next.Slivers) : 0;
+        int tasks = job.ComputeTasks + job.PackATasks + job.PackBTasks;
         if (threads == 1 || tasks == 1) for (int t = 0; t < tasks; t++) job.Invoke(t);
         else pool.For(tasks, job);
     }
 
-    /// <summary>One k block of a row block, as a parallel-for body: pack A, pack a B panel, or compute on it.</summary>
+    /// <summary>One step of the blocked product: a k block of a row block against one column panel.</summary>
+    private struct Step
+    {
+        public float* APack, BPack;
+        public int Ib, Mb, Pc, Kc, Jc, Nc, Slivers, RowChunks, ColChunks;
+        public float Beta;
+        public bool NewA;
+    }
+
+    /// <summary>A parallel-for body: compute tasks of the current step, then pack tasks of the next.</summary>
     private struct Panel : IParallelBody
     {
-        public const int PackAPhase = 0, PackBPhase = 1, ComputePhase = 2;
-
-        public float* A, B, C, APack, BPack;
+        public float* A, B, C;
         public nint Lda, Ldb, Ldc;
         public bool TransA, TransB;
-        public int Ib, Mb, Jc, Nc, Pc, Kc, Slivers, ColChunks, PackChunks, Phase, Mr, Nr, Mc;
-        public float Alpha, Beta;
+        public int Mr, Nr, Mc, ComputeTasks, PackATasks, PackBTasks;
+        public float Alpha;
         public GemmKernel Kernel;
+        public Step Cur, Next;
 
         public readonly void Invoke(int index)
         {
-            switch (Phase)
+            if (index < ComputeTasks)
             {
-                case PackAPhase:
-                    int i0 = index * Mc;
-                    GemmPacking.PackA(TransA, A, Lda, Ib + i0, Math.Min(Mc, Mb - i0), Pc, Kc, Mr, APack + (nint)i0 * Kc);
-                    break;
-                case PackBPhase:
-                    int s0 = (int)((long)index * Slivers / PackChunks), s1 = (int)((long)(index + 1) * Slivers / PackChunks);
-                    GemmPacking.PackB(TransB, B, Ldb, Jc, Nc, Pc, Kc, Nr, s0, s1, BPack);
-                    break;
-                default:
-                    Compute(index / ColChunks, index % ColChunks);
-                    break;
+                Compute(index / Cur.ColChunks, index % Cur.ColChunks);
+                return;
             }
+            index -= ComputeTasks;
+            if (index < PackATasks)
+            {
+                int i0 = index * Mc;
+                GemmPacking.PackA(TransA, A, Lda, Next.Ib + i0, Math.Min(Mc, Next.Mb - i0), Next.Pc, Next.Kc, Mr, Next.APack + (nint)i0 * Next.Kc);
+                return;
+            }
+            index -= PackATasks;
+            int s0 = (int)((long)index * Next.Slivers / PackBTasks), s1 = (int)((long)(index + 1) * Next.Slivers / PackBTasks);
+            GemmPacking.PackB(TransB, B, Ldb, Next.Jc, Next.Nc, Next.Pc, Next.Kc, Nr, s0, s1, Next.BPack);
         }
 
         private readonly void Compute(int rowChunk, int colChunk)
         {
-            int i0 = rowChunk * Mc, rows = Math.Min(Mc, Mb - i0);
-            int s0 = (int)((long)colChunk * Slivers / ColChunks), s1 = (int)((long)(colChunk + 1) * Slivers / ColChunks);
-            float* aPack = APack + (nint)i0 * Kc;
+            int i0 = rowChunk * Mc, rows = Math.Min(Mc, Cur.Mb - i0), kc = Cur.Kc, nc = Cur.Nc;
+            int s0 = (int)((long)colChunk * Cur.Slivers / Cur.ColChunks), s1 = (int)((long)(colChunk + 1) * Cur.Slivers / Cur.ColChunks);
+            float* aPack = Cur.APack + (nint)i0 * kc;
+            float beta = Cur.Beta;
             float* edge = stackalloc float[MaxTile];
             for (int ir = 0; ir < rows; ir += Mr)
             {
                 int h = Math.Min(Mr, rows - ir);
-                float* aSliver = aPack + (nint)ir * Kc;
-                float* cRow = C + (Ib + i0 + ir) * Ldc + Jc;
+                float* aSliver = aPack + (nint)ir * kc;
+                float* cRow = C + (Cur.Ib + i0 + ir) * Ldc + Cur.Jc;
                 for (int s = s0; s < s1; s++)
                 {
-                    int jOff = s * Nr, w = Math.Min(Nr, Nc - jOff);
-                    float* bSliver = BPack + (nint)s * Nr * Kc;
-                    if (h == Mr && w == Nr) Tile(aSliver, bSliver, cRow + jOff, Ldc, Beta);
+                    int jOff = s * Nr, w = Math.Min(Nr, nc - jOff);
+                    float* bSliver = Cur.BPack + (nint)s * Nr * kc;
+                    if (h == Mr && w == Nr) Tile(kc, aSliver, bSliver, cRow + jOff, Ldc, beta);
                     else
                     {
                         // Edge: compute the full tile aside, then merge only the valid h×w part.
-                        Tile(aSliver, bSliver, edge, Nr, 0f);
+                        Tile(kc, aSliver, bSliver, edge, Nr, 0f);
                         for (int r = 0; r < h; r++)
                         {
                             float* cr = cRow + r * Ldc + jOff;
                             float* er = edge + r * Nr;
-                            if (Beta == 0f) for (int j = 0; j < w; j++) cr[j] = er[j];
-                            else for (int j = 0; j < w; j++) cr[j] = er[j] + Beta * cr[j];
+                            if (beta == 0f) for (int j = 0; j < w; j++) cr[j] = er[j];
+                            else for (int j = 0; j < w; j++) cr[j] = er[j] + beta * cr[j];
                         }
                     }
                 }
             }
         }
 
-        private readonly void Tile(float* a, float* b, float* c, nint ldc, float beta)
+        private readonly void Tile(int kc, float* a, float* b, float* c, nint ldc, float beta)
         {
-            if (Kernel == GemmKernel.Vector512) GemmKernels.Tile512(Kc, a, b, c, ldc, Alpha, beta);
-            else if (Kernel == GemmKernel.Vector256) GemmKernels.Tile256(Kc, a, b, c, ldc, Alpha, beta);
-            else GemmKernels.Tile128(Kc, a, b, c, ldc, Alpha, beta);
+            if (Kernel == GemmKernel.Vector512) GemmKernels.Tile512(kc, a, b, c, ldc, Alpha, beta);
+            else if (Kernel == GemmKernel.Vector256) GemmKernels.Tile256(kc, a, b, c, ldc, Alpha, beta);
+            else GemmKernels.Tile128(kc, a, b, c, ldc, Alpha, beta);
         }
     }
 }

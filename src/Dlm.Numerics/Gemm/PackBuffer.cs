@@ -12,6 +12,8 @@ internal sealed unsafe class PackBuffer
 {
     [ThreadStatic] private static PackBuffer? t_a;
     [ThreadStatic] private static PackBuffer? t_b;
+    [ThreadStatic] private static PackBuffer? t_a2;
+    [ThreadStatic] private static PackBuffer? t_b2;
 
     private float[] _array = [];
     private float* _aligned;
@@ -22,6 +24,12 @@ internal sealed unsafe class PackBuffer
 
     /// <summary>This thread's buffer for a packed panel of B (shared read-only with the workers during a call).</summary>
     public static PackBuffer ForB => t_b ??= new PackBuffer();
+
+    /// <summary>This thread's second row-block buffer: the next k block's op(A) is packed here while the first is in use.</summary>
+    public static PackBuffer ForABlock2 => t_a2 ??= new PackBuffer();
+
+    /// <summary>This thread's second panel buffer: the next panel of op(B) is packed here while the first is in use.</summary>
+    public static PackBuffer ForB2 => t_b2 ??= new PackBuffer();
 
     /// <summary>A pointer to at least <paramref name="floats"/> aligned floats (contents undefined).</summary>
     public float* Get(int floats)

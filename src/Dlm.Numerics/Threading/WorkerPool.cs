@@ -69,6 +69,12 @@ public sealed unsafe class WorkerPool : IDisposable
     /// </summary>
     public static WorkerPool Shared => SharedPool.Value;
 
+    /// <summary>
+    /// Whether the current thread is running a loop body of some pool (or is a pool worker): code
+    /// that would start threads of its own, such as OpenBLAS, must not be called from here.
+    /// </summary>
+    public static bool InsideLoop => t_inLoop;
+
     /// <summary>Threads a loop can use, the calling thread included.</summary>
     public int Threads { get; }
 

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Numerics;
+
+namespace Dlm.Numerics.Gemm;
+
+/// <summary>
+/// Runs each product on whichever of the managed kernel and OpenBLAS measured faster on its shape.
+/// The first time a class of shapes comes up (transposes, whether C is accumulated, and m, n, k
+/// each rounded up to a power of two, so the LM head's varying chunk rows share a few classes),
+/// both backends are timed on that very product (its A and B, a scratch C), alternately
+/// <see cref="Trials"/> times each after a warm-up, and the class keeps the winner for the rest of
+/// the process: OpenBLAS only when it is more than <see cref="Margin"/> faster both in wall time and
+/// in the process's CPU time (where that clock exists: on a loaded machine a run that was only
+/// descheduled looks slow in wall time, not in CPU time), since the managed kernel shares the
+/// caller's worker pool and OpenBLAS's own threads keep spinning after a call.
+/// Products below <see cref="MinTimedWork"/> multiply-adds, classes past <see cref="MaxTimedClasses"/>,
+/// and every call made from inside a parallel loop body (attention units, where OpenBLAS would start
+/// its threads inside the pool's) take the managed kernel. Once a class is decided a call allocates
+/// nothing. The choice depends on timings, so which backend computed a product, and hence its
+/// last bits, can differ from run to run (both stay within the fixtures' tolerances); set
+/// <c>DLM_BLAS=managed</c> for bits that depend only on the inputs.
+/// </summary>
+public sealed class PerShapeGemm : IGemm
+{
+    /// <summary>OpenBLAS must beat the managed kernel by more than this fraction to be chosen (0.10).</summary>
+    public const double Margin = 0.10;
+
+    /// <summary>Timed runs of each backend per class (after one warm-up each).</summary>
+    public const int Trials = 3;
+
+    /// <summary>
+    /// Products of fewer multiply-adds than this (2²⁶, e.g. 512 × 512 × 256) are not timed: they take
+    /// the managed kernel. Small enough that every linear of niels-default and SmolLM2 is timed, large
+    /// enough that the small models of the tests never are (their bits stay independent of timings).
+    /// </summary>
+    public const long MinTimedWork = 1L << 26;
+
+    /// <summary>At most this many classes are timed (64); later new classes take the managed kernel.</summary>
+    public const int MaxTimedClasses = 64;
+
+    private readonly ManagedGemm _managed;
+    private readonly IGemm _openBlas;
+    private readonly Dictionary<ShapeClass, Entry> _classes = [];
+    private readonly List<GemmShapeChoice> _log = [];
+    private readonly object _gate = new();
+    private int _timed;
+
+    /// <summary>Chooses between <paramref name="managed"/> and <paramref name="openBlas"/> per shape class.</summary>
+    /// <param name="managed">The managed kernel (also used inside parallel loops and for small products).</param>
+    /// <param name="openBlas">The other backend, normally <see cref="OpenBlasGemm"/> (with the same thread count).</param>
+    public PerShapeGemm(ManagedGemm managed, IGemm openBlas)
+    {
+        _managed = managed ?? throw new ArgumentNullException(nameof(managed));
+        _openBlas = openBlas ?? throw new ArgumentNullException(nameof(openBlas));
+    }
+
+    /// <inheritdoc />
+    public string Name => "per-shape";
+
+    /// <summary>The managed kernel this instance falls back to.</summary>
+    public ManagedGemm Managed => _managed;
+
+    /// <summary>The decisions so far, in the order the classes first came up.</summary>
+    public IReadOnlyList<GemmShapeChoice> Choices
+    {
+        get
+        {
+            lock (_gate) return [.. _log];
+        }
+    }
+
+    /// <summary>
+    /// The backend a product of this shape runs on now, without timing anything: <c>managed</c> for
+    /// products too small to time, the class's choice once it is decided, null while it is not.
+    /// </summary>
+    public string? BackendFor(bool transA, bool transB, int m, int n, int k, bool accumulate)
+    {
+        if (m == 0 || n == 0 || k == 0 || (long)m * n * k < MinTimedWork) return _managed.Name;
+        lock (_gate)
+            return _classes.TryGetValue(new ShapeClass(transA, transB, accumulate, Class(m), Class(n), Class(k)), out var e)
+                ? _log[e.LogIndex].Backend : null;
+    }
+
+    /// <summary>Decides the class of a product now (timing it on scratch operands of its shape if needed) and returns the decision.</summary>
+    public GemmShapeChoice Decide(bool transA, bool transB, int m, int n, int k, bool accumulate)
+    {
+        var a = new float[(long)m * k];
+        var b = new float[(long)k * n];
+        for (int i = 0; i < a.Length; i++) a[i] = ((i * 7919) % 1000) * 1e-3f - 0.5f;
+        for (int i = 0; i < b.Length; i++) b[i] = ((i * 104729) % 1000) * 1e-3f - 0.5f;
+        var e = Lookup(transA, transB, m, n, k, accumulate ? 1f : 0f, a, transA ? m : k, b, transB ? k : n);
+        lock (_gate) return _log[e.LogIndex];
+    }
+
+    /// <inheritdoc />
+    public void Sgemm(bool transA, bool transB, int m, int n, int k,
+        float alpha, ReadOnlySpan<float> a, int lda,
+        ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc)
+    {
+        GemmArgs.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0 || k == 0 || alpha == 0f || Threading.WorkerPool.InsideLoop || (long)m * n * k < MinTimedWork)
+        {
+            _managed.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        var e = Lookup(transA, transB, m, n, k, beta, a, lda, b, ldb);
+        (e.UseOpenBlas ? _openBlas : _managed).Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    private Entry Lookup(bool transA, bool transB, int m, int n, int k, float beta, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb)
+    {
+        var key = new ShapeClass(transA, transB, beta != 0f, Class(m), Class(n), Class(k));
+        lock (_gate)
+        {
+            if (_classes.TryGetValue(key, out var known)) return known;
+            string trans = $"{(transA ? 'T' : 'N')}{(transB ? 'T' : 'N')}";
+            GemmShapeChoice choice;
+            if ((long)m * n * k < MinTimedWork)
+                choice = new(trans, m, n, k, beta != 0f, _managed.Name, null, null, "too small to time");
+            else if (_timed >= MaxTimedClasses)
+                choice = new(trans, m, n, k, beta != 0f, _managed.Name, null, null, $"more than {MaxTimedClasses} shape classes");
+            else
+            {
+                _timed++;
+                var c = new float[(long)m * n];
+                double tm = double.MaxValue, to = double.MaxValue, cm = double.MaxValue, co = double.MaxValue;
+                for (int t = 0; t <= Trials; t++)
+                {
+                    // Alternate, so a burst of load from elsewhere does not land on one backend only.
+                    var (xm, ym) = Time(_managed, transA, transB, m, n, k, a, lda, b, ldb, beta, c);
+                    var (xo, yo) = Time(_openBlas, transA, transB, m, n, k, a, lda, b, ldb, beta, c);
+                    if (t == 0) continue; // warm-up: packing buffers, OpenBLAS's threads, caches
+                    (tm, to, cm, co) = (Math.Min(tm, xm), Math.Min(to, xo), Math.Min(cm, ym), Math.Min(co, yo));
+                }
+                // NaN CPU times (no clock) compare false: the wall-time test alone decides.
+                bool ob = to * (1 + Margin) < tm && !(co * (1 + Margin) >= cm);
+                choice = new(trans, m, n, k, beta != 0f, ob ? _openBlas.Name : _managed.Name,
+                    Math.Round(tm * 1e3, 3), Math.Round(to * 1e3, 3), "measured",
+                    double.IsNaN(cm) ? null : Math.Round(cm * 1e3, 3), double.IsNaN(co) ? null : Math.Round(co * 1e3, 3));
+            }
+            var entry = new Entry(choice.Backend != _managed.Name, _log.Count);
+            _log.Add(choice);
+            _classes[key] = entry;
+            return entry;
+        }
+    }
+
+    // Wall seconds and process CPU seconds of one call.
+    private static (double Wall, double Cpu) Time(IGemm g, bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, float[] c)
+    {
+        double c0 = ProcessCpuClock.Seconds();
+        long t0 = Stopwatch.GetTimestamp();
+        g.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, n);
+        double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return (wall, ProcessCpuClock.Seconds() - c0);
+    }
+
+    private static int Class(int x) => (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)x), int.MaxValue);
+
+    private readonly record struct ShapeClass(bool TransA, bool TransB, bool Accumulate, int M, int N, int K);
+
+    private readonly record struct Entry(bool UseOpenBlas, int LogIndex);
+}

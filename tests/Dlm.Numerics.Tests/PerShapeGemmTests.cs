@@ -1,0 +1,110 @@
+using Dlm.Numerics.Gemm;
+using Dlm.Numerics.Threading;
+
+namespace Dlm.Numerics.Tests;
+
+/// <summary>
+/// The per-shape choice against stand-in backends whose speed is known: one far slower than the
+/// managed kernel (it sleeps), one far faster (it does nothing). Both count their calls.
+/// </summary>
+public sealed class PerShapeGemmTests : IDisposable
+{
+    private readonly WorkerPool _pool = new(2);
+
+    public void Dispose() => _pool.Dispose();
+
+    /// <summary>A backend of a fixed speed: correct (through the managed kernel) then a sleep, or doing nothing at all.</summary>
+    private sealed class Stand(ManagedGemm inner, int sleepMs, bool compute) : IGemm
+    {
+        public int Calls;
+
+        public string Name => "openblas";
+
+        public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
+            ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        {
+            Interlocked.Increment(ref Calls);
+            if (compute) inner.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (sleepMs > 0) Thread.Sleep(sleepMs);
+        }
+    }
+
+    private struct LoopBody(PerShapeGemm g, float[] a, float[] b, float[][] c) : IParallelBody
+    {
+        public readonly void Invoke(int index) => g.Sgemm(false, false, 512, 512, 256, 1f, a, 256, b, 512, 0f, c[index], 512);
+    }
+
+    [Fact]
+    public void A_slower_backend_is_timed_once_per_class_and_not_chosen()
+    {
+        var managed = new ManagedGemm(_pool);
+        var slow = new Stand(managed, sleepMs: 30, compute: true);
+        var g = new PerShapeGemm(managed, slow);
+        GemmCheck.Product(g, 512, 512, 256, true, false); // 2^26 multiply-adds: timed
+        int afterFirst = slow.Calls;
+        Assert.Equal(PerShapeGemm.Trials + 1, afterFirst); // warm-up and trials, then the call itself on the managed kernel
+        GemmCheck.Product(g, 500, 300, 200, true, false, seed: 1); // same class (512 × 512 × 256): no new timing
+        Assert.Equal(afterFirst, slow.Calls);
+        var choice = Assert.Single(g.Choices);
+        Assert.Equal(("managed", "TN", "measured"), (choice.Backend, choice.Trans, choice.Reason));
+        Assert.True(choice.OpenblasMs >= 30 && choice.ManagedMs < choice.OpenblasMs);
+        Assert.True(choice.ManagedOverOpenblas > 1);
+    }
+
+    [Fact]
+    public void A_faster_backend_is_chosen_and_then_used()
+    {
+        var managed = new ManagedGemm(_pool);
+        var fast = new Stand(managed, sleepMs: 0, compute: false);
+        var g = new PerShapeGemm(managed, fast);
+        var a = new float[512 * 512];
+        var b = new float[512 * 512];
+        var c = new float[512 * 512];
+        g.Sgemm(false, true, 512, 512, 512, 1f, a, 512, b, 512, 0f, c, 512);
+        Assert.Equal("openblas", Assert.Single(g.Choices).Backend);
+        int calls = fast.Calls;
+        g.Sgemm(false, true, 500, 510, 400, 1f, a, 512, b, 512, 0f, c, 512);
+        Assert.Equal(calls + 1, fast.Calls);
+        // Another class (no transposes) is a decision of its own.
+        g.Sgemm(false, false, 512, 512, 512, 1f, a, 512, b, 512, 0f, c, 512);
+        Assert.Equal(2, g.Choices.Count);
+    }
+
+    [Fact]
+    public void Small_products_and_calls_inside_a_parallel_loop_take_the_managed_kernel()
+    {
+        var managed = new ManagedGemm(_pool);
+        var fast = new Stand(managed, sleepMs: 0, compute: false);
+        var g = new PerShapeGemm(managed, fast);
+        GemmCheck.Product(g, 200, 300, 400, false, true); // below MinTimedWork
+        Assert.Empty(g.Choices);
+
+        // Make the 512 × 512 × 256 class an OpenBLAS one, then call it from loop bodies: the managed kernel must answer, correctly.
+        var rng = new Random(4);
+        var a = GemmCheck.Rand(rng, 512 * 256);
+        var b = GemmCheck.Rand(rng, 256 * 512);
+        var warm = new float[512 * 512];
+        g.Sgemm(false, false, 512, 512, 256, 1f, a, 256, b, 512, 0f, warm, 512);
+        Assert.Equal("openblas", Assert.Single(g.Choices).Backend);
+        int calls = fast.Calls;
+        var outs = new float[4][];
+        for (int i = 0; i < outs.Length; i++) outs[i] = new float[512 * 512];
+        using var outer = new WorkerPool(2);
+        outer.For(outs.Length, new LoopBody(g, a, b, outs));
+        Assert.Equal(calls, fast.Calls);
+        var expected = new float[512 * 512];
+        managed.Sgemm(false, false, 512, 512, 256, 1f, a, 256, b, 512, 0f, expected, 512);
+        Assert.All(outs, o => Assert.Equal(expected, o));
+    }
+
+    [Fact]
+    public void Decide_reports_the_class_choice_for_a_named_shape()
+    {
+        var managed = new ManagedGemm(_pool);
+        var g = new PerShapeGemm(managed, new Stand(managed, sleepMs: 20, compute: false));
+        var c = g.Decide(true, false, 512, 512, 256, accumulate: true);
+        Assert.Equal(("TN", 512, 512, 256, true, "managed", "measured"), (c.Trans, c.M, c.N, c.K, c.Accumulate, c.Backend, c.Reason));
+        Assert.Same(c, g.Decide(true, false, 500, 400, 200, accumulate: true)); // same class, same decision
+        Assert.Equal("too small to time", g.Decide(false, false, 10, 10, 10, accumulate: false).Reason);
+    }
+}
