@@ -19,7 +19,7 @@ namespace Dlm.Numerics.Kernels;
 // the call back to the widening path (which overwrites every output): an input of magnitude 2^16 or
 // more, infinity or NaN (x' would overflow), and a weight with exponent 31 (infinity or NaN, which r
 // does not carry). The first is seen before the pass, the second during it (a running max of the
-// weights' bits, one integer op per 32 weights), so the result is exact for every input.
+// weights' magnitude bits, two integer ops per 32 weights), so the result is exact for every input.
 public static partial class MatVec
 {
     /// <summary>2^112 as a float: float32's exponent bias (127) less float16's (15).</summary>
@@ -31,8 +31,11 @@ public static partial class MatVec
     /// <summary>Largest input magnitude the scaled path takes: x·2^112 stays finite below 2^16.</summary>
     private const float MaxScaledInput = 65536f;
 
-    /// <summary>A float16 shifted left one bit (sign dropped) is at least this when its exponent is 31.</summary>
-    private const ushort SpecialShifted = 0xF800;
+    /// <summary>A float16's magnitude bits (sign masked off) are at least this when its exponent is 31.</summary>
+    private const ushort SpecialMagnitude = 0x7C00;
+
+    /// <summary>The magnitude bits of a float16.</summary>
+    private const ushort MagnitudeMask = 0x7FFF;
 
     // Rows [rowStart, rowEnd) of y = W·x for one float16 input on a vector path; false (y left to be
     // overwritten) when the input or the weights need the widening path.
@@ -49,14 +52,14 @@ public static partial class MatVec
             Vector512<ushort> seen = default;
             for (int r = rowStart; r < rowEnd; r++)
                 Unsafe.Add(ref y, r) = Dot512Scaled(ref Unsafe.Add(ref w, (nint)r * cols), cols, ref xs, ref seen, ref special);
-            special |= Vector512.GreaterThanOrEqualAny(seen, Vector512.Create(SpecialShifted));
+            special |= Vector512.GreaterThanOrEqualAny(seen, Vector512.Create(SpecialMagnitude));
         }
         else
         {
             Vector256<ushort> seen = default;
             for (int r = rowStart; r < rowEnd; r++)
                 Unsafe.Add(ref y, r) = Dot256Scaled(ref Unsafe.Add(ref w, (nint)r * cols), cols, ref xs, ref seen, ref special);
-            special |= Vector256.GreaterThanOrEqualAny(seen, Vector256.Create(SpecialShifted));
+            special |= Vector256.GreaterThanOrEqualAny(seen, Vector256.Create(SpecialMagnitude));
         }
         return !special;
     }
@@ -69,13 +72,13 @@ public static partial class MatVec
         int i = 0;
         for (; i <= n - 32; i += 32)
         {
-            seen = Vector512.Max(seen, Vector512.ShiftLeft(Vector512.LoadUnsafe(ref w, (nuint)i), 1));
+            seen = Vector512.Max(seen, Vector512.LoadUnsafe(ref w, (nuint)i) & Vector512.Create(MagnitudeMask));
             a0 = Vector512.FusedMultiplyAdd(Raw16(ref Unsafe.Add(ref w, i)), Vector512.LoadUnsafe(ref xs, (nuint)i), a0);
             a1 = Vector512.FusedMultiplyAdd(Raw16(ref Unsafe.Add(ref w, i + 16)), Vector512.LoadUnsafe(ref xs, (nuint)(i + 16)), a1);
         }
         if (i <= n - 16)
         {
-            special |= Vector256.GreaterThanOrEqualAny(Vector256.ShiftLeft(Vector256.LoadUnsafe(ref w, (nuint)i), 1), Vector256.Create(SpecialShifted));
+            special |= Vector256.GreaterThanOrEqualAny(Vector256.LoadUnsafe(ref w, (nuint)i) & Vector256.Create(MagnitudeMask), Vector256.Create(SpecialMagnitude));
             a0 = Vector512.FusedMultiplyAdd(Raw16(ref Unsafe.Add(ref w, i)), Vector512.LoadUnsafe(ref xs, (nuint)i), a0);
             i += 16;
         }
@@ -92,13 +95,13 @@ public static partial class MatVec
         int i = 0;
         for (; i <= n - 16; i += 16)
         {
-            seen = Vector256.Max(seen, Vector256.ShiftLeft(Vector256.LoadUnsafe(ref w, (nuint)i), 1));
+            seen = Vector256.Max(seen, Vector256.LoadUnsafe(ref w, (nuint)i) & Vector256.Create(MagnitudeMask));
             a0 = Vector256.FusedMultiplyAdd(Raw8(ref Unsafe.Add(ref w, i)), Vector256.LoadUnsafe(ref xs, (nuint)i), a0);
             a1 = Vector256.FusedMultiplyAdd(Raw8(ref Unsafe.Add(ref w, i + 8)), Vector256.LoadUnsafe(ref xs, (nuint)(i + 8)), a1);
         }
         if (i <= n - 8)
         {
-            special |= Vector128.GreaterThanOrEqualAny(Vector128.ShiftLeft(Vector128.LoadUnsafe(ref w, (nuint)i), 1), Vector128.Create(SpecialShifted));
+            special |= Vector128.GreaterThanOrEqualAny(Vector128.LoadUnsafe(ref w, (nuint)i) & Vector128.Create(MagnitudeMask), Vector128.Create(SpecialMagnitude));
             a0 = Vector256.FusedMultiplyAdd(Raw8(ref Unsafe.Add(ref w, i)), Vector256.LoadUnsafe(ref xs, (nuint)i), a0);
             i += 8;
         }
@@ -124,7 +127,7 @@ public static partial class MatVec
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Raw1(ushort h, ref bool special)
     {
-        special |= (h & 0x7C00) == 0x7C00;
+        special |= (h & MagnitudeMask) >= SpecialMagnitude;
         return BitConverter.Int32BitsToSingle(((short)h << 13) & unchecked((int)0x8FFFE000));
     }
 }
