@@ -139,6 +139,64 @@ public sealed class MatVecTests
             }
     }
 
+    public static TheoryData<MatVecPath, string> HardF16Cases()
+    {
+        var data = new TheoryData<MatVecPath, string>();
+        foreach (var p in Enum.GetValues<MatVecPath>())
+            foreach (var c in new[] { "subnormal", "infinity", "nan", "large-input", "infinite-input", "wide" })
+                data.Add(p, c);
+        return data;
+    }
+
+    // One float16 input takes a path of its own (the widening's 2^112 moved onto the input,
+    // MatVec.F16Scaled.cs) with fallbacks for inputs of 2^16 and more and for weights that are
+    // infinity or NaN: each case must give the bits of the scalar reference all the same.
+    [Theory]
+    [MemberData(nameof(HardF16Cases))]
+    public void F16_one_input_equals_the_scalar_reference_on_hard_inputs(MatVecPath path, string hard)
+    {
+        if (!MatVecPaths.IsSupported(path)) return;
+        int[] widths = hard == "wide" ? [4097, 4111] : [1, 7, 8, 15, 16, 31, 32, 48, 100, 576];
+        foreach (int cols in widths)
+        {
+            const int rows = 9;
+            var rng = new Random(cols * 7 + hard.Length);
+            // Weights across float16's whole range: subnormals (|w| < 2^-14), ±0, normals up to 2^15.
+            var w16 = new ushort[rows * cols];
+            for (int i = 0; i < w16.Length; i++)
+            {
+                int kind = rng.Next(4);
+                w16[i] = kind switch
+                {
+                    0 => (ushort)rng.Next(0x0400) /* subnormal or +0 */,
+                    1 => (ushort)(0x8000 | rng.Next(0x0400)) /* negative subnormal or -0 */,
+                    _ => (ushort)(rng.Next(2) << 15 | rng.Next(0x0400, 0x7C00)) /* any normal */,
+                };
+            }
+            var x = Enumerable.Range(0, cols).Select(_ => (float)(rng.NextDouble() * 2 - 1) * MathF.Pow(2, rng.Next(-140, 15))).ToArray();
+            switch (hard)
+            {
+                case "infinity": w16[(rows / 2) * cols + cols / 2] = 0xFC00; break;               // -inf in one row
+                case "nan": w16[(rows - 1) * cols + cols - 1] = 0x7E01; break;                     // NaN, last weight of the last row
+                case "large-input": x[cols / 2] = 65536f; break;                                    // x·2^112 would overflow
+                case "infinite-input": x[0] = float.PositiveInfinity; break;
+            }
+            var w = new float[w16.Length];
+            HalfBits.Widen(w16, w, WeightFormat.F16);
+            var want = new float[rows];
+            var got = new float[rows];
+            MatVec.Ordered(w, cols, x, cols, 1, want, rows, 1, rows, MatVecPaths.Lanes(path));
+            MatVec.Half16(w16, WeightFormat.F16, cols, x, cols, 1, got, rows, 1, rows, path);
+            Assert.Equal(0f, got[0]);
+            for (int r = 1; r < rows; r++)
+            {
+                if (float.IsNaN(want[r])) Assert.True(float.IsNaN(got[r]), $"{path} {hard} cols={cols} r={r}: {got[r]}");
+                else Assert.True(BitConverter.SingleToInt32Bits(want[r]) == BitConverter.SingleToInt32Bits(got[r]),
+                    $"{path} {hard} cols={cols} r={r}: {want[r]} vs {got[r]}");
+            }
+        }
+    }
+
     [Fact]
     public void The_ordered_reference_is_within_rounding_of_the_float64_loop()
     {
@@ -153,15 +211,17 @@ public sealed class MatVecTests
         }
     }
 
-    [Fact]
-    public void A_sequence_gets_the_same_bits_alone_in_a_batch_and_on_any_thread_count()
+    [Theory]
+    [InlineData(WeightFormat.Bf16)]
+    [InlineData(WeightFormat.F16)]
+    public void A_sequence_gets_the_same_bits_alone_in_a_batch_and_on_any_thread_count(WeightFormat format)
     {
         const int rows = 300, cols = 96, batch = 7;
         var (w, w16, x) = Random(rows, cols, batch, 2);
-        HalfBits.Narrow(w, w16, WeightFormat.Bf16);
+        HalfBits.Narrow(w, w16, format);
         var alone = new float[rows];
         var batched = new float[batch * rows];
-        MatVec.Half16(w16, WeightFormat.Bf16, cols, x.AsSpan(5 * cols), cols, 1, alone, rows, 0, rows);
+        MatVec.Half16(w16, format, cols, x.AsSpan(5 * cols), cols, 1, alone, rows, 0, rows);
         foreach (int threads in new[] { 1, 3 })
         {
             using var pool = new WorkerPool(threads);
@@ -169,7 +229,7 @@ public sealed class MatVecTests
             {
                 fixed (ushort* pw = w16)
                 fixed (float* px = x, py = batched)
-                    ParallelMatVec.Run(pool, WeightFormat.Bf16, pw, rows, cols, px, cols, batch, py, rows);
+                    ParallelMatVec.Run(pool, format, pw, rows, cols, px, cols, batch, py, rows);
             }
             Assert.Equal(alone, batched.AsSpan(5 * rows, rows).ToArray());
         }

@@ -20,7 +20,7 @@ namespace Dlm.Numerics.Kernels;
 /// fused in one by one. <see cref="Ordered"/> is that sum written as a scalar loop, the reference
 /// each vector path is tested against bit for bit; <see cref="Reference"/> is the plain float64 loop.
 /// </remarks>
-public static class MatVec
+public static partial class MatVec
 {
     /// <summary>Rows [rowStart, rowEnd) of y = W·x for float32 weights.</summary>
     /// <param name="w">W, rows × <paramref name="cols"/> (at least rowEnd rows).</param>
@@ -65,7 +65,12 @@ public static class MatVec
         switch (format)
         {
             case WeightFormat.Bf16: Dispatch<Bf16Weights, ushort>(path, ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd); break;
-            case WeightFormat.F16: Dispatch<F16Weights, ushort>(path, ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd); break;
+            case WeightFormat.F16:
+                // One input on a vector path: the widening's scale goes onto the input (MatVec.F16Scaled.cs), same bits.
+                if (batch == 1 && rowEnd > rowStart && path != MatVecPath.Scalar && MatVecPaths.IsSupported(path)
+                    && F16ScaledRows(path, ref wr, cols, x[..cols], ref yr, rowStart, rowEnd)) break;
+                Dispatch<F16Weights, ushort>(path, ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd);
+                break;
             default: throw new ArgumentException($"{format} is not a 16-bit format", nameof(format));
         }
     }

@@ -1,5 +1,6 @@
 using Dlm.Models.Generation;
 using Dlm.Models.Tests.Training;
+using Dlm.Numerics.Kernels;
 using Dlm.Numerics.Threading;
 using Dlm.TestSupport;
 
@@ -10,15 +11,17 @@ namespace Dlm.Models.Tests.Generation;
 public sealed class DecodeAllocationTests
 {
     [Theory]
-    [InlineData("llama", 1)]
-    [InlineData("llama", 5)]
-    [InlineData("qwen2", 3)]
-    [InlineData("gpt2", 2)]
-    [InlineData("niels", 1)]
-    public void A_steady_state_decode_step_allocates_nothing(string family, int batch)
+    [InlineData("llama", 1, WeightFormat.F32)]
+    [InlineData("llama", 5, WeightFormat.F32)]
+    [InlineData("qwen2", 3, WeightFormat.F32)]
+    [InlineData("gpt2", 2, WeightFormat.F32)]
+    [InlineData("niels", 1, WeightFormat.F32)]
+    [InlineData("llama", 1, WeightFormat.F16)] // one f16 input takes its own path (a scaled copy of the input on the stack)
+    [InlineData("llama", 1, WeightFormat.Bf16)]
+    public void A_steady_state_decode_step_allocates_nothing(string family, int batch, WeightFormat format)
     {
         using var pool = new WorkerPool(2);
-        var model = InferenceModel.FromModel(TinyModels.Model(family));
+        var model = InferenceModel.FromModel(TinyModels.Model(family), format);
         var session = new InferenceSession(model, batch, 30, pool);
         int v = model.Config.VocabSize;
         var logits = new float[batch * v];
