@@ -13,8 +13,9 @@ public sealed partial class TransformerModel
 {
     private enum LoopKind
     {
-        CrossEntropyForward, CrossEntropyBackward, NormForward, NormBackward,
+        CrossEntropyForward, CrossEntropyBackward, NormBackward,
         ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, AttentionReduce, Residual, HeadLoss,
+        LoraDropForward, LoraDropBackward,
     }
 
     private readonly struct ModelLoop(TransformerModel model) : IParallelBody
@@ -25,7 +26,7 @@ public sealed partial class TransformerModel
     // Arguments of the loop in flight (offsets into _act, or into _params for weights).
     private LoopKind _loop;
     private int _loopChunks, _aY, _aMean, _aRstd, _aX, _aDy, _aW, _aB, _aLayer;
-    private int _aMask;
+    private int _aMask, _aWidth, _aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB;
     private bool _aTwice;
     private ulong _aRngState;
     private bool _aInverse;
@@ -56,10 +57,6 @@ public sealed partial class TransformerModel
             case LoopKind.CrossEntropyBackward:
                 CrossEntropy.Backward(FullLogits((long)rows * v), A(_lse, rows), _targets, _weights, _lossScale, v, s, e);
                 break;
-            case LoopKind.NormForward:
-                if (_rms) RmsNorm.Forward(A(_aY, (long)rows * c), A(_aRstd, rows), A(_aX, (long)rows * c), P(_aW, c), _c.NormEps, c, s, e);
-                else LayerNorm.Forward(A(_aY, (long)rows * c), A(_aMean, rows), A(_aRstd, rows), A(_aX, (long)rows * c), P(_aW, c), P(_aB, c), _c.NormEps, c, s, e);
-                break;
             case LoopKind.NormBackward:
             {
                 // Weight (and bias) gradients are shared by all rows: each chunk sums into its own
@@ -84,26 +81,22 @@ public sealed partial class TransformerModel
                 _rope!.Apply(A(_aY, (long)rows * _qkvW), _qkvW, _c.Heads + _c.KvHeads, _c.ResolvedHeadDim, _t, s, e, _aInverse);
                 break;
             case LoopKind.Residual:
+                ResidualRows(s, e);
+                break;
+            case LoopKind.LoraDropForward:
             {
-                int lo = s * c, len = (e - s) * c;
-                var branch = A(_branch + lo, len);
-                if (_aMask >= 0)
-                {
-                    var rng = new SplitMix64(_aRngState);
-                    rng.Skip(lo);
-                    var mask = A(_aMask + lo, len);
-                    Dropout.DrawMask(mask, _c.Dropout, ref rng);
-                    if (_aTwice)
-                    {
-                        // A second, independent mask from the next rows·C draws: the stored mask is their product.
-                        var second = new SplitMix64(_aRngState);
-                        second.Skip((long)rows * c + lo);
-                        Dropout.ApplyDrawn(mask, _c.Dropout, ref second);
-                    }
-                    Dropout.Apply(branch, branch, mask);
-                }
-                if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
-                else branch.CopyTo(A(_aY + lo, len));
+                // xd = x ⊙ mask for rows [s, e): the chunk's slice of the adapter's mask, from its place in the stream.
+                var rng = new SplitMix64(_aRngState);
+                rng.Skip((long)s * _aWidth);
+                Dropout.ApplyDrawn(A(_aY + s * _aWidth, (e - s) * _aWidth), A(_aX + s * _aWidth, (e - s) * _aWidth), Lora!.Config.Dropout, ref rng);
+                break;
+            }
+            case LoopKind.LoraDropBackward:
+            {
+                // dx += dxd ⊙ mask for rows [s, e), the forward mask redrawn.
+                var rng = new SplitMix64(_aRngState);
+                rng.Skip((long)s * _aWidth);
+                Dropout.MultiplyAddDrawn(A(_aY + s * _aWidth, (e - s) * _aWidth), A(_aX + s * _aWidth, (e - s) * _aWidth), Lora!.Config.Dropout, ref rng);
                 break;
             }
             case LoopKind.HeadLoss:
@@ -247,12 +240,6 @@ public sealed partial class TransformerModel
         return A(_attScratch + chunk * len, len);
     }
 
-    private void Norm(int y, int meanOffset, int rstdOffset, int x, int w, int bias)
-    {
-        (_aY, _aMean, _aRstd, _aX, _aW, _aB) = (y, meanOffset, rstdOffset, x, w, bias);
-        RunRows(LoopKind.NormForward);
-    }
-
     // dx += norm backward of dy; the weight and bias gradients accumulate chunk by chunk in order.
     private void NormBackward(int dx, int dy, int x, int meanOffset, int rstdOffset, int w, int bias)
     {
@@ -267,16 +254,56 @@ public sealed partial class TransformerModel
         }
     }
 
-    // y = x + dropout(branch) (y = dropout(branch) when x < 0), branch in _branch; the mask is drawn here when training, each chunk
-    // from its own position in the stream, so the mask is the one a sequential draw would give.
-    // With twice, the branch is dropped by two masks in a row (niels-gpt's attention output passes
-    // the attention's resid_dropout and then the block's dropout).
-    private void Residual(int y, int x, int maskOffset, bool twice = false)
+    // y = x + dropout(branch) (y = dropout(branch) when x < 0), branch in _branch, then the norm that
+    // follows every residual add in these models (the next block's first, the MLP's, or the final one)
+    // of y into normY, row by row while the row is in cache: one pass over memory instead of two.
+    // The mask is drawn here when training, each chunk from its own position in the stream, so the
+    // mask is the one a sequential draw would give. With twice, the branch is dropped by two masks in
+    // a row (niels-gpt's attention output passes the attention's resid_dropout and then the block's dropout).
+    private void Residual(int y, int x, int maskOffset, bool twice, int normY, int meanOffset, int rstdOffset, int w, int bias)
     {
         bool drop = _training && maskOffset >= 0;
         (_aY, _aX, _aMask, _aRngState, _aTwice) = (y, x, drop ? maskOffset : -1, _rng.State, twice);
+        (_aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB) = (normY, meanOffset, rstdOffset, w, bias);
         RunRows(LoopKind.Residual);
         if (drop) _rng.Skip((twice ? 2L : 1L) * _b * _t * _c.DModel);
+    }
+
+    private void ResidualRows(int s, int e)
+    {
+        int rows = _b * _t, c = _c.DModel;
+        var rng = new SplitMix64(_aRngState);
+        rng.Skip((long)s * c);
+        // A second, independent mask from the next rows·C draws: the stored mask is their product.
+        var second = new SplitMix64(_aRngState);
+        second.Skip((long)rows * c + (long)s * c);
+        var norm = A(_aNormY, (long)rows * c);
+        var rstd = A(_aNormRstd, rows);
+        var mean = _rms ? [] : A(_aNormMean, rows);
+        for (int r = s; r < e; r++)
+        {
+            var branch = A(_branch + r * c, c);
+            if (_aMask >= 0)
+            {
+                var mask = A(_aMask + r * c, c);
+                Dropout.DrawMask(mask, _c.Dropout, ref rng);
+                if (_aTwice) Dropout.ApplyDrawn(mask, _c.Dropout, ref second);
+                Dropout.Apply(branch, branch, mask);
+            }
+            var yr = A(_aY + r * c, c);
+            if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + r * c, c), branch, yr);
+            else branch.CopyTo(yr);
+            if (_rms) RmsNorm.Forward(norm, rstd, A(_aY, (long)rows * c), P(_aNormW, c), _c.NormEps, c, r, r + 1);
+            else LayerNorm.Forward(norm, mean, rstd, A(_aY, (long)rows * c), P(_aNormW, c), P(_aNormB, c), _c.NormEps, c, r, r + 1);
+        }
+    }
+
+    // Rows of an adapter's dropout: kind LoraDropForward writes y = x ⊙ mask, LoraDropBackward adds
+    // x ⊙ mask to y; both n × width at arena offsets, the mask drawn from rngState.
+    private void DropRows(LoopKind kind, int y, int x, int width, ulong rngState)
+    {
+        (_aY, _aX, _aWidth, _aRngState) = (y, x, width, rngState);
+        RunRows(kind);
     }
 
     private void RopeRows(int offset, bool inverse)
