@@ -26,7 +26,7 @@ public sealed partial class TransformerModel
     // Arguments of the loop in flight (offsets into _act, or into _params for weights).
     private LoopKind _loop;
     private int _loopChunks, _aY, _aMean, _aRstd, _aX, _aDy, _aW, _aB, _aLayer;
-    private int _aMask, _aWidth, _aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB;
+    private int _aMask, _aBranchBias, _aWidth, _aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB;
     private bool _aTwice;
     private ulong _aRngState;
     private bool _aInverse;
@@ -70,13 +70,41 @@ public sealed partial class TransformerModel
                 break;
             }
             case LoopKind.ActivationForward:
-                if (_rms) Activations.SwiGluForward(A(_actOut[_aLayer], (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
-                else Activations.GeluForward(A(_actOut[_aLayer], (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+            {
+                // The gate|up (or fc) bias is added here, row by row just before the activation reads
+                // the row, instead of in a pass of its own after the GEMM.
+                var fc = A(_fc[_aLayer], (long)rows * _fcW);
+                var act = A(_actOut[_aLayer], (long)rows * f);
+                var bias = P(Layout.Blocks[_aLayer].FcB, _fcW);
+                for (int r = s; r < e; r++)
+                {
+                    if (!bias.IsEmpty)
+                    {
+                        var row = fc.Slice(r * _fcW, _fcW);
+                        System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+                    }
+                    if (_rms) Activations.SwiGluForward(act, fc, f, r, r + 1);
+                    else Activations.GeluForward(act, fc, f, r, r + 1);
+                }
                 break;
+            }
             case LoopKind.ActivationBackward:
-                if (_rms) Activations.SwiGluBackward(A(_dfc, (long)rows * _fcW), A(_dact, (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
-                else Activations.GeluBackward(A(_dfc, (long)rows * _fcW), A(_dact, (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+            {
+                // ... and its gradient, Σ over rows of d(fc), summed per chunk while each row is in cache.
+                var dfc = A(_dfc, (long)rows * _fcW);
+                var fc = A(_fc[_aLayer], (long)rows * _fcW);
+                var dact = A(_dact, (long)rows * f);
+                bool bias = _grads is not null && Layout.Blocks[_aLayer].FcB >= 0;
+                var db = bias ? A(_biasScratch + k * _fcW, _fcW) : [];
+                db.Clear();
+                for (int r = s; r < e; r++)
+                {
+                    if (_rms) Activations.SwiGluBackward(dfc, dact, fc, f, r, r + 1);
+                    else Activations.GeluBackward(dfc, dact, fc, f, r, r + 1);
+                    if (bias) System.Numerics.Tensors.TensorPrimitives.Add(db, dfc.Slice(r * _fcW, _fcW), db);
+                }
                 break;
+            }
             case LoopKind.Rope:
                 _rope!.Apply(A(_aY, (long)rows * _qkvW), _qkvW, _c.Heads + _c.KvHeads, _c.ResolvedHeadDim, _t, s, e, _aInverse);
                 break;
@@ -260,8 +288,9 @@ public sealed partial class TransformerModel
     // The mask is drawn here when training, each chunk from its own position in the stream, so the
     // mask is the one a sequential draw would give. With twice, the branch is dropped by two masks in
     // a row (niels-gpt's attention output passes the attention's resid_dropout and then the block's dropout).
-    private void Residual(int y, int x, int maskOffset, bool twice, int normY, int meanOffset, int rstdOffset, int w, int bias)
+    private void Residual(int y, int x, int maskOffset, bool twice, int normY, int meanOffset, int rstdOffset, int w, int bias, int branchBias = -1)
     {
+        _aBranchBias = branchBias;
         bool drop = _training && maskOffset >= 0;
         (_aY, _aX, _aMask, _aRngState, _aTwice) = (y, x, drop ? maskOffset : -1, _rng.State, twice);
         (_aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB) = (normY, meanOffset, rstdOffset, w, bias);
@@ -280,9 +309,12 @@ public sealed partial class TransformerModel
         var norm = A(_aNormY, (long)rows * c);
         var rstd = A(_aNormRstd, rows);
         var mean = _rms ? [] : A(_aNormMean, rows);
+        var bias = P(_aBranchBias, c);
         for (int r = s; r < e; r++)
         {
             var branch = A(_branch + r * c, c);
+            // The branch's output bias (o_proj / down_proj), added here rather than in a pass after its GEMM.
+            if (!bias.IsEmpty) System.Numerics.Tensors.TensorPrimitives.Add(branch, bias, branch);
             if (_aMask >= 0)
             {
                 var mask = A(_aMask + r * c, c);

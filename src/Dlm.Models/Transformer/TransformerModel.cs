@@ -53,7 +53,7 @@ public sealed partial class TransformerModel
     private readonly int _maskEmb;
     private readonly ulong[] _attRngState;
     private readonly int _lnf, _lnfMean, _lnfRstd, _logp, _lse;
-    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _attDkv, _ceScratch, _normScratch;
+    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _attDkv, _ceScratch, _normScratch, _biasScratch;
     private readonly int[] _loraXa, _loraXd;
     // Per adapter: where its dropout mask starts in the stream (the mask is redrawn in the backward pass, never stored), and whether it was applied.
     private readonly ulong[] _loraRngState;
@@ -161,6 +161,7 @@ public sealed partial class TransformerModel
         _attDkv = Alloc(config.Heads != config.KvHeads ? Grad((long)n * config.Heads * 2 * hd) : 0);
         _ceScratch = Alloc((long)_maxChunks * config.VocabSize);
         _normScratch = Alloc(Grad((long)_maxChunks * 2 * c));
+        _biasScratch = Alloc(config.MlpBias ? Grad((long)_maxChunks * _fcW) : 0);
         _adaptersAt = new List<int>[L, 4];
         for (int l = 0; l < L; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
         if (Lora is { } la)
@@ -366,27 +367,28 @@ public sealed partial class TransformerModel
         Mark(Phase.AttentionForward);
 
         var branch = A(_branch, (long)n * c);
-        LinearForward(l, LinearSlot.Out, branch, c, _atty[l], o.OutW, o.OutB, _qd, c);
+        LinearForward(l, LinearSlot.Out, branch, c, _atty[l], o.OutW, -1, _qd, c);
         Mark(Phase.OutProjForward);
         var mid = A(_mid[l], (long)n * c);
-        Residual(_mid[l], _res[l], _mask1[l], _c.Family == ModelFamily.Niels, _ln2[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B);
+        Residual(_mid[l], _res[l], _mask1[l], _c.Family == ModelFamily.Niels, _ln2[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, o.OutB);
         Mark(Phase.ResidualForward);
 
         var fc = A(_fc[l], (long)n * _fcW);
-        LinearForward(l, LinearSlot.Fc, fc, _fcW, _ln2[l], o.FcW, o.FcB, c, _fcW);
+        // Its bias is added by the activation pass, the down projection's by the residual pass.
+        LinearForward(l, LinearSlot.Fc, fc, _fcW, _ln2[l], o.FcW, -1, c, _fcW);
         Mark(Phase.MlpUpForward);
         _aLayer = l;
         RunRows(LoopKind.ActivationForward);
         Mark(Phase.ActivationForward);
-        LinearForward(l, LinearSlot.Proj, branch, c, _actOut[l], o.ProjW, o.ProjB, f, c);
+        LinearForward(l, LinearSlot.Proj, branch, c, _actOut[l], o.ProjW, -1, f, c);
         Mark(Phase.MlpDownForward);
         // ... and the norm that follows: the next block's first, or the final one.
         if (l + 1 < _c.Layers)
         {
             var next = Layout.Blocks[l + 1];
-            Residual(_res[l + 1], _mid[l], _mask2[l], false, _ln1[l + 1], _ln1Mean[l + 1], _ln1Rstd[l + 1], next.Norm1W, next.Norm1B);
+            Residual(_res[l + 1], _mid[l], _mask2[l], false, _ln1[l + 1], _ln1Mean[l + 1], _ln1Rstd[l + 1], next.Norm1W, next.Norm1B, o.ProjB);
         }
-        else Residual(_res[l + 1], _mid[l], _mask2[l], false, _lnf, _lnfMean, _lnfRstd, Layout.NormFW, Layout.NormFB);
+        else Residual(_res[l + 1], _mid[l], _mask2[l], false, _lnf, _lnfMean, _lnfRstd, Layout.NormFW, Layout.NormFB, o.ProjB);
         Mark(Phase.ResidualForward);
     }
 
@@ -497,8 +499,12 @@ public sealed partial class TransformerModel
             var dfc = A(_dfc, (long)n * _fcW);
             _aLayer = l;
             RunRows(LoopKind.ActivationBackward);
+            if (_grads is not null && o.FcB >= 0)
+                for (int k = 0; k < _loopChunks; k++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(G(o.FcB, _fcW), A(_biasScratch + k * _fcW, _fcW), G(o.FcB, _fcW));
             Mark(Phase.ActivationBackward);
-            LinearBackward(l, LinearSlot.Fc, _dln, dfc, _fcW, _ln2[l], o.FcW, o.FcB, c, _fcW);
+            // The bias gradient came from the activation pass.
+            LinearBackward(l, LinearSlot.Fc, _dln, dfc, _fcW, _ln2[l], o.FcW, -1, c, _fcW);
             Mark(Phase.MlpUpBackward);
             NormBackward(_dres, _dln, _mid[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B);
             Mark(Phase.NormBackward);
