@@ -225,6 +225,16 @@ public sealed partial class TransformerModel
         for (int unit = s; unit < e; unit++)
         {
             int b = unit / heads, h = unit % heads, g = h / group;
+            // The unit zeroes the gradient rows it owns (its q head, and without grouping its k/v head)
+            // before accumulating into them, on its own thread, instead of a serial clear of all of dqkv.
+            for (int i = 0; i < _t; i++)
+            {
+                int row = (b * _t + i) * _qkvW;
+                dqkv.Slice(row + h * hd, hd).Clear();
+                if (group != 1) continue;
+                dqkv.Slice(row + heads * hd + g * hd, hd).Clear();
+                dqkv.Slice(row + (heads + _c.KvHeads) * hd + g * hd, hd).Clear();
+            }
             if (group == 1)
             {
                 int rowBase = b * _t * _qkvW;
@@ -239,7 +249,7 @@ public sealed partial class TransformerModel
         }
     }
 
-    // dk, dv of each kv group += the shares of its heads, in head order, for rows s..e.
+    // dk, dv of each kv group = the sum of the shares of its heads, in head order, for rows s..e.
     private void AttentionReduceRows(int s, int e)
     {
         int hd = _c.ResolvedHeadDim, heads = _c.Heads, kv = _c.KvHeads, group = heads / kv;
@@ -255,6 +265,13 @@ public sealed partial class TransformerModel
                 for (int h = g * group; h < (g + 1) * group; h++)
                 {
                     var share = shares.Slice(((b * heads + h) * _t + i) * 2 * hd, 2 * hd);
+                    // The first head's share is copied (dk, dv are not cleared beforehand: 0 + x = x).
+                    if (h == g * group)
+                    {
+                        share[..hd].CopyTo(dk);
+                        share[hd..].CopyTo(dv);
+                        continue;
+                    }
                     System.Numerics.Tensors.TensorPrimitives.Add(dk, share[..hd], dk);
                     System.Numerics.Tensors.TensorPrimitives.Add(dv, share[hd..], dv);
                 }

@@ -515,8 +515,8 @@ public sealed partial class TransformerModel
             LinearBackward(l, LinearSlot.Out, _datty, dbranch, c, _atty[l], o.OutW, o.OutB, _qd, c);
             Mark(Phase.OutProjBackward);
             var dqkv = A(_dqkv, (long)n * _qkvW);
-            dqkv.Clear();
             Mark(Phase.AttentionBackward);
+            // Every row of dqkv is written by it (each attention unit zeroes what it owns first).
             AttentionBackwardLayer(l);
             Mark(Phase.AttentionBackward);
             RopeRows(_dqkv, inverse: true);
