@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Dlm.Models.Layers;
 
@@ -30,7 +31,22 @@ internal static class Activations
             var dg = dfc.Slice(r * 2 * f, f);
             var du = dfc.Slice(r * 2 * f + f, f);
             TensorPrimitives.Sigmoid(g, dg);
-            for (int i = 0; i < f; i++)
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // The scalar loop below, sixteen lanes at a time (the same operations in the same order).
+                var one = Vector512<float>.One;
+                for (; i + 16 <= f; i += 16)
+                {
+                    var x = Vector512.Create(g.Slice(i, 16));
+                    var sig = Vector512.Create(dg.Slice(i, 16));
+                    var d = Vector512.Create(da.Slice(i, 16));
+                    var up = Vector512.Create(u.Slice(i, 16));
+                    (d * x * sig).CopyTo(du.Slice(i, 16));
+                    (d * up * sig * (one + x * (one - sig))).CopyTo(dg.Slice(i, 16));
+                }
+            }
+            for (; i < f; i++)
             {
                 float x = g[i];
                 float sig = dg[i];

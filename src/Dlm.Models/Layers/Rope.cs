@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Dlm.Models.Config;
 
 namespace Dlm.Models.Layers;
@@ -14,6 +15,9 @@ internal sealed class Rope
     private readonly float[] _sin;
     private readonly int _half;
     private readonly bool _interleaved;
+    // Interleaved layout, per position and dim: cos of the pair's angle, and −sin (even dim) / +sin (odd dim).
+    private readonly float[] _cosPairs = [];
+    private readonly float[] _sinPairs = [];
 
     public Rope(ModelConfig config, int maxT)
     {
@@ -32,6 +36,18 @@ internal sealed class Rope
                 _cos[t * _half + i] = (float)Math.Cos(a);
                 _sin[t * _half + i] = (float)Math.Sin(a);
             }
+        if (_interleaved && hd % 16 == 0)
+        {
+            _cosPairs = new float[maxT * hd];
+            _sinPairs = new float[maxT * hd];
+            for (int t = 0; t < maxT; t++)
+                for (int i = 0; i < _half; i++)
+                {
+                    _cosPairs[t * hd + 2 * i] = _cosPairs[t * hd + 2 * i + 1] = _cos[t * _half + i];
+                    _sinPairs[t * hd + 2 * i] = -_sin[t * _half + i];
+                    _sinPairs[t * hd + 2 * i + 1] = _sin[t * _half + i];
+                }
+        }
     }
 
     /// <summary>f_i = θ^(−2i/hd), then the Llama-3 rule (transformers <c>_compute_llama3_parameters</c>).</summary>
@@ -81,14 +97,46 @@ internal sealed class Rope
     public void Apply(Span<float> x, int width, int heads, int hd, int t, int start, int end, bool inverse)
     {
         float sign = inverse ? -1f : 1f;
+        // Split halves with 16-float halves (head dim 32, 64, ...): the two halves turn as whole vectors.
+        bool vector = Vector512.IsHardwareAccelerated && !_interleaved && _half % 16 == 0;
+        // Interleaved pairs: v·cos + swap(v)·(∓sin), swap exchanging the two dims of each pair; lane by
+        // lane a·c + b·(−s) and b·c + a·s, which are the scalar loop's a·c − b·s and a·s + b·c exactly.
+        bool pairs = Vector512.IsHardwareAccelerated && _cosPairs.Length > 0;
+        var swap = Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
         for (int r = start; r < end; r++)
         {
             int pos = r % t;
             var cos = _cos.AsSpan(pos * _half, _half);
             var sin = _sin.AsSpan(pos * _half, _half);
+            var cp = pairs ? _cosPairs.AsSpan(pos * hd, hd) : [];
+            var sp = pairs ? _sinPairs.AsSpan(pos * hd, hd) : [];
             for (int h = 0; h < heads; h++)
             {
                 var v = x.Slice(r * width + h * hd, hd);
+                if (pairs)
+                {
+                    for (int i = 0; i < hd; i += 16)
+                    {
+                        var a = Vector512.Create(v.Slice(i, 16));
+                        var turned = a * Vector512.Create(cp.Slice(i, 16)) + Vector512.Shuffle(a, swap) * (Vector512.Create(sp.Slice(i, 16)) * sign);
+                        turned.CopyTo(v.Slice(i, 16));
+                    }
+                    continue;
+                }
+                if (vector)
+                {
+                    // The scalar loop's operations, lane by lane: a·c − b·s and a·s + b·c.
+                    for (int i = 0; i < _half; i += 16)
+                    {
+                        var c = Vector512.Create(cos.Slice(i, 16));
+                        var sn = Vector512.Create(sin.Slice(i, 16)) * sign;
+                        var a = Vector512.Create(v.Slice(i, 16));
+                        var b = Vector512.Create(v.Slice(i + _half, 16));
+                        (a * c - b * sn).CopyTo(v.Slice(i, 16));
+                        (a * sn + b * c).CopyTo(v.Slice(i + _half, 16));
+                    }
+                    continue;
+                }
                 for (int i = 0; i < _half; i++)
                 {
                     int i0 = _interleaved ? 2 * i : i;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Dlm.Numerics.Gemm;
 
 namespace Dlm.Models.Layers;
@@ -177,18 +178,26 @@ internal static class TiledAttention
                     }
                     gemm.Sgemm(true, false, cols, hd, rows, 1f, mixed, block, dO, ldy, 1f, dv, ldkv);
                     // dS = P ⊙ (dP − D)·scale (zero wherever P is)
-                    for (int r = 0; r < rows; r++)
-                    {
-                        var dr = dp.Slice(r * block, cols);
-                        TensorPrimitives.Subtract(dr, dd[i0 + r], dr);
-                        TensorPrimitives.Multiply(dr, p.Slice(r * block, cols), dr);
-                        TensorPrimitives.Multiply(dr, scale, dr);
-                    }
+                    for (int r = 0; r < rows; r++) SoftmaxGradRow(dp.Slice(r * block, cols), p.Slice(r * block, cols), dd[i0 + r], scale);
                     // S = Q·Kᵀ: dQ += dS·K, dK += dSᵀ·Q
                     gemm.Sgemm(false, false, rows, hd, cols, 1f, dp, block, k, width, 1f, dq, width);
                     gemm.Sgemm(true, false, cols, hd, rows, 1f, dp, block, q, width, 1f, dk, ldkv);
                 }
             }
         }
+    }
+
+    // dr = (dr − d)·pr·scale in one pass (the three elementwise steps of the softmax backward).
+    private static void SoftmaxGradRow(Span<float> dr, ReadOnlySpan<float> pr, float d, float scale)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var dv = Vector512.Create(d);
+            var sv = Vector512.Create(scale);
+            for (; i + 16 <= dr.Length; i += 16)
+                ((Vector512.Create(dr.Slice(i, 16)) - dv) * Vector512.Create(pr.Slice(i, 16)) * sv).CopyTo(dr.Slice(i, 16));
+        }
+        for (; i < dr.Length; i++) dr[i] = (dr[i] - d) * pr[i] * scale;
     }
 }

@@ -13,8 +13,9 @@ public sealed partial class TransformerModel
 {
     private enum LoopKind
     {
-        CrossEntropyForward, CrossEntropyBackward, NormForward, NormBackward,
+        CrossEntropyForward, CrossEntropyBackward, NormBackward,
         ActivationForward, ActivationBackward, Rope, AttentionForward, AttentionBackward, AttentionReduce, Residual, HeadLoss,
+        LoraDropForward, LoraDropBackward,
     }
 
     private readonly struct ModelLoop(TransformerModel model) : IParallelBody
@@ -25,7 +26,7 @@ public sealed partial class TransformerModel
     // Arguments of the loop in flight (offsets into _act, or into _params for weights).
     private LoopKind _loop;
     private int _loopChunks, _aY, _aMean, _aRstd, _aX, _aDy, _aW, _aB, _aLayer;
-    private int _aMask;
+    private int _aMask, _aBranchBias, _aWidth, _aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB;
     private bool _aTwice;
     private ulong _aRngState;
     private bool _aInverse;
@@ -56,10 +57,6 @@ public sealed partial class TransformerModel
             case LoopKind.CrossEntropyBackward:
                 CrossEntropy.Backward(FullLogits((long)rows * v), A(_lse, rows), _targets, _weights, _lossScale, v, s, e);
                 break;
-            case LoopKind.NormForward:
-                if (_rms) RmsNorm.Forward(A(_aY, (long)rows * c), A(_aRstd, rows), A(_aX, (long)rows * c), P(_aW, c), _c.NormEps, c, s, e);
-                else LayerNorm.Forward(A(_aY, (long)rows * c), A(_aMean, rows), A(_aRstd, rows), A(_aX, (long)rows * c), P(_aW, c), P(_aB, c), _c.NormEps, c, s, e);
-                break;
             case LoopKind.NormBackward:
             {
                 // Weight (and bias) gradients are shared by all rows: each chunk sums into its own
@@ -73,37 +70,61 @@ public sealed partial class TransformerModel
                 break;
             }
             case LoopKind.ActivationForward:
-                if (_rms) Activations.SwiGluForward(A(_actOut[_aLayer], (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
-                else Activations.GeluForward(A(_actOut[_aLayer], (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+            {
+                // The gate|up (or fc) bias is added here, row by row just before the activation reads
+                // the row, instead of in a pass of its own after the GEMM.
+                var fc = A(_fc[_aLayer], (long)rows * _fcW);
+                var act = A(_actOut[_aLayer], (long)rows * f);
+                var bias = P(Layout.Blocks[_aLayer].FcB, _fcW);
+                for (int r = s; r < e; r++)
+                {
+                    if (!bias.IsEmpty)
+                    {
+                        var row = fc.Slice(r * _fcW, _fcW);
+                        System.Numerics.Tensors.TensorPrimitives.Add(row, bias, row);
+                    }
+                    if (_rms) Activations.SwiGluForward(act, fc, f, r, r + 1);
+                    else Activations.GeluForward(act, fc, f, r, r + 1);
+                }
                 break;
+            }
             case LoopKind.ActivationBackward:
-                if (_rms) Activations.SwiGluBackward(A(_dfc, (long)rows * _fcW), A(_dact, (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
-                else Activations.GeluBackward(A(_dfc, (long)rows * _fcW), A(_dact, (long)rows * f), A(_fc[_aLayer], (long)rows * _fcW), f, s, e);
+            {
+                // ... and its gradient, Σ over rows of d(fc), summed per chunk while each row is in cache.
+                var dfc = A(_dfc, (long)rows * _fcW);
+                var fc = A(_fc[_aLayer], (long)rows * _fcW);
+                var dact = A(_dact, (long)rows * f);
+                bool bias = _grads is not null && Layout.Blocks[_aLayer].FcB >= 0;
+                var db = bias ? A(_biasScratch + k * _fcW, _fcW) : [];
+                db.Clear();
+                for (int r = s; r < e; r++)
+                {
+                    if (_rms) Activations.SwiGluBackward(dfc, dact, fc, f, r, r + 1);
+                    else Activations.GeluBackward(dfc, dact, fc, f, r, r + 1);
+                    if (bias) System.Numerics.Tensors.TensorPrimitives.Add(db, dfc.Slice(r * _fcW, _fcW), db);
+                }
                 break;
+            }
             case LoopKind.Rope:
                 _rope!.Apply(A(_aY, (long)rows * _qkvW), _qkvW, _c.Heads + _c.KvHeads, _c.ResolvedHeadDim, _t, s, e, _aInverse);
                 break;
             case LoopKind.Residual:
+                ResidualRows(s, e);
+                break;
+            case LoopKind.LoraDropForward:
             {
-                int lo = s * c, len = (e - s) * c;
-                var branch = A(_branch + lo, len);
-                if (_aMask >= 0)
-                {
-                    var rng = new SplitMix64(_aRngState);
-                    rng.Skip(lo);
-                    var mask = A(_aMask + lo, len);
-                    Dropout.DrawMask(mask, _c.Dropout, ref rng);
-                    if (_aTwice)
-                    {
-                        // A second, independent mask from the next rows·C draws: the stored mask is their product.
-                        var second = new SplitMix64(_aRngState);
-                        second.Skip((long)rows * c + lo);
-                        Dropout.ApplyDrawn(mask, _c.Dropout, ref second);
-                    }
-                    Dropout.Apply(branch, branch, mask);
-                }
-                if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + lo, len), branch, A(_aY + lo, len));
-                else branch.CopyTo(A(_aY + lo, len));
+                // xd = x ⊙ mask for rows [s, e): the chunk's slice of the adapter's mask, from its place in the stream.
+                var rng = new SplitMix64(_aRngState);
+                rng.Skip((long)s * _aWidth);
+                Dropout.ApplyDrawn(A(_aY + s * _aWidth, (e - s) * _aWidth), A(_aX + s * _aWidth, (e - s) * _aWidth), Lora!.Config.Dropout, ref rng);
+                break;
+            }
+            case LoopKind.LoraDropBackward:
+            {
+                // dx += dxd ⊙ mask for rows [s, e), the forward mask redrawn.
+                var rng = new SplitMix64(_aRngState);
+                rng.Skip((long)s * _aWidth);
+                Dropout.MultiplyAddDrawn(A(_aY + s * _aWidth, (e - s) * _aWidth), A(_aX + s * _aWidth, (e - s) * _aWidth), Lora!.Config.Dropout, ref rng);
                 break;
             }
             case LoopKind.HeadLoss:
@@ -205,6 +226,16 @@ public sealed partial class TransformerModel
         for (int unit = s; unit < e; unit++)
         {
             int b = unit / heads, h = unit % heads, g = h / group;
+            // The unit zeroes the gradient rows it owns (its q head, and without grouping its k/v head)
+            // before accumulating into them, on its own thread, instead of a serial clear of all of dqkv.
+            for (int i = 0; i < _t; i++)
+            {
+                int row = (b * _t + i) * _qkvW;
+                dqkv.Slice(row + h * hd, hd).Clear();
+                if (group != 1) continue;
+                dqkv.Slice(row + heads * hd + g * hd, hd).Clear();
+                dqkv.Slice(row + (heads + _c.KvHeads) * hd + g * hd, hd).Clear();
+            }
             if (group == 1)
             {
                 int rowBase = b * _t * _qkvW;
@@ -219,7 +250,7 @@ public sealed partial class TransformerModel
         }
     }
 
-    // dk, dv of each kv group += the shares of its heads, in head order, for rows s..e.
+    // dk, dv of each kv group = the sum of the shares of its heads, in head order, for rows s..e.
     private void AttentionReduceRows(int s, int e)
     {
         int hd = _c.ResolvedHeadDim, heads = _c.Heads, kv = _c.KvHeads, group = heads / kv;
@@ -235,6 +266,13 @@ public sealed partial class TransformerModel
                 for (int h = g * group; h < (g + 1) * group; h++)
                 {
                     var share = shares.Slice(((b * heads + h) * _t + i) * 2 * hd, 2 * hd);
+                    // The first head's share is copied (dk, dv are not cleared beforehand: 0 + x = x).
+                    if (h == g * group)
+                    {
+                        share[..hd].CopyTo(dk);
+                        share[hd..].CopyTo(dv);
+                        continue;
+                    }
                     System.Numerics.Tensors.TensorPrimitives.Add(dk, share[..hd], dk);
                     System.Numerics.Tensors.TensorPrimitives.Add(dv, share[hd..], dv);
                 }
@@ -246,12 +284,6 @@ public sealed partial class TransformerModel
     {
         int len = TiledAttention.ScratchFloats(MaxSeq, TiledAttention.DefaultBlock);
         return A(_attScratch + chunk * len, len);
-    }
-
-    private void Norm(int y, int meanOffset, int rstdOffset, int x, int w, int bias)
-    {
-        (_aY, _aMean, _aRstd, _aX, _aW, _aB) = (y, meanOffset, rstdOffset, x, w, bias);
-        RunRows(LoopKind.NormForward);
     }
 
     // dx += norm backward of dy; the weight and bias gradients accumulate chunk by chunk in order.
@@ -268,16 +300,60 @@ public sealed partial class TransformerModel
         }
     }
 
-    // y = x + dropout(branch) (y = dropout(branch) when x < 0), branch in _branch; the mask is drawn here when training, each chunk
-    // from its own position in the stream, so the mask is the one a sequential draw would give.
-    // With twice, the branch is dropped by two masks in a row (niels-gpt's attention output passes
-    // the attention's resid_dropout and then the block's dropout).
-    private void Residual(int y, int x, int maskOffset, bool twice = false)
+    // y = x + dropout(branch) (y = dropout(branch) when x < 0), branch in _branch, then the norm that
+    // follows every residual add in these models (the next block's first, the MLP's, or the final one)
+    // of y into normY, row by row while the row is in cache: one pass over memory instead of two.
+    // The mask is drawn here when training, each chunk from its own position in the stream, so the
+    // mask is the one a sequential draw would give. With twice, the branch is dropped by two masks in
+    // a row (niels-gpt's attention output passes the attention's resid_dropout and then the block's dropout).
+    private void Residual(int y, int x, int maskOffset, bool twice, int normY, int meanOffset, int rstdOffset, int w, int bias, int branchBias = -1)
     {
+        _aBranchBias = branchBias;
         bool drop = _training && maskOffset >= 0;
         (_aY, _aX, _aMask, _aRngState, _aTwice) = (y, x, drop ? maskOffset : -1, _rng.State, twice);
+        (_aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB) = (normY, meanOffset, rstdOffset, w, bias);
         RunRows(LoopKind.Residual);
         if (drop) _rng.Skip((twice ? 2L : 1L) * _b * _t * _c.DModel);
+    }
+
+    private void ResidualRows(int s, int e)
+    {
+        int rows = _b * _t, c = _c.DModel;
+        var rng = new SplitMix64(_aRngState);
+        rng.Skip((long)s * c);
+        // A second, independent mask from the next rows·C draws: the stored mask is their product.
+        var second = new SplitMix64(_aRngState);
+        second.Skip((long)rows * c + (long)s * c);
+        var norm = A(_aNormY, (long)rows * c);
+        var rstd = A(_aNormRstd, rows);
+        var mean = _rms ? [] : A(_aNormMean, rows);
+        var bias = P(_aBranchBias, c);
+        for (int r = s; r < e; r++)
+        {
+            var branch = A(_branch + r * c, c);
+            // The branch's output bias (o_proj / down_proj), added here rather than in a pass after its GEMM.
+            if (!bias.IsEmpty) System.Numerics.Tensors.TensorPrimitives.Add(branch, bias, branch);
+            if (_aMask >= 0)
+            {
+                var mask = A(_aMask + r * c, c);
+                Dropout.DrawMask(mask, _c.Dropout, ref rng);
+                if (_aTwice) Dropout.ApplyDrawn(mask, _c.Dropout, ref second);
+                Dropout.Apply(branch, branch, mask);
+            }
+            var yr = A(_aY + r * c, c);
+            if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + r * c, c), branch, yr);
+            else branch.CopyTo(yr);
+            if (_rms) RmsNorm.Forward(norm, rstd, A(_aY, (long)rows * c), P(_aNormW, c), _c.NormEps, c, r, r + 1);
+            else LayerNorm.Forward(norm, mean, rstd, A(_aY, (long)rows * c), P(_aNormW, c), P(_aNormB, c), _c.NormEps, c, r, r + 1);
+        }
+    }
+
+    // Rows of an adapter's dropout: kind LoraDropForward writes y = x ⊙ mask, LoraDropBackward adds
+    // x ⊙ mask to y; both n × width at arena offsets, the mask drawn from rngState.
+    private void DropRows(LoopKind kind, int y, int x, int width, ulong rngState)
+    {
+        (_aY, _aX, _aWidth, _aRngState) = (y, x, width, rngState);
+        RunRows(kind);
     }
 
     private void RopeRows(int offset, bool inverse)

@@ -53,8 +53,11 @@ public sealed partial class TransformerModel
     private readonly int _maskEmb;
     private readonly ulong[] _attRngState;
     private readonly int _lnf, _lnfMean, _lnfRstd, _logp, _lse;
-    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _attDkv, _ceScratch, _normScratch;
-    private readonly int[] _loraXa, _loraXd, _loraMask;
+    private readonly int _branch, _dres, _dtmp, _dln, _dqkv, _datty, _dfc, _dact, _attScratch, _attDkv, _ceScratch, _normScratch, _biasScratch;
+    private readonly int[] _loraXa, _loraXd;
+    // Per adapter: where its dropout mask starts in the stream (the mask is redrawn in the backward pass, never stored), and whether it was applied.
+    private readonly ulong[] _loraRngState;
+    private readonly bool[] _loraDropped;
     private readonly int _loraDxa, _loraDxd;
 
     /// <summary>
@@ -158,6 +161,7 @@ public sealed partial class TransformerModel
         _attDkv = Alloc(config.Heads != config.KvHeads ? Grad((long)n * config.Heads * 2 * hd) : 0);
         _ceScratch = Alloc((long)_maxChunks * config.VocabSize);
         _normScratch = Alloc(Grad((long)_maxChunks * 2 * c));
+        _biasScratch = Alloc(config.MlpBias ? Grad((long)_maxChunks * _fcW) : 0);
         _adaptersAt = new List<int>[L, 4];
         for (int l = 0; l < L; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
         if (Lora is { } la)
@@ -165,7 +169,8 @@ public sealed partial class TransformerModel
             int r = la.Config.Rank, maxIn = 0;
             _loraXa = new int[la.Adapters.Count];
             _loraXd = new int[la.Adapters.Count];
-            _loraMask = new int[la.Adapters.Count];
+            _loraRngState = new ulong[la.Adapters.Count];
+            _loraDropped = new bool[la.Adapters.Count];
             for (int i = 0; i < la.Adapters.Count; i++)
             {
                 var a = la.Adapters[i];
@@ -173,7 +178,6 @@ public sealed partial class TransformerModel
                 _loraXa[i] = Alloc((long)n * r);
                 bool drop = la.Config.Dropout > 0;
                 _loraXd[i] = drop ? Alloc((long)n * a.InF) : -1;
-                _loraMask[i] = drop ? Alloc((long)n * a.InF) : -1;
                 maxIn = Math.Max(maxIn, a.InF);
             }
             _loraDxa = Alloc((long)n * r);
@@ -181,7 +185,9 @@ public sealed partial class TransformerModel
         }
         else
         {
-            _loraXa = _loraXd = _loraMask = [];
+            _loraXa = _loraXd = [];
+            _loraRngState = [];
+            _loraDropped = [];
             _loraDxa = _loraDxd = -1;
         }
         _act = new float[used];
@@ -320,12 +326,11 @@ public sealed partial class TransformerModel
 
         // res[0] = dropout(wte[tokens] + wpe), through the residual loop with no x to add.
         Embedding.Forward(A(_branch, (long)n * c), _tokens.AsSpan(0, n), P(lay.Wte, v * c), P(lay.Wpe, seq * c), batch, seq, c);
-        Residual(_res[0], -1, _maskEmb);
+        // The residual pass also computes layer 0's first norm (a model has at least one layer).
+        Residual(_res[0], -1, _maskEmb, false, _ln1[0], _ln1Mean[0], _ln1Rstd[0], Layout.Blocks[0].Norm1W, Layout.Blocks[0].Norm1B);
         Mark(Phase.EmbeddingForward);
         for (int l = 0; l < _c.Layers; l++) BlockForward(l);
 
-        Norm(_lnf, _lnfMean, _lnfRstd, _res[_c.Layers], lay.NormFW, lay.NormFB);
-        Mark(Phase.NormForward);
         if (_headMode == HeadMode.Logits)
         {
             _fullLogits ??= new float[(long)MaxTokens * v];
@@ -352,9 +357,8 @@ public sealed partial class TransformerModel
         int n = _b * _t, c = _c.DModel, f = _c.DFf, hd = _c.ResolvedHeadDim;
         var o = Layout.Blocks[l];
         var x = A(_res[l], (long)n * c);
-        Norm(_ln1[l], _ln1Mean[l], _ln1Rstd[l], _res[l], o.Norm1W, o.Norm1B);
-        Mark(Phase.NormForward);
-        LinearForward(l, LinearSlot.Qkv, A(_qkv[l], (long)n * _qkvW), _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
+        // ln1[l] was computed by the residual pass that wrote res[l].
+        LinearForward(l, LinearSlot.Qkv, A(_qkv[l], (long)n * _qkvW), _qkvW, _ln1[l], o.QkvW, o.QkvB, c, _qkvW);
         Mark(Phase.QkvForward);
         RopeRows(_qkv[l], inverse: false);
         Mark(Phase.RopeForward);
@@ -363,44 +367,50 @@ public sealed partial class TransformerModel
         Mark(Phase.AttentionForward);
 
         var branch = A(_branch, (long)n * c);
-        LinearForward(l, LinearSlot.Out, branch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
+        LinearForward(l, LinearSlot.Out, branch, c, _atty[l], o.OutW, -1, _qd, c);
         Mark(Phase.OutProjForward);
         var mid = A(_mid[l], (long)n * c);
-        Residual(_mid[l], _res[l], _mask1[l], twice: _c.Family == ModelFamily.Niels);
+        Residual(_mid[l], _res[l], _mask1[l], _c.Family == ModelFamily.Niels, _ln2[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, o.OutB);
         Mark(Phase.ResidualForward);
 
-        Norm(_ln2[l], _ln2Mean[l], _ln2Rstd[l], _mid[l], o.Norm2W, o.Norm2B);
-        Mark(Phase.NormForward);
         var fc = A(_fc[l], (long)n * _fcW);
-        LinearForward(l, LinearSlot.Fc, fc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
+        // Its bias is added by the activation pass, the down projection's by the residual pass.
+        LinearForward(l, LinearSlot.Fc, fc, _fcW, _ln2[l], o.FcW, -1, c, _fcW);
         Mark(Phase.MlpUpForward);
         _aLayer = l;
         RunRows(LoopKind.ActivationForward);
-        var act = A(_actOut[l], (long)n * f);
         Mark(Phase.ActivationForward);
-        LinearForward(l, LinearSlot.Proj, branch, c, act, o.ProjW, o.ProjB, f, c);
+        LinearForward(l, LinearSlot.Proj, branch, c, _actOut[l], o.ProjW, -1, f, c);
         Mark(Phase.MlpDownForward);
-        Residual(_res[l + 1], _mid[l], _mask2[l]);
+        // ... and the norm that follows: the next block's first, or the final one.
+        if (l + 1 < _c.Layers)
+        {
+            var next = Layout.Blocks[l + 1];
+            Residual(_res[l + 1], _mid[l], _mask2[l], false, _ln1[l + 1], _ln1Mean[l + 1], _ln1Rstd[l + 1], next.Norm1W, next.Norm1B, o.ProjB);
+        }
+        else Residual(_res[l + 1], _mid[l], _mask2[l], false, _lnf, _lnfMean, _lnfRstd, Layout.NormFW, Layout.NormFB, o.ProjB);
         Mark(Phase.ResidualForward);
     }
 
-    private void LinearForward(int layer, LinearSlot slot, Span<float> y, int ldy, ReadOnlySpan<float> x, int w, int bias, int inF, int outF)
+    // y = x·Wᵀ + b (+ adapters), x the n × inF rows at arena offset xOffset.
+    private void LinearForward(int layer, LinearSlot slot, Span<float> y, int ldy, int xOffset, int w, int bias, int inF, int outF)
     {
         int n = _b * _t;
+        ReadOnlySpan<float> x = A(xOffset, (long)n * inF);
         Linear.Forward(_gemm, y, ldy, x, P(w, outF * inF), P(bias, outF), n, inF, outF);
         foreach (int idx in _adaptersAt[layer, (int)slot])
         {
             var a = Lora!.Adapters[idx];
             int r = Lora.Config.Rank;
-            ReadOnlySpan<float> xd = x[..(n * inF)];
-            if (_loraXd[idx] >= 0)
+            ReadOnlySpan<float> xd = x;
+            _loraDropped[idx] = _training && _loraXd[idx] >= 0;
+            if (_loraDropped[idx])
             {
-                var masked = A(_loraXd[idx], (long)n * inF);
-                var mask = A(_loraMask[idx], (long)n * inF);
-                if (_training) Dropout.DrawMask(mask, Lora.Config.Dropout, ref _rng);
-                else mask.Fill(1f);
-                Dropout.Apply(masked, xd, mask);
-                xd = masked;
+                // xd = dropout(x), drawn in row chunks on the pool; the mask itself is not kept.
+                _loraRngState[idx] = _rng.State;
+                _rng.Skip((long)n * inF);
+                DropRows(LoopKind.LoraDropForward, _loraXd[idx], xOffset, inF, _loraRngState[idx]);
+                xd = A(_loraXd[idx], (long)n * inF);
             }
             var xa = A(_loraXa[idx], (long)n * r);
             _gemm.Sgemm(false, true, n, r, inF, 1f, xd, inF, _loraParams.AsSpan(a.AOffset, r * inF), inF, 0f, xa, r);
@@ -408,11 +418,15 @@ public sealed partial class TransformerModel
         }
     }
 
-    // dx = dy·W (+ adapters); parameter gradients accumulate.
-    private void LinearBackward(int layer, LinearSlot slot, Span<float> dx, ReadOnlySpan<float> dy, int ldy, ReadOnlySpan<float> x, int w, int bias, int inF, int outF)
+    // dx = dy·W (+ adapters) into the n × inF rows at arena offset dxOffset (skipped when !needDx: the
+    // first layer of a frozen base, whose input gradient nothing uses); parameter gradients accumulate.
+    private void LinearBackward(int layer, LinearSlot slot, int dxOffset, ReadOnlySpan<float> dy, int ldy, int xOffset, int w, int bias, int inF, int outF,
+        bool needDx = true)
     {
         int n = _b * _t;
-        Linear.BackwardInput(_gemm, dx, dy, ldy, P(w, outF * inF), n, inF, outF, accumulate: false);
+        var dx = A(dxOffset, (long)n * inF);
+        ReadOnlySpan<float> x = A(xOffset, (long)n * inF);
+        if (needDx) Linear.BackwardInput(_gemm, dx, dy, ldy, P(w, outF * inF), n, inF, outF, accumulate: false);
         if (_grads is not null) Linear.BackwardParams(_gemm, G(w, outF * inF), G(bias, outF), dy, ldy, x, n, inF, outF);
         foreach (int idx in _adaptersAt[layer, (int)slot])
         {
@@ -420,22 +434,23 @@ public sealed partial class TransformerModel
             int r = Lora.Config.Rank;
             float scale = Lora.Config.Scale;
             var dya = dy[a.ColStart..];
-            bool drop = _loraXd[idx] >= 0;
+            bool drop = _loraDropped[idx];
             ReadOnlySpan<float> xd = drop ? A(_loraXd[idx], (long)n * inF) : x;
             var xa = A(_loraXa[idx], (long)n * r);
             var dxa = A(_loraDxa, (long)n * r);
             _gemm.Sgemm(true, false, a.OutF, r, n, scale, dya, ldy, xa, r, 1f, _loraGrads.AsSpan(a.BOffset, a.OutF * r), r);
             _gemm.Sgemm(false, false, n, r, a.OutF, scale, dya, ldy, _loraParams.AsSpan(a.BOffset, a.OutF * r), r, 0f, dxa, r);
             _gemm.Sgemm(true, false, r, inF, n, 1f, dxa, r, xd, inF, 1f, _loraGrads.AsSpan(a.AOffset, r * inF), inF);
+            if (!needDx) continue;
             if (!drop)
             {
                 _gemm.Sgemm(false, false, n, inF, r, 1f, dxa, r, _loraParams.AsSpan(a.AOffset, r * inF), inF, 1f, dx, inF);
                 continue;
             }
+            // dx += (dxa·A) ⊙ mask, the mask redrawn from the state the forward pass drew it from.
             var dxd = A(_loraDxd, (long)n * inF);
             _gemm.Sgemm(false, false, n, inF, r, 1f, dxa, r, _loraParams.AsSpan(a.AOffset, r * inF), inF, 0f, dxd, inF);
-            var mask = A(_loraMask[idx], (long)n * inF);
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(dxd, mask, dx[..(n * inF)], dx[..(n * inF)]);
+            DropRows(LoopKind.LoraDropBackward, dxOffset, _loraDxd, inF, _loraRngState[idx]);
         }
     }
 
@@ -467,7 +482,6 @@ public sealed partial class TransformerModel
             _logitsAreGrads = true;
         }
         Mark(Phase.LmHeadBackward);
-        var dln = A(_dln, (long)n * c);
         var dres = A(_dres, (long)n * c);
         dres.Clear();
         NormBackward(_dres, _dln, _res[_c.Layers], _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB);
@@ -480,14 +494,17 @@ public sealed partial class TransformerModel
             // res[l+1] = mid + dropout(proj(act))
             ReadOnlySpan<float> dbranch = BranchGrad(dres, dtmp, _mask2[l], n * c);
             Mark(Phase.ResidualBackward);
-            var dact = A(_dact, (long)n * f);
-            LinearBackward(l, LinearSlot.Proj, dact, dbranch, c, A(_actOut[l], (long)n * f), o.ProjW, o.ProjB, f, c);
+            LinearBackward(l, LinearSlot.Proj, _dact, dbranch, c, _actOut[l], o.ProjW, o.ProjB, f, c);
             Mark(Phase.MlpDownBackward);
             var dfc = A(_dfc, (long)n * _fcW);
             _aLayer = l;
             RunRows(LoopKind.ActivationBackward);
+            if (_grads is not null && o.FcB >= 0)
+                for (int k = 0; k < _loopChunks; k++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(G(o.FcB, _fcW), A(_biasScratch + k * _fcW, _fcW), G(o.FcB, _fcW));
             Mark(Phase.ActivationBackward);
-            LinearBackward(l, LinearSlot.Fc, dln, dfc, _fcW, A(_ln2[l], (long)n * c), o.FcW, o.FcB, c, _fcW);
+            // The bias gradient came from the activation pass.
+            LinearBackward(l, LinearSlot.Fc, _dln, dfc, _fcW, _ln2[l], o.FcW, -1, c, _fcW);
             Mark(Phase.MlpUpBackward);
             NormBackward(_dres, _dln, _mid[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B);
             Mark(Phase.NormBackward);
@@ -495,19 +512,20 @@ public sealed partial class TransformerModel
             // mid = x + dropout(out(attention(rope(qkv(norm1(x)))))) (niels: two dropouts, one stored product mask)
             dbranch = BranchGrad(dres, dtmp, _mask1[l], n * c);
             Mark(Phase.ResidualBackward);
-            var datty = A(_datty, (long)n * _qd);
-            LinearBackward(l, LinearSlot.Out, datty, dbranch, c, A(_atty[l], (long)n * _qd), o.OutW, o.OutB, _qd, c);
+            LinearBackward(l, LinearSlot.Out, _datty, dbranch, c, _atty[l], o.OutW, o.OutB, _qd, c);
             Mark(Phase.OutProjBackward);
             var dqkv = A(_dqkv, (long)n * _qkvW);
-            dqkv.Clear();
             Mark(Phase.AttentionBackward);
+            // Every row of dqkv is written by it (each attention unit zeroes what it owns first).
             AttentionBackwardLayer(l);
             Mark(Phase.AttentionBackward);
             RopeRows(_dqkv, inverse: true);
             Mark(Phase.RopeBackward);
-            LinearBackward(l, LinearSlot.Qkv, dln, dqkv, _qkvW, A(_ln1[l], (long)n * c), o.QkvW, o.QkvB, c, _qkvW);
+            // With a frozen base the gradient below layer 0's q|k|v feeds only the embedding's, which is not trained.
+            bool needInput = l > 0 || _grads is not null;
+            LinearBackward(l, LinearSlot.Qkv, _dln, dqkv, _qkvW, _ln1[l], o.QkvW, o.QkvB, c, _qkvW, needInput);
             Mark(Phase.QkvBackward);
-            NormBackward(_dres, _dln, _res[l], _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B);
+            if (needInput) NormBackward(_dres, _dln, _res[l], _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B);
             Mark(Phase.NormBackward);
         }
         if (_grads is not null)
