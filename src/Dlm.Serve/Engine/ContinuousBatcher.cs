@@ -313,11 +313,11 @@ public sealed class ContinuousBatcher : IDisposable
     private static TokenLogprob[] Top(ReadOnlySpan<float> logits, int k)
     {
         k = Math.Min(k, logits.Length);
-        float max = float.NegativeInfinity;
-        foreach (float x in logits) if (x > max) max = x;
+        // The same arithmetic as Sampler.LogSoftmaxAt, so the chosen token's logprob and its entry here are the same bits.
+        float max = System.Numerics.Tensors.TensorPrimitives.Max(logits);
         double sum = 0;
         foreach (float x in logits) sum += Math.Exp(x - max);
-        float lse = max + (float)Math.Log(sum);
+        double logSum = Math.Log(sum);
         var ids = new int[k];
         int count = 0;
         for (int i = 0; i < logits.Length; i++)
@@ -328,7 +328,7 @@ public sealed class ContinuousBatcher : IDisposable
             ids[at] = i;
         }
         var top = new TokenLogprob[k];
-        for (int j = 0; j < k; j++) top[j] = new TokenLogprob(ids[j], logits[ids[j]] - lse);
+        for (int j = 0; j < k; j++) top[j] = new TokenLogprob(ids[j], (float)(logits[ids[j]] - max - logSum));
         return top;
     }
 
