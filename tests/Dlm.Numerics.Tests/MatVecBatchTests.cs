@@ -41,17 +41,8 @@ public sealed class MatVecBatchTests
             }
     }
 
-    public static TheoryData<MatVecPath, WeightFormat> Paths()
-    {
-        var data = new TheoryData<MatVecPath, WeightFormat>();
-        foreach (var p in Enum.GetValues<MatVecPath>())
-            foreach (var f in new[] { WeightFormat.F32, WeightFormat.Bf16, WeightFormat.F16 })
-                data.Add(p, f);
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Paths))]
+    [MemberData(nameof(MatVecTests.Paths), MemberType = typeof(MatVecTests))]
     public void Each_path_matches_the_single_kernel_on_that_path_and_the_chain_reference(MatVecPath path, WeightFormat format)
     {
         if (!MatVecPaths.IsSupported(path)) return; // this machine cannot run it; the paths it can are checked
