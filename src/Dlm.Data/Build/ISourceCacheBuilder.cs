@@ -12,7 +12,11 @@ namespace Dlm.Data.Build;
 /// <param name="Progress">Where to report progress.</param>
 /// <param name="Cancellation">Stops the build.</param>
 public sealed record SourceBuildRequest(SourceSettings Source, DataSettings Settings, CacheTokenizer Tokenizer, string OutputDir,
-    int Threads, IBuildProgress Progress, CancellationToken Cancellation);
+    int Threads, IBuildProgress Progress, CancellationToken Cancellation)
+{
+    /// <summary>Where a builder that supports it charges the CPU time of each stage (null: not profiled, no clocks read).</summary>
+    public BuildProfile? Profile { get; init; }
+}
 
 /// <summary>
 /// Builds one source's cache folder. Injected into <see cref="BuildAll"/> so tests can replace the

@@ -27,6 +27,8 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
         ArgumentNullException.ThrowIfNull(request);
         var (source, settings, tok) = (request.Source, request.Settings, request.Tokenizer);
         var sw = Stopwatch.StartNew();
+        var profile = request.Profile;
+        long clock = profile is null ? 0 : BuildProfile.Now();
         var read = new SourceReadContext();
         MalformedReporter.Attach(read, source.Name, request.Progress);
         var staging = CacheFolder.Stage(request.OutputDir);
@@ -34,6 +36,7 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
         {
             var docs = DocumentSources.Read(source, settings.Seed, read);
             docs = ShuffleBuffer.Apply(docs, source.Options.ShuffleBuffer, settings.Seed);
+            if (profile is not null) docs = profile.Timed(docs, BuildPhase.Read);
             request.Progress.SourceStarted(source.Name, read);
 
             long valTarget = source.Options.ValTokens;
@@ -43,10 +46,21 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
             using (var train = new TokenShardWriter(Path.Combine(staging, "train"), settings.ShardBytes, tok.Dtype))
             using (var val = new TokenShardWriter(Path.Combine(staging, "val"), settings.ShardBytes, tok.Dtype))
             {
-                EncodedBatch.EncodeInto encode = (d, ids, out n) => Encode(source, tok, d, ids, out n);
-                foreach (var batch in OrderedParallel.MapBatches(docs, b => EncodedBatch.Encode(b, tok.Dtype, encode),
-                    d => d.Text.Length, BatchChars, request.Threads, request.Cancellation))
+                EncodedBatch.EncodeInto encode = profile is null
+                    ? (d, ids, out n) => Encode(source, tok, d, ids, out n)
+                    : (d, ids, out n) => ProfiledEncode(source, tok, d, ids, out n, profile);
+                Func<IReadOnlyList<TextDocument>, EncodedBatch> map = profile is null
+                    ? b => EncodedBatch.Encode(b, tok.Dtype, encode)
+                    : b =>
+                    {
+                        long t = BuildProfile.Now();
+                        try { return EncodedBatch.Encode(b, tok.Dtype, encode); }
+                        finally { profile.Charge(BuildPhase.Pack, t); } // less what ProfiledEncode charged to its own phases
+                    };
+                if (profile is not null) clock = profile.Charge(BuildPhase.Setup, clock);
+                foreach (var batch in OrderedParallel.MapBatches(docs, map, d => d.Text.Length, BatchChars, request.Threads, request.Cancellation))
                 {
+                    if (profile is not null) clock = BuildProfile.Now();
                     bool full = false;
                     using (batch)
                     {
@@ -77,8 +91,10 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
                         }
                     }
                     request.Progress.SourceProgress(source.Name, documents, train.Tokens + val.Tokens);
+                    if (profile is not null) clock = profile.Charge(BuildPhase.Write, clock);
                     if (full) break;
                 }
+                if (profile is not null) clock = BuildProfile.Now();
                 // The shards go to disk in the background while meta.json is written and flushed; it
                 // is moved into place only once they are all on disk, so it still proves a whole cache.
                 var onDisk = Task.WhenAll(train.Complete(), val.Complete());
@@ -115,6 +131,7 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
                     pending.Commit();
                 }
                 CacheFolder.Commit(staging, request.OutputDir);
+                profile?.Charge(BuildPhase.Finish, clock);
                 return new SourceBuildResult
                 {
                     Source = source.Name,
@@ -142,5 +159,18 @@ public sealed class PretrainCacheBuilder : ISourceCacheBuilder
         if (tok.FindSpecialLiteral(doc.Text) is { } special)
             throw new DlmException($"source {source.Name}: {doc.Location}: the document contains the special token '{special}' as text; remove it from the data");
         return tok.Tokenizer.TryEncode(doc.Text, ids, out written);
+    }
+
+    // Encode, with the check and the tokenizer each charged to their phase (and taken back from the batch's Pack).
+    private static bool ProfiledEncode(SourceSettings source, CacheTokenizer tok, TextDocument doc, Span<int> ids, out int written, BuildProfile profile)
+    {
+        long t0 = BuildProfile.Now();
+        if (tok.FindSpecialLiteral(doc.Text) is { } special)
+            throw new DlmException($"source {source.Name}: {doc.Location}: the document contains the special token '{special}' as text; remove it from the data");
+        long t1 = profile.Charge(BuildPhase.SpecialCheck, t0);
+        bool fits = tok.Tokenizer.TryEncode(doc.Text, ids, out written);
+        long t2 = profile.Charge(BuildPhase.Tokenize, t1);
+        profile.Add(BuildPhase.Pack, t0 - t2);
+        return fits;
     }
 }
