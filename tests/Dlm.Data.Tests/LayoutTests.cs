@@ -106,11 +106,20 @@ public class BrownSourceTests
             for (int j = 0; j < b.Length; j++) b[j] = (byte)(rng.Next(8) == 0 ? alphabet[rng.Next(alphabet.Length)] : 'a' + rng.Next(3));
             cases.Add(b);
         }
+        // Words, tags and runs of spaces that cross the 64-byte blocks of the compress path at every offset.
+        foreach (var w in new[] { "a/b", "abc/de/f", "/x", "x/", "q", "//", new string('w', 70) + "/t" + new string('g', 60) })
+            for (int pad = 0; pad < 70; pad++)
+            {
+                cases.Add(System.Text.Encoding.ASCII.GetBytes(new string(' ', pad) + w + " \n " + w));
+                cases.Add(System.Text.Encoding.ASCII.GetBytes(new string('z', pad) + new string('\n', pad % 3 + 1) + new string(' ', 130 - pad) + w));
+            }
         foreach (var c in cases)
         {
             var want = Dlm.Data.Sources.BrownText.StripFileLineByLine(c);
             Assert.Equal(want, Dlm.Data.Sources.BrownText.StripFile(c));
             Assert.Equal(System.Text.Encoding.UTF8.GetString(want), Dlm.Data.Sources.BrownText.StripFileToString(c));
+            Assert.Equal(want, Dlm.Data.Sources.BrownText.StripAsciiByWords(c));
+            if (Dlm.Data.Sources.BrownText.CanCompress) Assert.Equal(want, Dlm.Data.Sources.BrownText.StripAsciiByCompress(c));
         }
     }
 }

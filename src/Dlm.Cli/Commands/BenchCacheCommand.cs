@@ -17,7 +17,7 @@ internal static class BenchCacheCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer holding the niels special tokens.", DefaultValueFactory = _ => Path.Combine("data", "tokenizer", "tokenizer.json") };
         var rounds = new Option<int>("--rounds") { Description = "Measured rounds (encode passes and builds interleaved, after the warm-up); the medians of their ratios count.", DefaultValueFactory = _ => 7 };
         var roundSeconds = new Option<double>("--round-seconds") { Description = "Seconds each side of a round lasts at least (a round repeats passes and builds to fill it).", DefaultValueFactory = _ => 1.0 };
-        var warmup = new Option<int>("--max-warmup") { Description = "Most warm-up pairs of one pass and one build; the warm-up ends sooner once the JIT has settled.", DefaultValueFactory = _ => 60 };
+        var warmup = new Option<int>("--max-warmup") { Description = "Most warm-up pairs of one pass and one build; the warm-up ends sooner once the JIT has settled.", DefaultValueFactory = _ => 80 };
         var profile = new Option<bool>("--profile") { Description = "After the rounds, profile as many builds: thread CPU per stage (read, special-token check, tokenize, pack, write, ...)." };
         var memory = new Option<long>("--memory-input-mb") { Description = "Size of the generated input of the memory run (0 skips it).", DefaultValueFactory = _ => 1024 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line." };

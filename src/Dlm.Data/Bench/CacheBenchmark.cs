@@ -95,7 +95,7 @@ public sealed record CacheBenchmarkOptions
     public double RoundSeconds { get; init; } = 1.0;
 
     /// <summary>Most warm-up pairs; the warm-up stops earlier once the JIT has settled.</summary>
-    public int MaxWarmupPairs { get; init; } = 60;
+    public int MaxWarmupPairs { get; init; } = 80;
 
     /// <summary>Size of the generated input of the memory run (0 skips it).</summary>
     public long MemoryInputBytes { get; init; }
@@ -128,7 +128,7 @@ public static class CacheBenchmark
     private const double SettledJitMilliseconds = 1.0;
 
     /// <summary>Consecutive settled pairs that end the warm-up.</summary>
-    private const int SettledPairs = 3;
+    private const int SettledPairs = 5;
 
     /// <summary>
     /// Runs the benchmark in a temporary folder (removed afterwards): warm-up pairs until the JIT

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Dlm.Data.Sources;
 
@@ -58,9 +59,40 @@ public static class BrownText
     /// </summary>
     public static byte[] StripFile(ReadOnlySpan<byte> file)
     {
-        var output = new byte[file.Length];
-        int n = System.Text.Ascii.IsValid(file) ? StripAsciiFile(file, output) : StripFileByLine(file, output);
-        return output[..n];
+        var output = new byte[OutputCapacity(file.Length)];
+        if (!System.Text.Ascii.IsValid(file)) return output[..StripFileByLine(file, output)];
+        int n = StripAscii(file, output, out int start);
+        return output[start..(start + n)];
+    }
+
+    // The ASCII paths store whole vectors at the output's end: room for the input rounded up to 64 bytes.
+    private static int OutputCapacity(int inputLength) => Math.Max(64, (int)Math.Min(Array.MaxLength, ((long)inputLength + 63) & ~63L));
+
+    // The one-pass ASCII strip: 64 bytes at a time through AVX-512 compress where the processor has
+    // it (VBMI2), else word by word from the same bit masks. The text is output[start..start+length].
+    private static int StripAscii(ReadOnlySpan<byte> file, byte[] output, out int start)
+    {
+        if (CanCompress) return StripAsciiCompress(file, output, out start);
+        start = 0;
+        return StripAsciiFile(file, output);
+    }
+
+    /// <summary>Whether <see cref="StripFile"/> uses the AVX-512 (VBMI2) compress path on this processor.</summary>
+    internal static bool CanCompress => Avx512Vbmi2.IsSupported && Avx512BW.IsSupported;
+
+    /// <summary>The word-by-word ASCII path alone (the tests compare every path on Brown and edge cases).</summary>
+    internal static byte[] StripAsciiByWords(ReadOnlySpan<byte> file)
+    {
+        var output = new byte[OutputCapacity(file.Length)];
+        return output[..StripAsciiFile(file, output)];
+    }
+
+    /// <summary>The AVX-512 compress path alone; only where <see cref="CanCompress"/>.</summary>
+    internal static byte[] StripAsciiByCompress(ReadOnlySpan<byte> file)
+    {
+        var output = new byte[OutputCapacity(file.Length)];
+        int n = StripAsciiCompress(file, output, out int start);
+        return output[start..(start + n)];
     }
 
     /// <summary>
@@ -71,11 +103,14 @@ public static class BrownText
     /// <exception cref="System.Text.DecoderFallbackException">The stripped text is not valid UTF-8.</exception>
     public static string StripFileToString(ReadOnlySpan<byte> file)
     {
-        var output = ArrayPool<byte>.Shared.Rent(Math.Max(1, file.Length));
+        var output = ArrayPool<byte>.Shared.Rent(OutputCapacity(file.Length));
         try
         {
             if (System.Text.Ascii.IsValid(file))
-                return System.Text.Encoding.Latin1.GetString(output, 0, StripAsciiFile(file, output)); // ASCII: one char per byte
+            {
+                int n = StripAscii(file, output, out int start);
+                return System.Text.Encoding.Latin1.GetString(output, start, n); // ASCII: one char per byte
+            }
             return StrictUtf8.GetString(output, 0, StripFileByLine(file, output));
         }
         finally
@@ -125,6 +160,115 @@ public static class BrownText
         {
             ArrayPool<ulong>.Shared.Return(rented);
         }
+    }
+
+    // The same output as StripAsciiFile without a step per word: after the bit masks, two passes of
+    // a few 64-bit operations per 64 bytes decide which bytes stay, and one AVX-512 compress per 64
+    // bytes moves them into place. Bit i of a mask is byte i of its block (forward), or byte 63 - i
+    // (reversed, so that an addition's carry runs right to left through the text).
+    //  - The tag of a word is the bytes from its last '/' to its end, unless that '/' is the word's
+    //    first byte. Reversed, adding each word's last byte to the mask K of the word's bytes that
+    //    are neither a '/' nor its first byte carries leftwards through K and stops on the last '/',
+    //    or on the first byte when there is none (or it is the only '/'): (K + last) ^ K is the run
+    //    from the end back to and with the stop (the carry crosses blocks like any addition's).
+    //  - A run that stopped on the word's first byte covers the whole word and is no tag: forward,
+    //    adding the run's first bit (R & wordStarts) to R carries through the run and clears it.
+    //  - Between two words one byte stays: the last space before the second word, written as '\n'
+    //    when the run of spaces held a line break (S + N carries from each '\n' to the run's end),
+    //    else ' '. The first word has none: a separator at the output's start is skipped.
+    private static int StripAsciiCompress(ReadOnlySpan<byte> file, byte[] output, out int start)
+    {
+        start = 0;
+        int len = file.Length;
+        int blocks = (len + 63) >> 6;
+        if (blocks == 0) return 0;
+        int words = (len >> 6) + 2;
+        var rented = ArrayPool<ulong>.Shared.Rent(3 * words);
+        try
+        {
+            var spaces = rented.AsSpan(0, words);
+            var slashes = rented.AsSpan(words, words); // then, from the backward pass on, the tag runs
+            var newlines = rented.AsSpan(2 * words, words);
+            Masks(file, spaces, slashes, newlines);
+
+            ulong carry = 0;
+            for (int w = blocks - 1; w >= 0; w--)
+            {
+                ulong s = spaces[w], word = ~s;
+                ulong prevSpace = w == 0 ? 1UL : spaces[w - 1] >> 63;
+                ulong starts = word & ((s << 1) | prevSpace);
+                ulong ends = word & ((s >> 1) | ((spaces[w + 1] & 1) << 63));
+                ulong k = ReverseBits(word & ~slashes[w] & ~starts);
+                ulong sum = k + (ReverseBits(ends) | carry);
+                carry = sum < k ? 1UL : 0;
+                slashes[w] = ReverseBits(sum ^ k);
+            }
+
+            ulong clear = 0, lineBreak = 0;
+            int o = 0;
+            Span<byte> tail = stackalloc byte[64];
+            ref byte src = ref MemoryMarshal.GetReference(file);
+            for (int w = 0; w < blocks; w++)
+            {
+                ulong s = spaces[w], word = ~s, runs = slashes[w];
+                ulong prevSpace = w == 0 ? 1UL : spaces[w - 1] >> 63;
+                ulong starts = word & ((s << 1) | prevSpace);
+
+                ulong t = runs + (runs & starts);
+                ulong c1 = t < runs ? 1UL : 0;
+                ulong t2 = t + clear;
+                clear = c1 | (t2 < t ? 1UL : 0);
+                ulong tags = t2 & runs;
+
+                ulong n = s + newlines[w];
+                ulong c2 = n < s ? 1UL : 0;
+                ulong n2 = n + lineBreak;
+                lineBreak = c2 | (n2 < n ? 1UL : 0);
+                ulong broken = n2 & starts; // word starts after a run of spaces holding a line break
+
+                ulong nextStart = ~spaces[w + 1] & 1 & (s >> 63);
+                ulong sep = (starts >> 1) | (nextStart << 63);
+                ulong sepBreak = (broken >> 1) | ((nextStart & lineBreak) << 63);
+                ulong keep = (word & ~tags) | sep;
+
+                Vector512<byte> v;
+                if (((w + 1) << 6) <= len) v = Vector512.LoadUnsafe(ref src, (nuint)(w << 6));
+                else
+                {
+                    tail.Fill((byte)' ');
+                    file[(w << 6)..].CopyTo(tail);
+                    v = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(tail));
+                }
+                var separators = Vector512.ConditionalSelect(ByteMask(sepBreak), Vector512.Create((byte)'\n'), Vector512.Create((byte)' '));
+                v = Vector512.ConditionalSelect(ByteMask(sep), separators, v);
+                Avx512Vbmi2.Compress(Vector512<byte>.Zero, ByteMask(keep), v).StoreUnsafe(ref output[0], (nuint)o);
+                o += BitOperations.PopCount(keep);
+            }
+            if (o > 0 && output[0] is (byte)' ' or (byte)'\n') { start = 1; o--; } // the separator before the first word
+            return o;
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(rented);
+        }
+    }
+
+    // 0xFF in byte i where bit i of mask is set: each byte of the mask spread over eight bytes, then each byte's own bit.
+    private static Vector512<byte> ByteMask(ulong mask)
+    {
+        var spread = Avx512BW.Shuffle(Vector512.Create(mask).AsByte(), ByteOfBit);
+        return Vector512.Equals(spread & BitOfByte, BitOfByte);
+    }
+
+    private static readonly Vector512<byte> ByteOfBit = Vector512.Create(Enumerable.Range(0, 64).Select(i => (byte)(i >> 3)).ToArray());
+    private static readonly Vector512<byte> BitOfByte = Vector512.Create(Enumerable.Range(0, 64).Select(i => (byte)(1 << (i & 7))).ToArray());
+
+    private static ulong ReverseBits(ulong x)
+    {
+        x = ((x >> 1) & 0x5555555555555555UL) | ((x & 0x5555555555555555UL) << 1);
+        x = ((x >> 2) & 0x3333333333333333UL) | ((x & 0x3333333333333333UL) << 2);
+        x = ((x >> 4) & 0x0F0F0F0F0F0F0F0FUL) | ((x & 0x0F0F0F0F0F0F0F0FUL) << 4);
+        return System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(x);
     }
 
     // Bit i of word w is byte 64w+i. The spaces are char.IsWhiteSpace's ASCII set, 9..13 and 32 (a
