@@ -97,6 +97,28 @@ public sealed class ManagedGemmTests : IDisposable
     }
 
     [Fact]
+    public void Small_transposed_A_products_read_in_place_and_edge_rows_match_float64()
+    {
+        // Aᵀ read in place (one k block, A ≤ 32 K floats, rows a multiple of 12 or ending in an 8-row
+        // sliver) and the 8-row edge kernel, at the attention block shapes and around them; NaN padding
+        // beside A's rows must never be read.
+        if (!Vector512.IsHardwareAccelerated) return;
+        foreach (var pool in new[] { _pool1, _pool3 })
+        {
+            var g = new ManagedGemm(pool, GemmKernel.Vector512, smallWork: 0, parallelWork: 0);
+            foreach (int m in new[] { 8, 12, 20, 24, 128, 132, 3, 17 })
+                foreach (int n in new[] { 32, 64, 70 })
+                    foreach (int k in new[] { 1, 5, 64, 128 })
+                        foreach (bool tb in Bools)
+                        {
+                            GemmCheck.Product(g, m, n, k, true, tb, pad: (m + k) % 3);
+                            GemmCheck.Product(g, m, n, k, true, tb, alpha: 1f, beta: 0f, nanC: true);
+                            GemmCheck.Product(g, m, n, k, false, tb, beta: 1f, pad: 1);
+                        }
+        }
+    }
+
+    [Fact]
     public void Alpha_zero_or_empty_k_only_scales_C()
     {
         var g = new ManagedGemm(_pool1, ManagedGemm.DetectKernel());

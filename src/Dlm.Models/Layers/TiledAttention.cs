@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using Dlm.Numerics.Gemm;
+using Dlm.Numerics.Kernels;
 
 namespace Dlm.Models.Layers;
 
@@ -64,9 +65,7 @@ internal static class TiledAttention
                 var lv = row[..live];
                 float max = MathF.Max(m[r], TensorPrimitives.Max(lv));
                 float alpha = MathF.Exp(m[r] - max); // 0 on the first block (m = −∞)
-                TensorPrimitives.Subtract(lv, max, lv);
-                TensorPrimitives.Exp(lv, lv);
-                l[r] = l[r] * alpha + TensorPrimitives.Sum(lv);
+                l[r] = l[r] * alpha + FastExp.ExpShiftedSum(lv, max, lv);
                 m[r] = max;
                 row[live..].Clear();
                 if (dropout > 0f)
@@ -154,8 +153,7 @@ internal static class TiledAttention
                     {
                         int i = i0 + r, live = Math.Min(cols, i - j0 + 1);
                         var row = p.Slice(r * block, cols);
-                        TensorPrimitives.Subtract(row[..live], lseHead[i], row[..live]);
-                        TensorPrimitives.Exp(row[..live], row[..live]);
+                        FastExp.ExpShifted(row[..live], lseHead[i], row[..live]);
                         row[live..].Clear();
                     }
                     // dP = dy·Vᵀ (⊙ M); dV += (P ⊙ M)ᵀ·dy

@@ -22,6 +22,14 @@ public sealed unsafe class ManagedGemm : IGemm
     private readonly int _mr, _nr, _kc, _nc, _mc;
     private readonly long _smallWork, _parallelWork;
 
+    /// <summary>
+    /// Largest A (k·lda floats) that a transposed-A product reads in place instead of packing (32 K floats,
+    /// 128 KB: in L2). Step p of a 12-row sliver of op(A) = Aᵀ is 12 consecutive values of row p of A,
+    /// which is the packed layout with a longer stride, so small products (attention's Pᵀ·dY and
+    /// dSᵀ·Q blocks, 128 × 64 × 128) skip the copy, which there costs ~15 % of the product.
+    /// </summary>
+    private const long DirectALimit = 32 * 1024;
+
     /// <summary>MC chunks of op(A) packed at once (32: 3072 rows × KC = 4.7 MB by default, in L3).</summary>
     private readonly int _rowBlockChunks;
 
@@ -108,10 +116,14 @@ public sealed unsafe class ManagedGemm : IGemm
         // next step's into the others, so every step is a single fork-join loop.
         float* aPack0 = PackBuffer.ForABlock.Get(aFloats), aPack1 = PackBuffer.ForABlock2.Get(aFloats);
         float* bPack0 = PackBuffer.ForB.Get(bFloats), bPack1 = PackBuffer.ForB2.Get(bFloats);
+        // Aᵀ read in place: one k block and one row block, A small enough to stay in cache, and every
+        // sliver 12 rows or the 8-row edge (a narrower edge would read past the rows of A).
+        bool directA = transA && Kernel == GemmKernel.Vector512 && k <= _kc && m <= rowBlock
+            && (long)k * lda <= DirectALimit && (m % _mr == 0 || m % _mr == GemmKernels.MrEdge512);
         var job = new Panel
         {
             A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc,
-            TransA = transA, TransB = transB, Alpha = alpha,
+            TransA = transA, TransB = transB, Alpha = alpha, DirectA = directA,
             Kernel = Kernel, Mr = _mr, Nr = _nr, Mc = _mc,
         };
 
@@ -152,7 +164,7 @@ public sealed unsafe class ManagedGemm : IGemm
         job.Cur = cur;
         job.Next = next;
         job.ComputeTasks = compute ? cur.RowChunks * cur.ColChunks : 0;
-        job.PackATasks = pack && next.NewA ? next.RowChunks : 0;
+        job.PackATasks = pack && next.NewA && !job.DirectA ? next.RowChunks : 0;
         job.PackBTasks = pack ? Math.Min(threads, next.Slivers) : 0;
         int tasks = job.ComputeTasks + job.PackATasks + job.PackBTasks;
         if (threads == 1 || tasks == 1) for (int t = 0; t < tasks; t++) job.Invoke(t);
@@ -173,7 +185,7 @@ public sealed unsafe class ManagedGemm : IGemm
     {
         public float* A, B, C;
         public nint Lda, Ldb, Ldc;
-        public bool TransA, TransB;
+        public bool TransA, TransB, DirectA;
         public int Mr, Nr, Mc, ComputeTasks, PackATasks, PackBTasks;
         public float Alpha;
         public GemmKernel Kernel;
@@ -205,20 +217,26 @@ public sealed unsafe class ManagedGemm : IGemm
             float* aPack = Cur.APack + (nint)i0 * kc;
             float beta = Cur.Beta;
             float* edge = stackalloc float[MaxTile];
+            // A sliver's steps: packed (Mr apart) or, read in place from Aᵀ, a row of A apart.
+            nint aStep = DirectA ? Lda : Mr;
             for (int ir = 0; ir < rows; ir += Mr)
             {
                 int h = Math.Min(Mr, rows - ir);
-                float* aSliver = aPack + (nint)ir * kc;
+                float* aSliver = DirectA ? A + (nint)Cur.Pc * Lda + Cur.Ib + i0 + ir : aPack + (nint)ir * kc;
                 float* cRow = C + (Cur.Ib + i0 + ir) * Ldc + Cur.Jc;
                 for (int s = s0; s < s1; s++)
                 {
                     int jOff = s * Nr, w = Math.Min(Nr, nc - jOff);
                     float* bSliver = Cur.BPack + (nint)s * Nr * kc;
-                    if (h == Mr && w == Nr) Tile(kc, aSliver, bSliver, cRow + jOff, Ldc, beta);
+                    if (h == Mr && w == Nr) Tile(kc, aSliver, aStep, bSliver, cRow + jOff, Ldc, beta);
+                    else if (h == GemmKernels.MrEdge512 && w == Nr && Kernel == GemmKernel.Vector512)
+                        GemmKernels.Tile512x8(kc, aSliver, aStep, bSliver, cRow + jOff, Ldc, Alpha, beta);
                     else
                     {
-                        // Edge: compute the full tile aside, then merge only the valid h×w part.
-                        Tile(kc, aSliver, bSliver, edge, Nr, 0f);
+                        // Edge: compute the tile aside (8 rows when that covers it), then merge only the valid h×w part.
+                        if (h <= GemmKernels.MrEdge512 && Kernel == GemmKernel.Vector512)
+                            GemmKernels.Tile512x8(kc, aSliver, aStep, bSliver, edge, Nr, Alpha, 0f);
+                        else Tile(kc, aSliver, aStep, bSliver, edge, Nr, 0f);
                         for (int r = 0; r < h; r++)
                         {
                             float* cr = cRow + r * Ldc + jOff;
@@ -231,9 +249,9 @@ public sealed unsafe class ManagedGemm : IGemm
             }
         }
 
-        private readonly void Tile(int kc, float* a, float* b, float* c, nint ldc, float beta)
+        private readonly void Tile(int kc, float* a, nint aStep, float* b, float* c, nint ldc, float beta)
         {
-            if (Kernel == GemmKernel.Vector512) GemmKernels.Tile512(kc, a, b, c, ldc, Alpha, beta);
+            if (Kernel == GemmKernel.Vector512) GemmKernels.Tile512(kc, a, aStep, b, c, ldc, Alpha, beta);
             else if (Kernel == GemmKernel.Vector256) GemmKernels.Tile256(kc, a, b, c, ldc, Alpha, beta);
             else GemmKernels.Tile128(kc, a, b, c, ldc, Alpha, beta);
         }
