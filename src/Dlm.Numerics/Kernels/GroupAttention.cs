@@ -206,41 +206,32 @@ public static unsafe class GroupAttention
         ReadOnlySpan<AttentionRow> rows, int headDim, float scale, Span<float> probs, int ldp, Span<float> y, int ldy)
     {
         int blocks = headDim / 16, total = rows.Length * heads;
-        var qs = default(Queries);
-        ref var qv = ref Unsafe.As<Queries, Vector512<float>>(ref qs);
         float** pr = stackalloc float*[HeadsPerPass];
         float** yr = stackalloc float*[HeadsPerPass];
         fixed (float* qp = q, kp = keys, vp = values, pp = probs, yp = y)
         fixed (AttentionRow* rp = rows)
         {
-            // Scores over the shared rows: passes of up to four queries (of any sequences), each key row loaded once per pass.
-            if (shared > 0)
-                for (int t0 = 0; t0 < total; t0 += HeadsPerPass)
+            // Scores: the shared rows a stretch of keys at a time, every query of the call against the stretch while it is in L1,
+            // then each sequence's own rows for its heads. A score is the same bits whichever tile or call it falls in.
+            float* pad = stackalloc float[KeysPerTile * MaxBlocks * 16];
+            for (int j = 0; j < shared; j += KeysPerL1)
+            {
+                int je = Math.Min(shared, j + KeysPerL1);
+                for (int t = 0; t < total; t++)
                 {
-                    int nq = Math.Min(HeadsPerPass, total - t0);
-                    for (int t = 0; t < nq; t++)
-                    {
-                        var r = rp[(t0 + t) / heads];
-                        int h = (t0 + t) % heads;
-                        LoadQuery(ref Unsafe.Add(ref qv, t * MaxBlocks), qp + r.Query + h * ldq, blocks);
-                        pr[t] = pp + r.Probs + h * ldp;
-                    }
-                    Scores(kp + sharedAt, 0, shared, headDim, blocks, nq, ref qv, pr, scale);
+                    var r = rp[t / heads];
+                    int h = t % heads;
+                    ScoreRows(kp + sharedAt, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
                 }
-            // Scores over each sequence's own rows: passes of up to four of its heads.
+            }
             for (int m = 0; m < rows.Length; m++)
             {
                 var r = rp[m];
-                if (r.Length == shared) continue;
-                for (int h0 = 0; h0 < heads; h0 += HeadsPerPass)
+                for (int j = shared; j < r.Length; j += KeysPerL1)
                 {
-                    int nh = Math.Min(HeadsPerPass, heads - h0);
-                    for (int t = 0; t < nh; t++)
-                    {
-                        LoadQuery(ref Unsafe.Add(ref qv, t * MaxBlocks), qp + r.Query + (h0 + t) * ldq, blocks);
-                        pr[t] = pp + r.Probs + (h0 + t) * ldp;
-                    }
-                    Scores(kp + r.Cache, shared, r.Length, headDim, blocks, nh, ref qv, pr, scale);
+                    int je = Math.Min(r.Length, j + KeysPerL1);
+                    for (int h = 0; h < heads; h++)
+                        ScoreRows(kp + r.Cache, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
                 }
             }
             for (int m = 0; m < rows.Length; m++)
@@ -278,28 +269,223 @@ public static unsafe class GroupAttention
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadQuery(ref Vector512<float> dst, float* q, int blocks)
+    // Keys one score tile takes, and keys a pass of all the queries goes through while they stay in L1 (16 KB at width 64).
+    private const int KeysPerTile = 16, KeysPerL1 = 64;
+
+    // p[j] = scale · (K[j]·q) for key rows [j0, j1) at k + j·headDim, sixteen keys at a time (the last few from a copy in pad).
+    private static void ScoreRows(float* k, int j0, int j1, int blocks, float* q, float* p, float scale, float* pad)
     {
-        for (int b = 0; b < blocks; b++) Unsafe.Add(ref dst, b) = Vector512.Load(q + b * 16);
+        switch (blocks)
+        {
+            case 1: ScoreRows<N1>(k, j0, j1, q, p, scale, pad); break;
+            case 2: ScoreRows<N2>(k, j0, j1, q, p, scale, pad); break;
+            case 3: ScoreRows<N3>(k, j0, j1, q, p, scale, pad); break;
+            case 4: ScoreRows<N4>(k, j0, j1, q, p, scale, pad); break;
+            case 5: ScoreRows<N5>(k, j0, j1, q, p, scale, pad); break;
+            case 6: ScoreRows<N6>(k, j0, j1, q, p, scale, pad); break;
+            case 7: ScoreRows<N7>(k, j0, j1, q, p, scale, pad); break;
+            case 8: ScoreRows<N8>(k, j0, j1, q, p, scale, pad); break;
+            default: throw new ArgumentOutOfRangeException(nameof(blocks));
+        }
     }
 
-    // p[t][j] = scale · (K[j]·q[t]) for key rows [j0, j1) at k + j·headDim: each row's blocks loaded once for
-    // the nq queries, a query's dot product block 0 first, then FMAs in block order.
-    private static void Scores(float* k, int j0, int j1, int headDim, int blocks, int nq, ref Vector512<float> qv, float** p, float scale)
+    private static void ScoreRows<TB>(float* k, int j0, int j1, float* q, float* p, float scale, float* pad) where TB : struct, ICount
     {
-        for (int j = j0; j < j1; j++)
+        int width = TB.Count * 16, j = j0;
+        for (; j + KeysPerTile <= j1; j += KeysPerTile) ScoreTile<TB>(k + (nint)j * width, q, p + j, scale, KeysPerTile);
+        if (j == j1) return;
+        // The last few keys from a copy: rows past them are never read from the cache, and the tile's lanes
+        // never mix scores, so whatever the copy's other rows hold stays in lanes that are not stored.
+        Buffer.MemoryCopy(k + (nint)j * width, pad, (long)KeysPerTile * width * sizeof(float), (long)(j1 - j) * width * sizeof(float));
+        ScoreTile<TB>(pad, q, p + j, scale, j1 - j);
+    }
+
+    // Sixteen scores: key i's dot product with q is block 0's product then FMAs in block order, in the lanes of
+    // accumulator i; the sixteen accumulators are then reduced together, each score by the same tree of lane sums
+    // (lanes 8 apart, then 4, 2 and 1) whatever the other fifteen hold, and scaled.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScoreTile<TB>(float* k, float* q, float* p, float scale, int count) where TB : struct, ICount
+    {
+        int w = TB.Count * 16;
+        var q0 = Vector512.Load(q);
+        var q1 = TB.Count > 1 ? Vector512.Load(q + 16) : default;
+        var q2 = TB.Count > 2 ? Vector512.Load(q + 32) : default;
+        var q3 = TB.Count > 3 ? Vector512.Load(q + 48) : default;
+        var q4 = TB.Count > 4 ? Vector512.Load(q + 64) : default;
+        var q5 = TB.Count > 5 ? Vector512.Load(q + 80) : default;
+        var q6 = TB.Count > 6 ? Vector512.Load(q + 96) : default;
+        var q7 = TB.Count > 7 ? Vector512.Load(q + 112) : default;
+        var a0 = Vector512.Load(k + 0 * w) * q0;
+        var a1 = Vector512.Load(k + 1 * w) * q0;
+        var a2 = Vector512.Load(k + 2 * w) * q0;
+        var a3 = Vector512.Load(k + 3 * w) * q0;
+        var a4 = Vector512.Load(k + 4 * w) * q0;
+        var a5 = Vector512.Load(k + 5 * w) * q0;
+        var a6 = Vector512.Load(k + 6 * w) * q0;
+        var a7 = Vector512.Load(k + 7 * w) * q0;
+        var a8 = Vector512.Load(k + 8 * w) * q0;
+        var a9 = Vector512.Load(k + 9 * w) * q0;
+        var a10 = Vector512.Load(k + 10 * w) * q0;
+        var a11 = Vector512.Load(k + 11 * w) * q0;
+        var a12 = Vector512.Load(k + 12 * w) * q0;
+        var a13 = Vector512.Load(k + 13 * w) * q0;
+        var a14 = Vector512.Load(k + 14 * w) * q0;
+        var a15 = Vector512.Load(k + 15 * w) * q0;
+        if (TB.Count > 1)
         {
-            float* kj = k + (nint)j * headDim;
-            Prefetch(kj + PrefetchRows * headDim, headDim);
-            for (int t = 0; t < nq; t++)
-            {
-                ref var qh = ref Unsafe.Add(ref qv, t * MaxBlocks);
-                var acc = Vector512.Load(kj) * qh;
-                for (int b = 1; b < blocks; b++) acc = Vector512.FusedMultiplyAdd(Vector512.Load(kj + b * 16), Unsafe.Add(ref qh, b), acc);
-                p[t][j] = Vector512.Sum(acc) * scale;
-            }
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 16), q1, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 16), q1, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 16), q1, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 16), q1, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 16), q1, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 16), q1, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 16), q1, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 16), q1, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 16), q1, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 16), q1, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 16), q1, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 16), q1, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 16), q1, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 16), q1, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 16), q1, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 16), q1, a15);
         }
+        if (TB.Count > 2)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 32), q2, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 32), q2, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 32), q2, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 32), q2, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 32), q2, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 32), q2, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 32), q2, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 32), q2, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 32), q2, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 32), q2, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 32), q2, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 32), q2, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 32), q2, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 32), q2, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 32), q2, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 32), q2, a15);
+        }
+        if (TB.Count > 3)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 48), q3, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 48), q3, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 48), q3, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 48), q3, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 48), q3, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 48), q3, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 48), q3, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 48), q3, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 48), q3, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 48), q3, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 48), q3, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 48), q3, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 48), q3, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 48), q3, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 48), q3, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 48), q3, a15);
+        }
+        if (TB.Count > 4)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 64), q4, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 64), q4, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 64), q4, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 64), q4, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 64), q4, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 64), q4, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 64), q4, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 64), q4, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 64), q4, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 64), q4, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 64), q4, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 64), q4, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 64), q4, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 64), q4, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 64), q4, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 64), q4, a15);
+        }
+        if (TB.Count > 5)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 80), q5, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 80), q5, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 80), q5, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 80), q5, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 80), q5, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 80), q5, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 80), q5, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 80), q5, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 80), q5, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 80), q5, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 80), q5, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 80), q5, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 80), q5, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 80), q5, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 80), q5, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 80), q5, a15);
+        }
+        if (TB.Count > 6)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 96), q6, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 96), q6, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 96), q6, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 96), q6, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 96), q6, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 96), q6, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 96), q6, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 96), q6, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 96), q6, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 96), q6, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 96), q6, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 96), q6, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 96), q6, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 96), q6, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 96), q6, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 96), q6, a15);
+        }
+        if (TB.Count > 7)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 112), q7, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 112), q7, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 112), q7, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 112), q7, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 112), q7, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 112), q7, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 112), q7, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 112), q7, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 112), q7, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 112), q7, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 112), q7, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 112), q7, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 112), q7, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 112), q7, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 112), q7, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 112), q7, a15);
+        }
+        var z0 = Avx512F.Shuffle4x128(a0, a1, 0x44) + Avx512F.Shuffle4x128(a0, a1, 0xEE);
+        var z1 = Avx512F.Shuffle4x128(a2, a3, 0x44) + Avx512F.Shuffle4x128(a2, a3, 0xEE);
+        var z2 = Avx512F.Shuffle4x128(a4, a5, 0x44) + Avx512F.Shuffle4x128(a4, a5, 0xEE);
+        var z3 = Avx512F.Shuffle4x128(a6, a7, 0x44) + Avx512F.Shuffle4x128(a6, a7, 0xEE);
+        var z4 = Avx512F.Shuffle4x128(a8, a9, 0x44) + Avx512F.Shuffle4x128(a8, a9, 0xEE);
+        var z5 = Avx512F.Shuffle4x128(a10, a11, 0x44) + Avx512F.Shuffle4x128(a10, a11, 0xEE);
+        var z6 = Avx512F.Shuffle4x128(a12, a13, 0x44) + Avx512F.Shuffle4x128(a12, a13, 0xEE);
+        var z7 = Avx512F.Shuffle4x128(a14, a15, 0x44) + Avx512F.Shuffle4x128(a14, a15, 0xEE);
+        var t0 = Avx512F.Shuffle4x128(z0, z1, 0x88) + Avx512F.Shuffle4x128(z0, z1, 0xDD);
+        var t1 = Avx512F.Shuffle4x128(z2, z3, 0x88) + Avx512F.Shuffle4x128(z2, z3, 0xDD);
+        var t2 = Avx512F.Shuffle4x128(z4, z5, 0x88) + Avx512F.Shuffle4x128(z4, z5, 0xDD);
+        var t3 = Avx512F.Shuffle4x128(z6, z7, 0x88) + Avx512F.Shuffle4x128(z6, z7, 0xDD);
+        var r0 = Avx512F.Shuffle(t0, t1, 0x44) + Avx512F.Shuffle(t0, t1, 0xEE);
+        var r1 = Avx512F.Shuffle(t2, t3, 0x44) + Avx512F.Shuffle(t2, t3, 0xEE);
+        var sums = Avx512F.Shuffle(r0, r1, 0x88) + Avx512F.Shuffle(r0, r1, 0xDD); // lane L holds score (L % 4)·4 + L / 4
+        var scores = Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)) * scale;
+        if (count == KeysPerTile)
+        {
+            scores.Store(p);
+            return;
+        }
+        for (int i = 0; i < count; i++) p[i] = scores.GetElement(i);
     }
 
     // y[t] (+)= Σ_j p[t][j]·V[j] over value rows [j0, j1) at v + j·headDim, for nq queries, in panels of up to four blocks.
@@ -427,12 +613,5 @@ public static unsafe class GroupAttention
         if (!Sse.IsSupported) return;
         byte* b = (byte*)p;
         for (int i = 0; i < floats; i += 16) Sse.Prefetch0(b + 4 * i);
-    }
-
-    // The queries of up to four heads, up to eight 16-lane blocks each.
-    [InlineArray(HeadsPerPass * MaxBlocks)]
-    private struct Queries
-    {
-        private Vector512<float> _element;
     }
 }
