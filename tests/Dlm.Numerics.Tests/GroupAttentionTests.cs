@@ -61,6 +61,66 @@ public sealed class GroupAttentionTests
         }
     }
 
+    [Theory]
+    [InlineData(64, 3, 300, new[] { 301, 305, 302, 420 })] // the shared rows of a long prompt, sequences of different lengths
+    [InlineData(64, 1, 40, new[] { 41 })]
+    [InlineData(128, 5, 17, new[] { 17, 30, 18 })] // one sequence with no own rows
+    [InlineData(48, 3, 150, new[] { 151, 160 })] // the fallback widths
+    [InlineData(80, 2, 9, new[] { 10, 11, 40 })]
+    [InlineData(64, 3, 0, new[] { 5, 200 })] // nothing shared: each sequence its own rows
+    public void Sequences_sharing_a_prefix_get_the_bits_each_gets_over_a_private_copy(int headDim, int heads, int shared, int[] lengths)
+    {
+        var rng = new Random(headDim + heads + shared);
+        float[] Fill(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        int n = lengths.Length, capacity = lengths.Max(), ldq = headDim + 5, ldy = headDim + 2, ldp = capacity + 3;
+        // One cache: the shared rows first (at an odd offset), then each sequence's own capacity.
+        int sharedAt = 7;
+        var k = Fill(sharedAt + (shared + n * capacity) * headDim);
+        var v = Fill(k.Length);
+        var q = Fill(n * heads * ldq + 11);
+        var rows = new AttentionRow[n];
+        for (int m = 0; m < n; m++)
+            rows[m] = new AttentionRow(3 + m * heads * ldq, sharedAt + (shared + m * capacity) * headDim, lengths[m], 1 + m * heads * ldp, 2 + m * heads * ldy);
+        var probs = new float[1 + n * heads * ldp];
+        var y = new float[2 + n * heads * ldy];
+        float scale = 1f / MathF.Sqrt(headDim);
+        GroupAttention.DecodeShared(q, ldq, heads, k, v, sharedAt, shared, rows, headDim, scale, probs, ldp, y, ldy);
+        for (int m = 0; m < n; m++)
+        {
+            // The sequence alone: its rows copied contiguous, buffers at other offsets than in the shared call.
+            int len = lengths[m];
+            var (kc, vc) = (new float[1 + len * headDim], new float[1 + len * headDim]);
+            for (int j = 0; j < len; j++)
+            {
+                int from = (j < shared ? sharedAt : rows[m].Cache) + j * headDim;
+                k.AsSpan(from, headDim).CopyTo(kc.AsSpan(1 + j * headDim));
+                v.AsSpan(from, headDim).CopyTo(vc.AsSpan(1 + j * headDim));
+            }
+            var (p1, y1) = (new float[5 + heads * len], new float[3 + heads * headDim]);
+            GroupAttention.Decode(q.AsSpan(rows[m].Query), ldq, heads, kc.AsSpan(1), vc.AsSpan(1), len, headDim, scale, p1.AsSpan(5), len, y1.AsSpan(3), headDim);
+            var (pw, yw) = (new float[heads * len], new float[heads * headDim]);
+            GroupAttention.Scalar(q.AsSpan(rows[m].Query), ldq, heads, kc.AsSpan(1), vc.AsSpan(1), len, headDim, scale, pw, len, yw, headDim);
+            for (int h = 0; h < heads; h++)
+            {
+                Assert.Equal(p1.AsSpan(5 + h * len, len).ToArray(), probs.AsSpan(rows[m].Probs + h * ldp, len).ToArray());
+                Assert.Equal(y1.AsSpan(3 + h * headDim, headDim).ToArray(), y.AsSpan(rows[m].Output + h * ldy, headDim).ToArray());
+                for (int d = 0; d < headDim; d++)
+                    Assert.True(Math.Abs(y1[3 + h * headDim + d] - yw[h * headDim + d]) <= 1e-5f, $"y[{m},{h},{d}] against the scalar loop");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_shared_call_rejects_rows_outside_its_buffers()
+    {
+        var a = new float[256];
+        float scale = 0.25f;
+        // A sequence shorter than the shared rows, and one whose own rows run past the cache.
+        Assert.Throws<ArgumentException>(() => GroupAttention.DecodeShared(a, 16, 1, a, a, 0, 4, [new AttentionRow(0, 0, 3, 0, 0)], 16, scale, a, 8, a, 16));
+        Assert.Throws<ArgumentException>(() => GroupAttention.DecodeShared(a, 16, 1, a, a, 0, 2, [new AttentionRow(0, 200, 4, 0, 0)], 16, scale, a, 8, a, 16));
+        Assert.Throws<ArgumentException>(() => GroupAttention.DecodeShared(a, 16, 1, a, a, 0, 0, [], 16, scale, a, 8, a, 16));
+    }
+
     [Fact]
     public void Short_buffers_are_rejected()
     {

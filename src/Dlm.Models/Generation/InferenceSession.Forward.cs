@@ -42,8 +42,7 @@ public sealed unsafe partial class InferenceSession
             StoreKeysValues(l);
             Mark(DecodeProfile.Phase.RopeCache);
             if (block) _pool.For(_c.Heads, new Loop(this, LoopKind.BlockAttention));
-            else if (n * _c.KvHeads >= 2 * _pool.Threads) _pool.For(n * _c.KvHeads, new Loop(this, LoopKind.RowAttention));
-            else _pool.For(n * _c.Heads, new Loop(this, LoopKind.HeadAttention)); // too few groups to share out: one unit per query head
+            else _pool.For(_unitCount, new Loop(this, LoopKind.UnitAttention)); // the step's plan (PlanAttention)
             Mark(DecodeProfile.Phase.Attention);
             Linear(l, LinearSlot.Out, o.OutW, c, _qd, _atty, _branch, bv.OutB);
             Mark(DecodeProfile.Phase.Out);
@@ -143,15 +142,14 @@ public sealed unsafe partial class InferenceSession
         }
     }
 
-    private enum LoopKind { BlockAttention, RowAttention, HeadAttention }
+    private enum LoopKind { BlockAttention, UnitAttention }
 
     private readonly struct Loop(InferenceSession session, LoopKind kind) : IParallelBody
     {
         public void Invoke(int index)
         {
             if (kind == LoopKind.BlockAttention) session.BlockAttention(index);
-            else if (kind == LoopKind.RowAttention) session.RowAttention(index);
-            else session.HeadAttention(index);
+            else session.UnitAttention(index);
         }
     }
 
@@ -171,27 +169,6 @@ public sealed unsafe partial class InferenceSession
             row[(p0 + i + 1)..].Clear();
         }
         _gemm.Sgemm(false, false, n, _hd, len, 1f, s, len, values, _hd, 0f, _atty.AsSpan(h * _hd, (n - 1) * _qd + _hd), _qd);
-    }
-
-    // Decode: every query head of kv group g for row i, against its own sequence's cache: the
-    // group's key and value rows are read once for all its heads (GroupAttention).
-    private void RowAttention(int unit)
-    {
-        int i = unit / _c.KvHeads, g = unit % _c.KvHeads, len = _rowPos[i] + 1, slot = _rowSlot[i];
-        GroupAttention.Decode(_qkv.AsSpan(i * _qkvW + g * _group * _hd, _group * _hd), _hd, _group,
-            _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), len, _hd, 1f / MathF.Sqrt(_hd),
-            _att.AsSpan(unit * _group * Capacity, _group * Capacity), Capacity, _atty.AsSpan(i * _qd + g * _group * _hd, _group * _hd), _hd);
-    }
-
-    // Decode with few sequences: query head h of row i alone against its sequence's cache, so a
-    // single sequence still spreads over the threads (and keeps them awake for the next matrix).
-    // The same bits as RowAttention: GroupAttention computes a head alone as it does in its group.
-    private void HeadAttention(int unit)
-    {
-        int i = unit / _c.Heads, h = unit % _c.Heads, g = h / _group, j = h % _group, len = _rowPos[i] + 1, slot = _rowSlot[i];
-        GroupAttention.Decode(_qkv.AsSpan(i * _qkvW + h * _hd, _hd), _hd, 1,
-            _k[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), _v[_layer].AsSpan(CacheOffset(slot, g, 0), len * _hd), len, _hd, 1f / MathF.Sqrt(_hd),
-            _att.AsSpan(((i * _c.KvHeads + g) * _group + j) * Capacity, len), len, _atty.AsSpan(i * _qd + h * _hd, _hd), _hd);
     }
 
     private static void Softmax(Span<float> x)

@@ -38,7 +38,7 @@ public sealed unsafe partial class InferenceSession
     private readonly int[] _length;
     private readonly float[][] _k, _v;
     private readonly float[] _x, _h, _qkv, _atty, _branch, _fc, _act, _rstd, _mean, _att, _widen, _loraXa, _head;
-    private readonly int[] _rowSlot, _rowPos, _rowToken;
+    private readonly int[] _rowSlot, _rowPos, _rowToken, _rowGroup;
     private readonly List<LoraAdapter>[,] _adaptersAt;
 
     // The pass in flight.
@@ -101,6 +101,15 @@ public sealed unsafe partial class InferenceSession
         _rowSlot = new int[rows];
         _rowPos = new int[rows];
         _rowToken = new int[rows];
+        _root = new int[sequences];
+        Array.Fill(_root, -1);
+        _shared = new int[sequences];
+        _units = new AttentionUnit[sequences * _c.Heads];
+        _unitRows = new AttentionRow[sequences * _c.Heads];
+        _rowRoot = new int[rows];
+        _rowShared = new int[rows];
+        _rowPlanned = new bool[rows];
+        _rowGroup = new int[rows];
         _adaptersAt = new List<LoraAdapter>[_c.Layers, 4];
         for (int l = 0; l < _c.Layers; l++) for (int s = 0; s < 4; s++) _adaptersAt[l, s] = [];
         int maxRank = 0;
@@ -137,28 +146,51 @@ public sealed unsafe partial class InferenceSession
     public int Length(int sequence) => _length[sequence];
 
     /// <summary>Forgets sequence <paramref name="sequence"/> (its next prefill starts at position 0).</summary>
-    public void Reset(int sequence) => _length[sequence] = 0;
+    public void Reset(int sequence)
+    {
+        ReleaseSharedFrom(sequence, 0);
+        _root[sequence] = -1;
+        _shared[sequence] = 0;
+        _length[sequence] = 0;
+    }
 
     /// <summary>Keeps only the first <paramref name="length"/> tokens of a sequence.</summary>
+    /// <remarks>Sequences sharing more than <paramref name="length"/> of its positions first take private copies of the rest.</remarks>
     public void Truncate(int sequence, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _length[sequence]);
+        ReleaseSharedFrom(sequence, length);
+        if (_root[sequence] >= 0 && _shared[sequence] >= length)
+        {
+            _shared[sequence] = length;
+            if (length == 0) _root[sequence] = -1;
+        }
         _length[sequence] = length;
     }
 
-    /// <summary>Makes sequence <paramref name="to"/> a copy of sequence <paramref name="from"/> (one prompt, several samples).</summary>
+    /// <summary>
+    /// Makes sequence <paramref name="to"/> a copy of sequence <paramref name="from"/> (one prompt, several samples).
+    /// The cached positions are shared, not copied: <paramref name="to"/> reads <paramref name="from"/>'s prompt
+    /// (or the prefix <paramref name="from"/> itself reads) where it lies, and a decode step reads those rows once
+    /// for all the sequences sharing them; the logits are the bits a private copy gives.
+    /// </summary>
     public void CopySequence(int from, int to)
     {
         if (from == to) return;
         int len = _length[from];
-        for (int l = 0; l < _c.Layers; l++)
-            for (int g = 0; g < _c.KvHeads; g++)
-            {
-                int src = CacheOffset(from, g, 0), dst = CacheOffset(to, g, 0);
-                _k[l].AsSpan(src, len * _hd).CopyTo(_k[l].AsSpan(dst));
-                _v[l].AsSpan(src, len * _hd).CopyTo(_v[l].AsSpan(dst));
-            }
+        var (root, shared) = _root[from] >= 0 ? (_root[from], _shared[from]) : (from, len);
+        if (root == to)
+        {
+            // `from` reads the first `shared` positions of `to`: those stay, the rest of `from` is copied after them.
+            ReleaseSharedFrom(to, shared);
+            CopyRows(from, to, shared, len);
+            _length[to] = len;
+            return;
+        }
+        ReleaseSharedFrom(to, 0);
+        (_root[to], _shared[to]) = shared > 0 ? (root, shared) : (-1, 0);
+        CopyRows(from, to, shared, len);
         _length[to] = len;
     }
 
@@ -177,6 +209,7 @@ public sealed unsafe partial class InferenceSession
         CheckTokens(tokens);
         if (_length[sequence] + tokens.Length > Capacity)
             throw new DlmException($"{_length[sequence] + tokens.Length} tokens do not fit the context of {Capacity} tokens");
+        OwnAllRows(sequence); // a prefill's attention is a GEMM over the sequence's rows in one place
         int chunk = _maxRows;
         for (int start = 0; start < tokens.Length; start += chunk)
         {
@@ -222,6 +255,7 @@ public sealed unsafe partial class InferenceSession
             _rowPos[b] = _length[s];
             _rowToken[b] = tokens[b];
         }
+        PlanAttention(n);
         _profiling = Profile;
         _profiling?.Start();
         try

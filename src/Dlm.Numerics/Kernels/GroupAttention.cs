@@ -10,17 +10,23 @@ namespace Dlm.Numerics.Kernels;
 /// Decode attention of one new position: a few query heads that share one KV head (a GQA group, or
 /// one head alone) against that head's cached keys and values. Each key row is loaded once for all
 /// the heads of the call (scores), and each value row once for all of them (p·V, the outputs in
-/// registers), so a group reads its cache once instead of once per head.
+/// registers), so a group reads its cache once instead of once per head. <see cref="DecodeShared"/>
+/// does the same across sequences whose first positions are one shared prefix (several samples of
+/// one prompt): the prefix's rows are read once for the queries of all of them.
 /// </summary>
 /// <remarks>
-/// A head's result does not depend on the other heads of the call: its scores, softmax and p·V are
-/// the same operations in the same order whether it is computed alone (<c>heads = 1</c>) or with its
-/// group, so a decode step may split a group over threads by head without changing a bit. The
-/// vector path takes 512-bit vectors where the head width is a multiple of 16 (up to 128); other widths
-/// and machines take each head alone through <see cref="MatVec"/> and TensorPrimitives. <see cref="Scalar"/>
-/// is the plain loop, the reference both are tested against.
+/// A head's result does not depend on the other heads or sequences of the call, nor on where its
+/// rows are stored: its scores, softmax and p·V are the same operations in the same order whether
+/// it is computed alone (<c>heads = 1</c>), with its group, or with other sequences over a shared
+/// prefix (the p·V sums run over the prefix, then on over the sequence's own rows from where they
+/// stopped), so a decode step may split a group over threads by head, or share a prefix between
+/// sequences, without changing a bit. The softmax sums in a fixed lane order (not TensorPrimitives.Sum,
+/// whose order follows the address of a long row). The vector path takes 512-bit vectors where the
+/// head width is a multiple of 16 (up to 128); other widths and machines take each head alone through
+/// <see cref="MatVec"/> and TensorPrimitives. <see cref="Scalar"/> is the plain loop, the reference
+/// both are tested against.
 /// </remarks>
-public static class GroupAttention
+public static unsafe class GroupAttention
 {
     /// <summary>Heads whose p·V accumulators one pass over the values keeps in registers.</summary>
     private const int HeadsPerPass = 4;
@@ -45,24 +51,67 @@ public static class GroupAttention
         Span<float> probs, int ldp, Span<float> y, int ldy)
     {
         Check(q.Length, ldq, heads, keys.Length, values.Length, length, headDim, probs.Length, ldp, y.Length, ldy);
+        Span<AttentionRow> one = stackalloc AttentionRow[1];
+        one[0] = new AttentionRow(0, 0, length, 0, 0);
+        Run(q, ldq, heads, keys, values, 0, 0, one, headDim, scale, probs, ldp, y, ldy);
+    }
+
+    /// <summary>
+    /// <see cref="Decode"/> for several sequences at once whose first <paramref name="shared"/>
+    /// positions are the same cached rows (at <paramref name="sharedAt"/> in keys and values): those
+    /// rows are read once for the queries of every sequence, then each sequence attends on over its
+    /// own rows (<see cref="AttentionRow.Cache"/>) up to its length. Each sequence gets the bits it
+    /// gets from <see cref="Decode"/> over a private copy of all its rows.
+    /// </summary>
+    /// <param name="q">The queries of all the sequences.</param>
+    /// <param name="ldq">Stride between the query heads of one sequence.</param>
+    /// <param name="heads">Query heads per sequence (at least 1).</param>
+    /// <param name="keys">The cached keys of the shared rows and of every sequence's own rows.</param>
+    /// <param name="values">The cached values, laid out as the keys.</param>
+    /// <param name="sharedAt">Offset of shared position 0 in keys and values.</param>
+    /// <param name="shared">Shared positions (0: none, every sequence reads only its own rows).</param>
+    /// <param name="rows">The sequences (at least one).</param>
+    /// <param name="headDim">Width of a head.</param>
+    /// <param name="scale">Score scale (1/√headDim).</param>
+    /// <param name="probs">Out: every head's probabilities over its sequence's length.</param>
+    /// <param name="ldp">Stride between the probability rows of one sequence's heads (at least the longest length).</param>
+    /// <param name="y">Out: every head's output.</param>
+    /// <param name="ldy">Stride between the output rows of one sequence's heads.</param>
+    public static void DecodeShared(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int sharedAt, int shared,
+        ReadOnlySpan<AttentionRow> rows, int headDim, float scale, Span<float> probs, int ldp, Span<float> y, int ldy)
+    {
+        CheckShared(q.Length, ldq, heads, keys.Length, values.Length, sharedAt, shared, rows, headDim, probs.Length, ldp, y.Length, ldy);
+        Run(q, ldq, heads, keys, values, sharedAt, shared, rows, headDim, scale, probs, ldp, y, ldy);
+    }
+
+    private static void Run(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int sharedAt, int shared,
+        ReadOnlySpan<AttentionRow> rows, int headDim, float scale, Span<float> probs, int ldp, Span<float> y, int ldy)
+    {
         if (Vector512.IsHardwareAccelerated && headDim % 16 == 0 && headDim <= 16 * MaxBlocks)
-            Vector(q, ldq, heads, keys, values, length, headDim, scale, probs, ldp, y, ldy);
-        else Fallback(q, ldq, heads, keys, values, length, headDim, scale, probs, ldp, y, ldy);
+            Vector(q, ldq, heads, keys, values, sharedAt, shared, rows, headDim, scale, probs, ldp, y, ldy);
+        else Fallback(q, ldq, heads, keys, values, sharedAt, shared, rows, headDim, scale, probs, ldp, y, ldy);
     }
 
     // Other widths or hardware: each head on its own, the scores by MatVec (keys as its matrix), p·V row by row (TensorPrimitives).
-    private static void Fallback(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int headDim, float scale,
-        Span<float> probs, int ldp, Span<float> y, int ldy)
+    private static void Fallback(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int sharedAt, int shared,
+        ReadOnlySpan<AttentionRow> rows, int headDim, float scale, Span<float> probs, int ldp, Span<float> y, int ldy)
     {
-        for (int h = 0; h < heads; h++)
+        foreach (var row in rows)
         {
-            var p = probs.Slice(h * ldp, length);
-            MatVec.F32(keys, headDim, q.Slice(h * ldq, headDim), headDim, 1, p, length, 0, length);
-            TensorPrimitives.Multiply(p, scale, p);
-            Softmax(p);
-            var yh = y.Slice(h * ldy, headDim);
-            yh.Clear();
-            for (int j = 0; j < length; j++) TensorPrimitives.MultiplyAdd(values.Slice(j * headDim, headDim), p[j], yh, yh);
+            int length = row.Length;
+            for (int h = 0; h < heads; h++)
+            {
+                var p = probs.Slice(row.Probs + h * ldp, length);
+                var qh = q.Slice(row.Query + h * ldq, headDim);
+                if (shared > 0) MatVec.F32(keys[sharedAt..], headDim, qh, headDim, 1, p, length, 0, shared);
+                if (length > shared) MatVec.F32(keys[row.Cache..], headDim, qh, headDim, 1, p, length, shared, length);
+                TensorPrimitives.Multiply(p, scale, p);
+                Softmax(p);
+                var yh = y.Slice(row.Output + h * ldy, headDim);
+                yh.Clear();
+                for (int j = 0; j < length; j++)
+                    TensorPrimitives.MultiplyAdd(values.Slice((j < shared ? sharedAt : row.Cache) + j * headDim, headDim), p[j], yh, yh);
+            }
         }
     }
 
@@ -104,158 +153,465 @@ public static class GroupAttention
         if (ldy < headDim || (long)(heads - 1) * ldy + headDim > yLength) throw new ArgumentException("y is too short for the heads");
     }
 
-    // max-subtracted exp, normalised (TensorPrimitives: vectorised, the same order on every call).
+    private static void CheckShared(int qLength, int ldq, int heads, int keysLength, int valuesLength, int sharedAt, int shared, ReadOnlySpan<AttentionRow> rows,
+        int headDim, int probsLength, int ldp, int yLength, int ldy)
+    {
+        if (heads < 1 || headDim < 1 || rows.IsEmpty) throw new ArgumentException("a call needs at least one sequence, one head and a positive head width");
+        if (ldq < headDim || ldy < headDim) throw new ArgumentException("ldq and ldy must be at least the head width");
+        long cache = Math.Min(keysLength, valuesLength);
+        if (shared < 0 || sharedAt < 0 || sharedAt + (long)shared * headDim > cache) throw new ArgumentException("keys or values hold fewer than the shared rows");
+        foreach (var r in rows)
+        {
+            if (r.Length < 1 || r.Length < shared) throw new ArgumentException($"a sequence of length {r.Length} cannot hold {shared} shared positions");
+            if (r.Query < 0 || r.Query + (long)(heads - 1) * ldq + headDim > qLength) throw new ArgumentException("q is too short for the heads");
+            if (r.Cache < 0 || r.Cache + (long)r.Length * headDim > cache) throw new ArgumentException("keys or values hold fewer than a sequence's rows");
+            if (ldp < r.Length || r.Probs < 0 || r.Probs + (long)(heads - 1) * ldp + r.Length > probsLength) throw new ArgumentException("probs is too short");
+            if (r.Output < 0 || r.Output + (long)(heads - 1) * ldy + headDim > yLength) throw new ArgumentException("y is too short for the heads");
+        }
+    }
+
+    // max-subtracted exp, normalised by a sum in a fixed order (TensorPrimitives for the elementwise steps).
     private static void Softmax(Span<float> x)
     {
         float max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, x);
         TensorPrimitives.Exp(x, x);
-        TensorPrimitives.Multiply(x, 1f / TensorPrimitives.Sum(x), x);
+        TensorPrimitives.Multiply(x, 1f / OrderedSum(x), x);
     }
 
-    private static void Vector(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int length, int headDim, float scale,
-        Span<float> probs, int ldp, Span<float> y, int ldy)
+    // Lane k sums x[k], x[k + L], … from the row's start, then the lanes and the leftovers: the same
+    // order wherever the row lies (TensorPrimitives.Sum starts long inputs at an aligned address).
+    private static float OrderedSum(ReadOnlySpan<float> x)
     {
-        int blocks = headDim / 16;
-        ref float k0 = ref MemoryMarshal.GetReference(keys);
-        ref float v0 = ref MemoryMarshal.GetReference(values);
-        ref float p0 = ref MemoryMarshal.GetReference(probs);
-        // Scores: each key row's blocks loaded once, every head's dot product from them (block 0 first, then FMAs in block order).
-        for (int h0 = 0; h0 < heads; h0 += HeadsPerPass)
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        float s = 0;
+        if (Vector512.IsHardwareAccelerated && x.Length >= 16)
         {
-            int nh = Math.Min(HeadsPerPass, heads - h0);
-            var qs = default(Queries);
-            ref var qv = ref Unsafe.As<Queries, Vector512<float>>(ref qs);
-            for (int h = 0; h < nh; h++)
-                for (int b = 0; b < blocks; b++)
-                    Unsafe.Add(ref qv, h * MaxBlocks + b) = Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(q.Slice((h0 + h) * ldq + b * 16, 16)));
-            for (int j = 0; j < length; j++)
+            var acc = Vector512.LoadUnsafe(ref x0);
+            for (i = 16; i <= x.Length - 16; i += 16) acc += Vector512.LoadUnsafe(ref x0, (nuint)i);
+            s = Vector512.Sum(acc);
+        }
+        else if (x.Length >= 4)
+        {
+            var acc = Vector128.LoadUnsafe(ref x0);
+            for (i = 4; i <= x.Length - 4; i += 4) acc += Vector128.LoadUnsafe(ref x0, (nuint)i);
+            s = Vector128.Sum(acc);
+        }
+        for (; i < x.Length; i++) s += Unsafe.Add(ref x0, i);
+        return s;
+    }
+
+    private static void Vector(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int sharedAt, int shared,
+        ReadOnlySpan<AttentionRow> rows, int headDim, float scale, Span<float> probs, int ldp, Span<float> y, int ldy)
+    {
+        int blocks = headDim / 16, total = rows.Length * heads;
+        float** pr = stackalloc float*[HeadsPerPass];
+        float** yr = stackalloc float*[HeadsPerPass];
+        fixed (float* qp = q, kp = keys, vp = values, pp = probs, yp = y)
+        fixed (AttentionRow* rp = rows)
+        {
+            // Scores: the shared rows a stretch of keys at a time, every query of the call against the stretch while it is in L1,
+            // then each sequence's own rows for its heads. A score is the same bits whichever tile or call it falls in.
+            float* pad = stackalloc float[KeysPerTile * MaxBlocks * 16];
+            for (int j = 0; j < shared; j += KeysPerL1)
             {
-                ref float kj = ref Unsafe.Add(ref k0, (nint)j * headDim);
-                Prefetch(ref Unsafe.Add(ref kj, PrefetchRows * headDim), headDim);
-                for (int h = 0; h < nh; h++)
+                int je = Math.Min(shared, j + KeysPerL1);
+                for (int t = 0; t < total; t++)
                 {
-                    ref var qh = ref Unsafe.Add(ref qv, h * MaxBlocks);
-                    var acc = Vector512.LoadUnsafe(ref kj) * qh;
-                    for (int b = 1; b < blocks; b++) acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref kj, (nuint)(b * 16)), Unsafe.Add(ref qh, b), acc);
-                    Unsafe.Add(ref p0, (nint)(h0 + h) * ldp + j) = Vector512.Sum(acc) * scale;
+                    var r = rp[t / heads];
+                    int h = t % heads;
+                    ScoreRows(kp + sharedAt, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
                 }
             }
-        }
-        for (int h = 0; h < heads; h++) Softmax(probs.Slice(h * ldp, length));
-        // p·V: panels of up to four blocks (64 columns) × up to four heads of accumulators in registers.
-        ref float y0 = ref MemoryMarshal.GetReference(y);
-        for (int h0 = 0; h0 < heads; h0 += HeadsPerPass)
-        {
-            int nh = Math.Min(HeadsPerPass, heads - h0);
-            for (int b0 = 0; b0 < blocks; b0 += 4)
+            for (int m = 0; m < rows.Length; m++)
             {
-                int nb = Math.Min(4, blocks - b0);
-                ref float vp = ref Unsafe.Add(ref v0, b0 * 16);
-                ref float pp = ref Unsafe.Add(ref p0, (nint)h0 * ldp);
-                ref float yp = ref Unsafe.Add(ref y0, (nint)h0 * ldy + b0 * 16);
-                switch (nh * 4 + nb)
+                var r = rp[m];
+                for (int j = shared; j < r.Length; j += KeysPerL1)
                 {
-                    case 5: Panel<N1, N1>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 6: Panel<N1, N2>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 7: Panel<N1, N3>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 8: Panel<N1, N4>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 9: Panel<N2, N1>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 10: Panel<N2, N2>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 11: Panel<N2, N3>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 12: Panel<N2, N4>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 13: Panel<N3, N1>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 14: Panel<N3, N2>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 15: Panel<N3, N3>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 16: Panel<N3, N4>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 17: Panel<N4, N1>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 18: Panel<N4, N2>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    case 19: Panel<N4, N3>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
-                    default: Panel<N4, N4>(ref vp, ref pp, ldp, length, headDim, ref yp, ldy); break;
+                    int je = Math.Min(r.Length, j + KeysPerL1);
+                    for (int h = 0; h < heads; h++)
+                        ScoreRows(kp + r.Cache, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
+                }
+            }
+            for (int m = 0; m < rows.Length; m++)
+                for (int h = 0; h < heads; h++) Softmax(new Span<float>(pp + rp[m].Probs + h * ldp, rp[m].Length));
+            // p·V over the shared rows (panels of up to four blocks × up to four queries of any sequences), then on over
+            // each sequence's own rows, its accumulators reloaded from where the shared rows left them.
+            if (shared > 0)
+                for (int t0 = 0; t0 < total; t0 += HeadsPerPass)
+                {
+                    int nq = Math.Min(HeadsPerPass, total - t0);
+                    for (int t = 0; t < nq; t++)
+                    {
+                        var r = rp[(t0 + t) / heads];
+                        int h = (t0 + t) % heads;
+                        pr[t] = pp + r.Probs + h * ldp;
+                        yr[t] = yp + r.Output + h * ldy;
+                    }
+                    Panels(vp + sharedAt, 0, shared, headDim, blocks, nq, pr, yr, load: false);
+                }
+            for (int m = 0; m < rows.Length; m++)
+            {
+                var r = rp[m];
+                if (r.Length == shared) continue;
+                for (int h0 = 0; h0 < heads; h0 += HeadsPerPass)
+                {
+                    int nh = Math.Min(HeadsPerPass, heads - h0);
+                    for (int t = 0; t < nh; t++)
+                    {
+                        pr[t] = pp + r.Probs + (h0 + t) * ldp;
+                        yr[t] = yp + r.Output + (h0 + t) * ldy;
+                    }
+                    Panels(vp + r.Cache, shared, r.Length, headDim, blocks, nh, pr, yr, load: shared > 0);
                 }
             }
         }
     }
 
-    // y[h, 0..16·TB) = Σ_j p[h, j]·V[j, 0..16·TB) for TH heads, j in order, one FMA chain per (head, block).
+    // Keys one score tile takes, and keys a pass of all the queries goes through while they stay in L1 (16 KB at width 64).
+    private const int KeysPerTile = 16, KeysPerL1 = 64;
+
+    // p[j] = scale · (K[j]·q) for key rows [j0, j1) at k + j·headDim, sixteen keys at a time (the last few from a copy in pad).
+    private static void ScoreRows(float* k, int j0, int j1, int blocks, float* q, float* p, float scale, float* pad)
+    {
+        switch (blocks)
+        {
+            case 1: ScoreRows<N1>(k, j0, j1, q, p, scale, pad); break;
+            case 2: ScoreRows<N2>(k, j0, j1, q, p, scale, pad); break;
+            case 3: ScoreRows<N3>(k, j0, j1, q, p, scale, pad); break;
+            case 4: ScoreRows<N4>(k, j0, j1, q, p, scale, pad); break;
+            case 5: ScoreRows<N5>(k, j0, j1, q, p, scale, pad); break;
+            case 6: ScoreRows<N6>(k, j0, j1, q, p, scale, pad); break;
+            case 7: ScoreRows<N7>(k, j0, j1, q, p, scale, pad); break;
+            case 8: ScoreRows<N8>(k, j0, j1, q, p, scale, pad); break;
+            default: throw new ArgumentOutOfRangeException(nameof(blocks));
+        }
+    }
+
+    private static void ScoreRows<TB>(float* k, int j0, int j1, float* q, float* p, float scale, float* pad) where TB : struct, ICount
+    {
+        int width = TB.Count * 16, j = j0;
+        for (; j + KeysPerTile <= j1; j += KeysPerTile) ScoreTile<TB>(k + (nint)j * width, q, p + j, scale, KeysPerTile);
+        if (j == j1) return;
+        // The last few keys from a copy: rows past them are never read from the cache, and the tile's lanes
+        // never mix scores, so whatever the copy's other rows hold stays in lanes that are not stored.
+        Buffer.MemoryCopy(k + (nint)j * width, pad, (long)KeysPerTile * width * sizeof(float), (long)(j1 - j) * width * sizeof(float));
+        ScoreTile<TB>(pad, q, p + j, scale, j1 - j);
+    }
+
+    // Sixteen scores: key i's dot product with q is block 0's product then FMAs in block order, in the lanes of
+    // accumulator i; the sixteen accumulators are then reduced together, each score by the same tree of lane sums
+    // (lanes 8 apart, then 4, 2 and 1) whatever the other fifteen hold, and scaled.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel<TH, TB>(ref float v, ref float p, int ldp, int length, int headDim, ref float y, int ldy)
+    private static void ScoreTile<TB>(float* k, float* q, float* p, float scale, int count) where TB : struct, ICount
+    {
+        int w = TB.Count * 16;
+        var q0 = Vector512.Load(q);
+        var q1 = TB.Count > 1 ? Vector512.Load(q + 16) : default;
+        var q2 = TB.Count > 2 ? Vector512.Load(q + 32) : default;
+        var q3 = TB.Count > 3 ? Vector512.Load(q + 48) : default;
+        var q4 = TB.Count > 4 ? Vector512.Load(q + 64) : default;
+        var q5 = TB.Count > 5 ? Vector512.Load(q + 80) : default;
+        var q6 = TB.Count > 6 ? Vector512.Load(q + 96) : default;
+        var q7 = TB.Count > 7 ? Vector512.Load(q + 112) : default;
+        var a0 = Vector512.Load(k + 0 * w) * q0;
+        var a1 = Vector512.Load(k + 1 * w) * q0;
+        var a2 = Vector512.Load(k + 2 * w) * q0;
+        var a3 = Vector512.Load(k + 3 * w) * q0;
+        var a4 = Vector512.Load(k + 4 * w) * q0;
+        var a5 = Vector512.Load(k + 5 * w) * q0;
+        var a6 = Vector512.Load(k + 6 * w) * q0;
+        var a7 = Vector512.Load(k + 7 * w) * q0;
+        var a8 = Vector512.Load(k + 8 * w) * q0;
+        var a9 = Vector512.Load(k + 9 * w) * q0;
+        var a10 = Vector512.Load(k + 10 * w) * q0;
+        var a11 = Vector512.Load(k + 11 * w) * q0;
+        var a12 = Vector512.Load(k + 12 * w) * q0;
+        var a13 = Vector512.Load(k + 13 * w) * q0;
+        var a14 = Vector512.Load(k + 14 * w) * q0;
+        var a15 = Vector512.Load(k + 15 * w) * q0;
+        if (TB.Count > 1)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 16), q1, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 16), q1, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 16), q1, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 16), q1, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 16), q1, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 16), q1, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 16), q1, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 16), q1, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 16), q1, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 16), q1, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 16), q1, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 16), q1, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 16), q1, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 16), q1, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 16), q1, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 16), q1, a15);
+        }
+        if (TB.Count > 2)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 32), q2, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 32), q2, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 32), q2, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 32), q2, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 32), q2, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 32), q2, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 32), q2, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 32), q2, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 32), q2, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 32), q2, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 32), q2, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 32), q2, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 32), q2, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 32), q2, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 32), q2, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 32), q2, a15);
+        }
+        if (TB.Count > 3)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 48), q3, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 48), q3, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 48), q3, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 48), q3, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 48), q3, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 48), q3, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 48), q3, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 48), q3, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 48), q3, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 48), q3, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 48), q3, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 48), q3, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 48), q3, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 48), q3, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 48), q3, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 48), q3, a15);
+        }
+        if (TB.Count > 4)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 64), q4, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 64), q4, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 64), q4, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 64), q4, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 64), q4, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 64), q4, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 64), q4, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 64), q4, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 64), q4, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 64), q4, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 64), q4, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 64), q4, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 64), q4, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 64), q4, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 64), q4, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 64), q4, a15);
+        }
+        if (TB.Count > 5)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 80), q5, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 80), q5, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 80), q5, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 80), q5, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 80), q5, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 80), q5, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 80), q5, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 80), q5, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 80), q5, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 80), q5, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 80), q5, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 80), q5, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 80), q5, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 80), q5, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 80), q5, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 80), q5, a15);
+        }
+        if (TB.Count > 6)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 96), q6, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 96), q6, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 96), q6, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 96), q6, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 96), q6, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 96), q6, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 96), q6, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 96), q6, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 96), q6, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 96), q6, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 96), q6, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 96), q6, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 96), q6, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 96), q6, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 96), q6, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 96), q6, a15);
+        }
+        if (TB.Count > 7)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 0 * w + 112), q7, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 1 * w + 112), q7, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 2 * w + 112), q7, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 3 * w + 112), q7, a3);
+            a4 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 4 * w + 112), q7, a4);
+            a5 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 5 * w + 112), q7, a5);
+            a6 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 6 * w + 112), q7, a6);
+            a7 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 7 * w + 112), q7, a7);
+            a8 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 8 * w + 112), q7, a8);
+            a9 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 9 * w + 112), q7, a9);
+            a10 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 10 * w + 112), q7, a10);
+            a11 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 11 * w + 112), q7, a11);
+            a12 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 12 * w + 112), q7, a12);
+            a13 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 13 * w + 112), q7, a13);
+            a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 112), q7, a14);
+            a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 112), q7, a15);
+        }
+        var z0 = Avx512F.Shuffle4x128(a0, a1, 0x44) + Avx512F.Shuffle4x128(a0, a1, 0xEE);
+        var z1 = Avx512F.Shuffle4x128(a2, a3, 0x44) + Avx512F.Shuffle4x128(a2, a3, 0xEE);
+        var z2 = Avx512F.Shuffle4x128(a4, a5, 0x44) + Avx512F.Shuffle4x128(a4, a5, 0xEE);
+        var z3 = Avx512F.Shuffle4x128(a6, a7, 0x44) + Avx512F.Shuffle4x128(a6, a7, 0xEE);
+        var z4 = Avx512F.Shuffle4x128(a8, a9, 0x44) + Avx512F.Shuffle4x128(a8, a9, 0xEE);
+        var z5 = Avx512F.Shuffle4x128(a10, a11, 0x44) + Avx512F.Shuffle4x128(a10, a11, 0xEE);
+        var z6 = Avx512F.Shuffle4x128(a12, a13, 0x44) + Avx512F.Shuffle4x128(a12, a13, 0xEE);
+        var z7 = Avx512F.Shuffle4x128(a14, a15, 0x44) + Avx512F.Shuffle4x128(a14, a15, 0xEE);
+        var t0 = Avx512F.Shuffle4x128(z0, z1, 0x88) + Avx512F.Shuffle4x128(z0, z1, 0xDD);
+        var t1 = Avx512F.Shuffle4x128(z2, z3, 0x88) + Avx512F.Shuffle4x128(z2, z3, 0xDD);
+        var t2 = Avx512F.Shuffle4x128(z4, z5, 0x88) + Avx512F.Shuffle4x128(z4, z5, 0xDD);
+        var t3 = Avx512F.Shuffle4x128(z6, z7, 0x88) + Avx512F.Shuffle4x128(z6, z7, 0xDD);
+        var r0 = Avx512F.Shuffle(t0, t1, 0x44) + Avx512F.Shuffle(t0, t1, 0xEE);
+        var r1 = Avx512F.Shuffle(t2, t3, 0x44) + Avx512F.Shuffle(t2, t3, 0xEE);
+        var sums = Avx512F.Shuffle(r0, r1, 0x88) + Avx512F.Shuffle(r0, r1, 0xDD); // lane L holds score (L % 4)·4 + L / 4
+        var scores = Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)) * scale;
+        if (count == KeysPerTile)
+        {
+            scores.Store(p);
+            return;
+        }
+        for (int i = 0; i < count; i++) p[i] = scores.GetElement(i);
+    }
+
+    // y[t] (+)= Σ_j p[t][j]·V[j] over value rows [j0, j1) at v + j·headDim, for nq queries, in panels of up to four blocks.
+    private static void Panels(float* v, int j0, int j1, int headDim, int blocks, int nq, float** p, float** y, bool load)
+    {
+        for (int b0 = 0; b0 < blocks; b0 += 4)
+        {
+            int nb = Math.Min(4, blocks - b0);
+            float* vb = v + b0 * 16;
+            int col = b0 * 16;
+            switch (nq * 4 + nb)
+            {
+                case 5: Panel<N1, N1>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 6: Panel<N1, N2>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 7: Panel<N1, N3>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 8: Panel<N1, N4>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 9: Panel<N2, N1>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 10: Panel<N2, N2>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 11: Panel<N2, N3>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 12: Panel<N2, N4>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 13: Panel<N3, N1>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 14: Panel<N3, N2>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 15: Panel<N3, N3>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 16: Panel<N3, N4>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 17: Panel<N4, N1>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 18: Panel<N4, N2>(vb, j0, j1, headDim, p, y, col, load); break;
+                case 19: Panel<N4, N3>(vb, j0, j1, headDim, p, y, col, load); break;
+                default: Panel<N4, N4>(vb, j0, j1, headDim, p, y, col, load); break;
+            }
+        }
+    }
+
+    // y[t][col .. col + 16·TB) (+)= Σ_j p[t][j]·V[j, 0 .. 16·TB) for TH queries, j in order, one FMA chain per (query, block),
+    // started from zero or (load) from the values y holds, which a store and a load keep exactly.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Panel<TH, TB>(float* v, int j0, int j1, int headDim, float** p, float** y, int col, bool load)
         where TH : struct, ICount where TB : struct, ICount
     {
+        float* p0 = p[0], p1 = TH.Count > 1 ? p[1] : null, p2 = TH.Count > 2 ? p[2] : null, p3 = TH.Count > 3 ? p[3] : null;
+        float* y0 = y[0] + col, y1 = TH.Count > 1 ? y[1] + col : null, y2 = TH.Count > 2 ? y[2] + col : null, y3 = TH.Count > 3 ? y[3] + col : null;
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
-        for (int j = 0; j < length; j++)
+        if (load)
         {
-            ref float vj = ref Unsafe.Add(ref v, (nint)j * headDim);
-            Prefetch(ref Unsafe.Add(ref vj, PrefetchRows * headDim), 16 * TB.Count);
-            var v0 = Vector512.LoadUnsafe(ref vj);
-            var v1 = TB.Count > 1 ? Vector512.LoadUnsafe(ref vj, 16) : default;
-            var v2 = TB.Count > 2 ? Vector512.LoadUnsafe(ref vj, 32) : default;
-            var v3 = TB.Count > 3 ? Vector512.LoadUnsafe(ref vj, 48) : default;
-            var p0 = Vector512.Create(Unsafe.Add(ref p, j));
-            a00 = Vector512.FusedMultiplyAdd(p0, v0, a00);
-            if (TB.Count > 1) a01 = Vector512.FusedMultiplyAdd(p0, v1, a01);
-            if (TB.Count > 2) a02 = Vector512.FusedMultiplyAdd(p0, v2, a02);
-            if (TB.Count > 3) a03 = Vector512.FusedMultiplyAdd(p0, v3, a03);
+            a00 = Vector512.Load(y0 + 0);
+            if (TB.Count > 1) a01 = Vector512.Load(y0 + 16);
+            if (TB.Count > 2) a02 = Vector512.Load(y0 + 32);
+            if (TB.Count > 3) a03 = Vector512.Load(y0 + 48);
+            if (TH.Count > 1) a10 = Vector512.Load(y1 + 0);
+            if (TH.Count > 1 && TB.Count > 1) a11 = Vector512.Load(y1 + 16);
+            if (TH.Count > 1 && TB.Count > 2) a12 = Vector512.Load(y1 + 32);
+            if (TH.Count > 1 && TB.Count > 3) a13 = Vector512.Load(y1 + 48);
+            if (TH.Count > 2) a20 = Vector512.Load(y2 + 0);
+            if (TH.Count > 2 && TB.Count > 1) a21 = Vector512.Load(y2 + 16);
+            if (TH.Count > 2 && TB.Count > 2) a22 = Vector512.Load(y2 + 32);
+            if (TH.Count > 2 && TB.Count > 3) a23 = Vector512.Load(y2 + 48);
+            if (TH.Count > 3) a30 = Vector512.Load(y3 + 0);
+            if (TH.Count > 3 && TB.Count > 1) a31 = Vector512.Load(y3 + 16);
+            if (TH.Count > 3 && TB.Count > 2) a32 = Vector512.Load(y3 + 32);
+            if (TH.Count > 3 && TB.Count > 3) a33 = Vector512.Load(y3 + 48);
+        }
+        for (int j = j0; j < j1; j++)
+        {
+            float* vj = v + (nint)j * headDim;
+            Prefetch(vj + PrefetchRows * headDim, 16 * TB.Count);
+            var v0 = Vector512.Load(vj);
+            var v1 = TB.Count > 1 ? Vector512.Load(vj + 16) : default;
+            var v2 = TB.Count > 2 ? Vector512.Load(vj + 32) : default;
+            var v3 = TB.Count > 3 ? Vector512.Load(vj + 48) : default;
+            var q0 = Vector512.Create(p0[j]);
+            a00 = Vector512.FusedMultiplyAdd(q0, v0, a00);
+            if (TB.Count > 1) a01 = Vector512.FusedMultiplyAdd(q0, v1, a01);
+            if (TB.Count > 2) a02 = Vector512.FusedMultiplyAdd(q0, v2, a02);
+            if (TB.Count > 3) a03 = Vector512.FusedMultiplyAdd(q0, v3, a03);
             if (TH.Count > 1)
             {
-                var p1 = Vector512.Create(Unsafe.Add(ref p, (nint)1 * ldp + j));
-                a10 = Vector512.FusedMultiplyAdd(p1, v0, a10);
-                if (TB.Count > 1) a11 = Vector512.FusedMultiplyAdd(p1, v1, a11);
-                if (TB.Count > 2) a12 = Vector512.FusedMultiplyAdd(p1, v2, a12);
-                if (TB.Count > 3) a13 = Vector512.FusedMultiplyAdd(p1, v3, a13);
+                var q1 = Vector512.Create(p1[j]);
+                a10 = Vector512.FusedMultiplyAdd(q1, v0, a10);
+                if (TB.Count > 1) a11 = Vector512.FusedMultiplyAdd(q1, v1, a11);
+                if (TB.Count > 2) a12 = Vector512.FusedMultiplyAdd(q1, v2, a12);
+                if (TB.Count > 3) a13 = Vector512.FusedMultiplyAdd(q1, v3, a13);
             }
             if (TH.Count > 2)
             {
-                var p2 = Vector512.Create(Unsafe.Add(ref p, (nint)2 * ldp + j));
-                a20 = Vector512.FusedMultiplyAdd(p2, v0, a20);
-                if (TB.Count > 1) a21 = Vector512.FusedMultiplyAdd(p2, v1, a21);
-                if (TB.Count > 2) a22 = Vector512.FusedMultiplyAdd(p2, v2, a22);
-                if (TB.Count > 3) a23 = Vector512.FusedMultiplyAdd(p2, v3, a23);
+                var q2 = Vector512.Create(p2[j]);
+                a20 = Vector512.FusedMultiplyAdd(q2, v0, a20);
+                if (TB.Count > 1) a21 = Vector512.FusedMultiplyAdd(q2, v1, a21);
+                if (TB.Count > 2) a22 = Vector512.FusedMultiplyAdd(q2, v2, a22);
+                if (TB.Count > 3) a23 = Vector512.FusedMultiplyAdd(q2, v3, a23);
             }
             if (TH.Count > 3)
             {
-                var p3 = Vector512.Create(Unsafe.Add(ref p, (nint)3 * ldp + j));
-                a30 = Vector512.FusedMultiplyAdd(p3, v0, a30);
-                if (TB.Count > 1) a31 = Vector512.FusedMultiplyAdd(p3, v1, a31);
-                if (TB.Count > 2) a32 = Vector512.FusedMultiplyAdd(p3, v2, a32);
-                if (TB.Count > 3) a33 = Vector512.FusedMultiplyAdd(p3, v3, a33);
+                var q3 = Vector512.Create(p3[j]);
+                a30 = Vector512.FusedMultiplyAdd(q3, v0, a30);
+                if (TB.Count > 1) a31 = Vector512.FusedMultiplyAdd(q3, v1, a31);
+                if (TB.Count > 2) a32 = Vector512.FusedMultiplyAdd(q3, v2, a32);
+                if (TB.Count > 3) a33 = Vector512.FusedMultiplyAdd(q3, v3, a33);
             }
         }
-        a00.StoreUnsafe(ref Unsafe.Add(ref y, 0));
-        if (TB.Count > 1) a01.StoreUnsafe(ref Unsafe.Add(ref y, 16));
-        if (TB.Count > 2) a02.StoreUnsafe(ref Unsafe.Add(ref y, 32));
-        if (TB.Count > 3) a03.StoreUnsafe(ref Unsafe.Add(ref y, 48));
-        if (TH.Count > 1) a10.StoreUnsafe(ref Unsafe.Add(ref y, (nint)1 * ldy + 0));
-        if (TH.Count > 1 && TB.Count > 1) a11.StoreUnsafe(ref Unsafe.Add(ref y, (nint)1 * ldy + 16));
-        if (TH.Count > 1 && TB.Count > 2) a12.StoreUnsafe(ref Unsafe.Add(ref y, (nint)1 * ldy + 32));
-        if (TH.Count > 1 && TB.Count > 3) a13.StoreUnsafe(ref Unsafe.Add(ref y, (nint)1 * ldy + 48));
-        if (TH.Count > 2) a20.StoreUnsafe(ref Unsafe.Add(ref y, (nint)2 * ldy + 0));
-        if (TH.Count > 2 && TB.Count > 1) a21.StoreUnsafe(ref Unsafe.Add(ref y, (nint)2 * ldy + 16));
-        if (TH.Count > 2 && TB.Count > 2) a22.StoreUnsafe(ref Unsafe.Add(ref y, (nint)2 * ldy + 32));
-        if (TH.Count > 2 && TB.Count > 3) a23.StoreUnsafe(ref Unsafe.Add(ref y, (nint)2 * ldy + 48));
-        if (TH.Count > 3) a30.StoreUnsafe(ref Unsafe.Add(ref y, (nint)3 * ldy + 0));
-        if (TH.Count > 3 && TB.Count > 1) a31.StoreUnsafe(ref Unsafe.Add(ref y, (nint)3 * ldy + 16));
-        if (TH.Count > 3 && TB.Count > 2) a32.StoreUnsafe(ref Unsafe.Add(ref y, (nint)3 * ldy + 32));
-        if (TH.Count > 3 && TB.Count > 3) a33.StoreUnsafe(ref Unsafe.Add(ref y, (nint)3 * ldy + 48));
+        a00.Store(y0 + 0);
+        if (TB.Count > 1) a01.Store(y0 + 16);
+        if (TB.Count > 2) a02.Store(y0 + 32);
+        if (TB.Count > 3) a03.Store(y0 + 48);
+        if (TH.Count > 1) a10.Store(y1 + 0);
+        if (TH.Count > 1 && TB.Count > 1) a11.Store(y1 + 16);
+        if (TH.Count > 1 && TB.Count > 2) a12.Store(y1 + 32);
+        if (TH.Count > 1 && TB.Count > 3) a13.Store(y1 + 48);
+        if (TH.Count > 2) a20.Store(y2 + 0);
+        if (TH.Count > 2 && TB.Count > 1) a21.Store(y2 + 16);
+        if (TH.Count > 2 && TB.Count > 2) a22.Store(y2 + 32);
+        if (TH.Count > 2 && TB.Count > 3) a23.Store(y2 + 48);
+        if (TH.Count > 3) a30.Store(y3 + 0);
+        if (TH.Count > 3 && TB.Count > 1) a31.Store(y3 + 16);
+        if (TH.Count > 3 && TB.Count > 2) a32.Store(y3 + 32);
+        if (TH.Count > 3 && TB.Count > 3) a33.Store(y3 + 48);
     }
 
     // Cache rows ahead (4 KB of a 64-wide head) that the loops prefetch, so that the next rows' memory
     // reads overlap this row's FMAs rather than taking turns with them.
     private const int PrefetchRows = 16;
 
-    // Every cache line of `floats` floats at p (a hint: an address past the cache is harmless).
+    // Every cache line of `floats` floats at p (a hint: an address past the rows is harmless).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Prefetch(ref float p, int floats)
+    private static void Prefetch(float* p, int floats)
     {
         if (!Sse.IsSupported) return;
-        byte* b = (byte*)Unsafe.AsPointer(ref p);
+        byte* b = (byte*)p;
         for (int i = 0; i < floats; i += 16) Sse.Prefetch0(b + 4 * i);
-    }
-
-    // The queries of up to four heads, up to eight 16-lane blocks each.
-    [InlineArray(HeadsPerPass * MaxBlocks)]
-    private struct Queries
-    {
-        private Vector512<float> _element;
     }
 }
