@@ -49,7 +49,7 @@ public sealed partial class TransformerModel
     private Span<float> FullLogits(long length) => _fullLogits.AsSpan(0, (int)length);
 
     // The rows the head will see for HeadMode.Weighted / Targets (the weighted ones first, ascending),
-    // found before the blocks run: under Weighted the last block works on those rows only (TailRows).
+    // found before the blocks run: under Weighted the last block works on those rows only (TransformerModel.Tail.cs).
     private void HeadRows(HeadMode mode)
     {
         int n = _b * _t;
