@@ -43,6 +43,56 @@ public class BenchTrainTests
     }
 
     [Fact]
+    public void Masked_vs_full_reports_every_round_and_their_median()
+    {
+        var r = CliRunner.Run("bench", "train", "--preset", "niels-tiny", "--masked-vs-full", "--rounds", "3", "--steps", "1", "--warmup", "1",
+            "--threads", "2", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        var rounds = last["rounds"]!.AsArray();
+        Assert.Equal(3, rounds.Count);
+        Assert.Equal(2, last["threads"]!.GetValue<int>());
+        // The order alternates, so a drift of the machine's load falls on both kinds.
+        Assert.Equal([true, false, true], rounds.Select(x => x!["full_first"]!.GetValue<bool>()));
+        var ratios = rounds.Select(x => x!["ratio"]!.GetValue<double>()).Order().ToArray();
+        Assert.All(ratios, x => Assert.True(x > 0));
+        Assert.Equal(ratios[1], last["median_ratio"]!.GetValue<double>(), 12);
+        Assert.Equal(3, r.StderrLines.Count(l => l.StartsWith("round ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_pytorch_reference_runs_the_same_model_in_the_same_run_or_says_why_not()
+    {
+        var r = CliRunner.Run("bench", "train", "--preset", "niels-tiny", "--steps", "1", "--warmup", "1", "--threads", "1", "--reference", "pytorch", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        var torch = last["pytorch"]!.AsObject();
+        if (torch["skipped"] is { } why)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(why.GetValue<string>()));
+            return;
+        }
+        Assert.Equal(last["flops_per_token"]!.GetValue<double>(), torch["flops_per_token"]!.GetValue<double>());
+        Assert.Equal(last["matmul_params"]!.GetValue<long>(), torch["matmul_params"]!.GetValue<long>());
+        Assert.Equal(1, torch["threads"]!.GetValue<int>());
+        Assert.True(last["vs_pytorch"]!.GetValue<double>() > 0);
+        Assert.True(last["cpu_vs_pytorch"]!.GetValue<double>() > 0);
+        // Both start from N(0, 0.02) weights on random tokens: the loss is near ln(V) in both.
+        Assert.InRange(torch["loss_first"]!.GetValue<double>(), Math.Log(512) - 0.2, Math.Log(512) + 0.2);
+        Assert.InRange(last["loss_first"]!.GetValue<double>(), Math.Log(512) - 0.2, Math.Log(512) + 0.2);
+    }
+
+    [Theory]
+    [InlineData("--reference", "tensorflow")]
+    [InlineData("--threads", "0")]
+    public void A_wrong_reference_or_thread_count_is_a_usage_error(string option, string value)
+    {
+        var r = CliRunner.Run("bench", "train", "--preset", "niels-tiny", option, value, "--json");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Single(r.StderrLines);
+    }
+
+    [Fact]
     public void An_unknown_preset_is_one_line_and_exit_1()
     {
         var r = CliRunner.Run("bench", "train", "--preset", "nope", "--json");

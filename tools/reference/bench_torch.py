@@ -2,7 +2,7 @@
 """PyTorch training-speed baseline for dlm's engine (`dlm bench train` must beat it by 2x).
 
 Run:   /usr/bin/python3 tools/reference/bench_torch.py [--preset niels-default] [--threads N]
-                                                      [--steps 10] [--warmup 2] [--seed 0]
+                                                      [--steps 10] [--warmup 2] [--seed 0] [--seq T] [--batch B]
 Needs: Debian python3-torch (1.13, CPU). Prints progress to stderr and ONE JSON line to stdout:
   {"preset", "threads", "torch", "batch", "seq_len", "tokens_per_step", "params", "matmul_params",
    "warmup_steps", "steps", "step_ms" (mean), "step_ms_median", "step_ms_min", "tokens_per_sec",
@@ -60,9 +60,15 @@ def parse_args():
     ap.add_argument("--steps", type=int, default=10, help="timed steps")
     ap.add_argument("--warmup", type=int, default=2, help="untimed steps first")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seq", type=int, default=None,
+                    help="sequence length instead of the preset's (the batch then keeps the preset's tokens per step "
+                         "unless --batch is given), as `dlm bench train --seq`")
+    ap.add_argument("--batch", type=int, default=None, help="sequences per step instead of the preset's")
     args = ap.parse_args()
     if args.threads < 1 or args.steps < 1 or args.warmup < 0:
         ap.error("--threads and --steps must be >= 1, --warmup >= 0")
+    if (args.seq is not None and args.seq < 2) or (args.batch is not None and args.batch < 1):
+        ap.error("--seq must be >= 2 and --batch >= 1")
     return args
 
 
@@ -241,7 +247,12 @@ def step_fields(run, warmup, steps, tokens, flops_per_token):
 def main(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    cfg = PRESETS[args.preset]
+    cfg = dict(PRESETS[args.preset])
+    if args.seq is not None:
+        cfg["batch"] = args.batch or max(1, cfg["batch"] * cfg["T"] // args.seq)
+        cfg["T"] = args.seq
+    elif args.batch is not None:
+        cfg["batch"] = args.batch
     B, T, V = cfg["batch"], cfg["T"], cfg["V"]
     model = NielsGpt(cfg)
     model.train()

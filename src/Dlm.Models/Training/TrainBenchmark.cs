@@ -23,7 +23,7 @@ namespace Dlm.Models.Training;
 /// <param name="Mfu">Gflops / GemmGflops.</param>
 /// <param name="AllocBytesPerStep">Managed bytes allocated per steady-state step, all threads.</param>
 /// <param name="Gemm">GEMM backend name.</param>
-/// <param name="Threads">Processor count.</param>
+/// <param name="Threads">Threads of the step's worker pool (and of the managed GEMM).</param>
 /// <param name="LossFirst">Loss of the first step.</param>
 /// <param name="LossLast">Loss of the last step.</param>
 /// <param name="PhaseMs">Mean milliseconds per step in each phase of forward, backward and optimizer.</param>
@@ -48,7 +48,7 @@ public sealed record TrainBenchmarkResult(string Preset, int Batch, int SeqLen, 
 /// (niels presets) and tools/reference/bench_torch_llama.py (the SmolLM2 shape), on <see cref="TrainingGemm.Default"/>.
 /// With LoRA only the adapters are trained (<see cref="BenchLora"/>: document training's defaults).
 /// </summary>
-public static class TrainBenchmark
+public static partial class TrainBenchmark
 {
     private static readonly Dictionary<string, (ModelConfig Config, int Batch)> PresetTable = new(StringComparer.Ordinal)
     {
@@ -62,6 +62,9 @@ public static class TrainBenchmark
 
     /// <summary>The adapters a <c>--lora</c> run trains: R2's document-training defaults (r 8, alpha 16, dropout 0.05) on q/k/v/o_proj.</summary>
     public static LoraConfig BenchLora { get; } = new(8, 16f, 0.05f, ["q_proj", "k_proj", "v_proj", "o_proj"]);
+
+    private static string LoraDescription =>
+        $"r={BenchLora.Rank} alpha={BenchLora.Alpha:0.##} dropout={BenchLora.Dropout:0.##} {string.Join(',', BenchLora.TargetModules)}";
 
     /// <summary>Preset names.</summary>
     public static IReadOnlyList<string> Presets => PresetTable.Keys.ToList();
@@ -81,34 +84,24 @@ public static class TrainBenchmark
     /// tokens per step (at least one sequence). <paramref name="lora"/> trains <see cref="BenchLora"/> adapters only. With
     /// <paramref name="masked"/> the first half of every sequence has loss weight 0, as the prompt of an SFT example.
     /// </summary>
+    /// <param name="preset">Preset name (<see cref="Presets"/>).</param>
+    /// <param name="steps">Timed steps.</param>
+    /// <param name="warmup">Untimed steps first.</param>
+    /// <param name="progress">Progress lines.</param>
+    /// <param name="lora">Train <see cref="BenchLora"/> adapters only.</param>
+    /// <param name="seq">Sequence length instead of the preset's.</param>
+    /// <param name="batch">Sequences per step instead of the preset's.</param>
+    /// <param name="masked">Give the first half of every sequence loss weight 0.</param>
+    /// <param name="threads">Threads of a pool of the step's own (and of its managed GEMM); null: the shared pool (<c>DLM_THREADS</c>).</param>
     public static TrainBenchmarkResult Run(string preset, int steps = 10, int warmup = 2, Action<string>? progress = null,
-        bool lora = false, int? seq = null, int? batch = null, bool masked = false)
+        bool lora = false, int? seq = null, int? batch = null, bool masked = false, int? threads = null)
     {
-        if (!PresetTable.TryGetValue(preset, out var p))
-            throw new DlmException($"unknown preset '{preset}' (known: {string.Join(", ", PresetTable.Keys)})");
         if (steps <= 0 || warmup < 0) throw new DlmException("steps must be positive and warmup not negative");
-        if (seq is <= 1 || batch is <= 0) throw new DlmException("sequence length must be at least 2 and batch positive");
-        var cfg = p.Config;
-        int t = seq ?? cfg.ContextLength;
-        int b = batch ?? (seq is null ? p.Batch : Math.Max(1, p.Batch * cfg.ContextLength / t));
+        using var setup = Setup.Create(preset, lora, seq, batch, threads);
+        var (cfg, b, t, model, trainer) = (setup.Config, setup.Batch, setup.Seq, setup.Model, setup.Trainer);
         int n = b * t;
-        cfg = cfg with { ContextLength = Math.Max(cfg.ContextLength, t) };
-        var model = new TransformerModel(cfg, b, t, lora ? BenchLora : null, gemm: TrainingGemm.Default);
-        model.InitializeWeights(0);
-        var trainer = new ModelTrainer(model, AdamWOptions.NielsGptPretrain, new ConstantRate(3e-4f), 1f);
-
-        var rng = new Random(0);
-        var tokens = new int[n];
-        var targets = new int[n];
-        var weights = new float[n];
-        weights.AsSpan().Fill(1f);
-        for (int i = 0; i < b; i++)
-        {
-            var window = Enumerable.Range(0, t + 1).Select(_ => rng.Next(cfg.VocabSize)).ToArray();
-            window.AsSpan(0, t).CopyTo(tokens.AsSpan(i * t));
-            window.AsSpan(1, t).CopyTo(targets.AsSpan(i * t));
-            if (masked) weights.AsSpan(i * t, t / 2).Clear();
-        }
+        var (tokens, targets, full, half) = setup.Batches();
+        var weights = masked ? half : full;
 
         double lossFirst = 0, lossLast = 0;
         for (int s = 0; s < warmup; s++)
@@ -141,11 +134,8 @@ public static class TrainBenchmark
         double cpuPerStep = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / steps;
         double loadAfter = LoadAverage();
 
-        long matmul = cfg.TiedEmbeddings ? (long)cfg.VocabSize * cfg.DModel : 0; // an untied head is counted below
-        foreach (var tns in model.Layout.Tensors)
-            if (tns.Shape.Length == 2 && tns.Offset != model.Layout.Wte && tns.Offset != model.Layout.Wpe) matmul += tns.Length;
-        // Under LoRA the frozen weights get no gradient: forward and the input gradient, 4N (the adapters are negligible).
-        double flopsPerToken = (lora ? 4.0 : 6.0) * matmul + 12.0 * cfg.Layers * t * cfg.DModel;
+        long matmul = MatmulParams(model);
+        double flopsPerToken = FlopsPerToken(model, lora, t);
         double stepS = total.Elapsed.TotalSeconds / steps;
         double tps = n / stepS;
         double gflops = flopsPerToken * tps / 1e9;
@@ -155,12 +145,26 @@ public static class TrainBenchmark
         foreach (var (name, sec) in model.Profile()) phases[name] = sec * 1000 / steps;
         phases["optimizer"] = optTicks * 1000.0 / Stopwatch.Frequency / steps;
         return new TrainBenchmarkResult(preset, b, t, model.Layout.Count, matmul, steps, stepS * 1000, tps, flopsPerToken, gflops,
-            gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, Environment.ProcessorCount, lossFirst, lossLast, phases,
+            gemmRate, gflops / gemmRate, allocated / (double)steps, model.Gemm.Name, model.Pool.Threads, lossFirst, lossLast, phases,
             cpuPerStep, double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter],
-            lora ? $"r={BenchLora.Rank} alpha={BenchLora.Alpha:0.##} dropout={BenchLora.Dropout:0.##} {string.Join(',', BenchLora.TargetModules)}" : "",
+            lora ? LoraDescription : "",
             model.TrainableWeights.Length, PeakRssMb(), masked, (model.Gemm as PerShapeGemm)?.Choices,
             model.Gemm is PerShapeGemm psg ? BackendsByPhase(psg, model, cfg, n, masked ? n - b * (t / 2) : n, lora) : null);
     }
+
+    // The weights of every matrix multiply: N of 6N (the tied head once, the embedding lookup not at all).
+    private static long MatmulParams(TransformerModel model)
+    {
+        var cfg = model.Config;
+        long matmul = cfg.TiedEmbeddings ? (long)cfg.VocabSize * cfg.DModel : 0; // an untied head is counted below
+        foreach (var tns in model.Layout.Tensors)
+            if (tns.Shape.Length == 2 && tns.Offset != model.Layout.Wte && tns.Offset != model.Layout.Wpe) matmul += tns.Length;
+        return matmul;
+    }
+
+    // 6N + 12·L·T·C; under LoRA the frozen weights get no gradient: forward and the input gradient, 4N (the adapters are negligible).
+    private static double FlopsPerToken(TransformerModel model, bool lora, int t) =>
+        (lora ? 4.0 : 6.0) * MatmulParams(model) + 12.0 * model.Config.Layers * t * model.Config.DModel;
 
     // The products of each phase with linears, as TransformerModel issues them (W stored out×in): forward
     // Y = X·Wᵀ, backward dX = dY·W and, unless the weight is frozen (LoRA), dW += dYᵀ·X.

@@ -48,11 +48,11 @@ public sealed partial class TransformerModel
 
     private Span<float> FullLogits(long length) => _fullLogits.AsSpan(0, (int)length);
 
-    // Forward of the head and loss for HeadMode.Weighted / Targets.
-    private void HeadForward(HeadMode mode)
+    // The rows the head will see for HeadMode.Weighted / Targets (the weighted ones first, ascending),
+    // found before the blocks run: under Weighted the last block works on those rows only (TransformerModel.Tail.cs).
+    private void HeadRows(HeadMode mode)
     {
         int n = _b * _t;
-        _headMode = mode;
         int w = 0;
         for (int i = 0; i < n; i++)
             if (_targets[i] >= 0 && _weights[i] != 0f) _headRowIndex[w++] = i;
@@ -62,6 +62,12 @@ public sealed partial class TransformerModel
                 if (_targets[i] >= 0 && _weights[i] == 0f) _headRowIndex[active++] = i;
         _headWeighted = w;
         _headActive = active;
+    }
+
+    // Forward of the head and loss for HeadMode.Weighted / Targets (HeadRows has run).
+    private void HeadForward()
+    {
+        int n = _b * _t;
         A(_logp, n).Clear();
         bool gradient = _training && !InferenceOnly;
         HeadPass(gradient, 1f, deferred: true);
@@ -76,8 +82,11 @@ public sealed partial class TransformerModel
         var dln = A(_dln, (long)_b * _t * c);
         dln.Clear();
         float factor = _headPending ? scale : 1f;
-        for (int j = 0; j < _headWeighted; j++)
-            TensorPrimitives.Multiply(A(_headDx + j * c, c), factor, dln.Slice(_headRowIndex[j] * c, c));
+        // With the last block on the weighted rows only, its rows are the head's rows in the same order.
+        if (_tail) TensorPrimitives.Multiply(A(_headDx, (long)_headWeighted * c), factor, dln[..(_headWeighted * c)]);
+        else
+            for (int j = 0; j < _headWeighted; j++)
+                TensorPrimitives.Multiply(A(_headDx + j * c, c), factor, dln.Slice(_headRowIndex[j] * c, c));
         if (_headPending && _headDwWritten && _grads is not null)
         {
             var g = G(Layout.Head, v * c);
@@ -99,7 +108,9 @@ public sealed partial class TransformerModel
             int m = Math.Min(_headRows, _headActive - j0);
             int gm = gradient ? Math.Clamp(_headWeighted - j0, 0, m) : 0;
             var x = A(_headX, (long)m * c);
-            for (int i = 0; i < m; i++) lnf.Slice(_headRowIndex[j0 + i] * c, c).CopyTo(x.Slice(i * c, c));
+            if (_tail) lnf.Slice(j0 * c, m * c).CopyTo(x);
+            else
+                for (int i = 0; i < m; i++) lnf.Slice(_headRowIndex[j0 + i] * c, c).CopyTo(x.Slice(i * c, c));
             var logits = A(_headChunk, (long)m * v);
             _gemm.Sgemm(false, true, m, v, c, 1f, x, c, w, c, 0f, logits, v);
             Mark(Phase.LmHeadForward);

@@ -29,6 +29,8 @@ public sealed partial class TransformerModel
     private int _aMask, _aBranchBias, _aWidth, _aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB;
     private bool _aTwice;
     private ulong _aRngState;
+    private int _loopRows;            // rows the loop in flight cuts into chunks (all of the batch, or the tail's)
+    private int[]? _aXMap, _aDropMap; // Residual: x rows, and dropout stream rows, of compacted rows (null: the row itself)
     private bool _aInverse;
 
     private void RunLoop(LoopKind kind, int chunks)
@@ -39,15 +41,23 @@ public sealed partial class TransformerModel
     }
 
     // Rows of the current batch, cut into at most _maxChunks chunks.
-    private void RunRows(LoopKind kind) => RunLoop(kind, Math.Min(_b * _t, _maxChunks));
+    private void RunRows(LoopKind kind) => RunRows(kind, _b * _t);
+
+    // The first `count` rows of the buffers (fewer than the batch under the tail).
+    private void RunRows(LoopKind kind, int count)
+    {
+        _loopRows = count;
+        RunLoop(kind, Math.Max(1, Math.Min(count, _maxChunks)));
+    }
 
     private (int Start, int End) ChunkRange(int k, int count) =>
         ((int)((long)count * k / _loopChunks), (int)((long)count * (k + 1) / _loopChunks));
 
     private void RunChunk(int k)
     {
+        // Spans cover the whole batch (the buffers' size); the loop runs over its first _loopRows rows.
         int rows = _b * _t, c = _c.DModel, v = _c.VocabSize, f = _c.DFf;
-        var (s, e) = _loop is LoopKind.AttentionForward or LoopKind.AttentionBackward ? (k, k + 1) : ChunkRange(k, rows);
+        var (s, e) = _loop is LoopKind.AttentionForward or LoopKind.AttentionBackward ? (k, k + 1) : ChunkRange(k, _loopRows);
         switch (_loop)
         {
             case LoopKind.CrossEntropyForward:
@@ -110,6 +120,23 @@ public sealed partial class TransformerModel
                 break;
             case LoopKind.Residual:
                 ResidualRows(s, e);
+                break;
+            case LoopKind.LoraDropForward when _aDropMap is { } map:
+                // Compacted rows: row r's mask is drawn from row map[r]'s place in the stream.
+                for (int r = s; r < e; r++)
+                {
+                    var rng = new SplitMix64(_aRngState);
+                    rng.Skip((long)map[r] * _aWidth);
+                    Dropout.ApplyDrawn(A(_aY + r * _aWidth, _aWidth), A(_aX + r * _aWidth, _aWidth), Lora!.Config.Dropout, ref rng);
+                }
+                break;
+            case LoopKind.LoraDropBackward when _aDropMap is { } map:
+                for (int r = s; r < e; r++)
+                {
+                    var rng = new SplitMix64(_aRngState);
+                    rng.Skip((long)map[r] * _aWidth);
+                    Dropout.MultiplyAddDrawn(A(_aY + r * _aWidth, _aWidth), A(_aX + r * _aWidth, _aWidth), Lora!.Config.Dropout, ref rng);
+                }
                 break;
             case LoopKind.LoraDropForward:
             {
@@ -286,11 +313,11 @@ public sealed partial class TransformerModel
         return A(_attScratch + chunk * len, len);
     }
 
-    // dx += norm backward of dy; the weight and bias gradients accumulate chunk by chunk in order.
-    private void NormBackward(int dx, int dy, int x, int meanOffset, int rstdOffset, int w, int bias)
+    // dx += norm backward of dy over the first `rows` rows; the weight and bias gradients accumulate chunk by chunk in order.
+    private void NormBackward(int dx, int dy, int x, int meanOffset, int rstdOffset, int w, int bias, int rows)
     {
         (_aY, _aDy, _aX, _aMean, _aRstd, _aW, _aB) = (dx, dy, x, meanOffset, rstdOffset, w, bias);
-        RunRows(LoopKind.NormBackward);
+        RunRows(LoopKind.NormBackward, rows);
         if (_grads is null) return;
         int c = _c.DModel;
         for (int k = 0; k < _loopChunks; k++)
@@ -306,19 +333,27 @@ public sealed partial class TransformerModel
     // The mask is drawn here when training, each chunk from its own position in the stream, so the
     // mask is the one a sequential draw would give. With twice, the branch is dropped by two masks in
     // a row (niels-gpt's attention output passes the attention's resid_dropout and then the block's dropout).
-    private void Residual(int y, int x, int maskOffset, bool twice, int normY, int meanOffset, int rstdOffset, int w, int bias, int branchBias = -1)
+    // Under the tail, `rows` < B·T compacted rows: row r of y, the branch, the mask and the norm stands for
+    // batch row dropMap[r] (its mask drawn from that row's place in the stream, which still advances by the
+    // whole batch), and x is read at row xMap[r] (null: x is compacted too).
+    private void Residual(int y, int x, int maskOffset, bool twice, int normY, int meanOffset, int rstdOffset, int w, int bias, int branchBias = -1,
+        int rows = -1, int[]? xMap = null, int[]? dropMap = null)
     {
         _aBranchBias = branchBias;
         bool drop = _training && maskOffset >= 0;
         (_aY, _aX, _aMask, _aRngState, _aTwice) = (y, x, drop ? maskOffset : -1, _rng.State, twice);
         (_aNormY, _aNormMean, _aNormRstd, _aNormW, _aNormB) = (normY, meanOffset, rstdOffset, w, bias);
-        RunRows(LoopKind.Residual);
+        (_aXMap, _aDropMap) = (xMap, dropMap);
+        RunRows(LoopKind.Residual, rows < 0 ? _b * _t : rows);
+        (_aXMap, _aDropMap) = (null, null);
         if (drop) _rng.Skip((twice ? 2L : 1L) * _b * _t * _c.DModel);
     }
 
     private void ResidualRows(int s, int e)
     {
         int rows = _b * _t, c = _c.DModel;
+        var xMap = _aXMap;
+        var dropMap = _aDropMap;
         var rng = new SplitMix64(_aRngState);
         rng.Skip((long)s * c);
         // A second, independent mask from the next rows·C draws: the stored mask is their product.
@@ -335,13 +370,21 @@ public sealed partial class TransformerModel
             if (!bias.IsEmpty) System.Numerics.Tensors.TensorPrimitives.Add(branch, bias, branch);
             if (_aMask >= 0)
             {
+                if (dropMap is not null)
+                {
+                    // A compacted row: its masks come from its batch row's place in the stream.
+                    rng = new SplitMix64(_aRngState);
+                    rng.Skip((long)dropMap[r] * c);
+                    second = new SplitMix64(_aRngState);
+                    second.Skip((long)rows * c + (long)dropMap[r] * c);
+                }
                 var mask = A(_aMask + r * c, c);
                 Dropout.DrawMask(mask, _c.Dropout, ref rng);
                 if (_aTwice) Dropout.ApplyDrawn(mask, _c.Dropout, ref second);
                 Dropout.Apply(branch, branch, mask);
             }
             var yr = A(_aY + r * c, c);
-            if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + r * c, c), branch, yr);
+            if (_aX >= 0) System.Numerics.Tensors.TensorPrimitives.Add(A(_aX + (xMap is null ? r : xMap[r]) * c, c), branch, yr);
             else branch.CopyTo(yr);
             if (_rms) RmsNorm.Forward(norm, rstd, A(_aY, (long)rows * c), P(_aNormW, c), _c.NormEps, c, r, r + 1);
             else LayerNorm.Forward(norm, mean, rstd, A(_aY, (long)rows * c), P(_aNormW, c), P(_aNormB, c), _c.NormEps, c, r, r + 1);
@@ -349,11 +392,13 @@ public sealed partial class TransformerModel
     }
 
     // Rows of an adapter's dropout: kind LoraDropForward writes y = x ⊙ mask, LoraDropBackward adds
-    // x ⊙ mask to y; both n × width at arena offsets, the mask drawn from rngState.
-    private void DropRows(LoopKind kind, int y, int x, int width, ulong rngState)
+    // x ⊙ mask to y; both rows × width at arena offsets, the mask drawn from rngState (with a map, row r's
+    // from batch row map[r]'s place).
+    private void DropRows(LoopKind kind, int y, int x, int width, ulong rngState, int rows, int[]? map)
     {
-        (_aY, _aX, _aWidth, _aRngState) = (y, x, width, rngState);
-        RunRows(kind);
+        (_aY, _aX, _aWidth, _aRngState, _aDropMap) = (y, x, width, rngState, map);
+        RunRows(kind, rows);
+        _aDropMap = null;
     }
 
     private void RopeRows(int offset, bool inverse)

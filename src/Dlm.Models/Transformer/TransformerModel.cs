@@ -143,6 +143,7 @@ public sealed partial class TransformerModel
         _headRowIndex = new int[n];
         _headChunk = Alloc((long)_headRows * config.VocabSize);
         _headX = Alloc((long)_headRows * c);
+        _tailX = Alloc((long)n * _qd);
         _headDx = Alloc(Grad((long)n * c));
         _headDw = lora is null && !inferenceOnly ? Alloc((long)config.VocabSize * c) : -1;
         _logp = Alloc(n);
@@ -321,6 +322,11 @@ public sealed partial class TransformerModel
         _logitsAreGrads = false;
         _headPending = false;
         _headMode = _haveTargets ? head : HeadMode.Logits;
+        if (_headMode != HeadMode.Logits) HeadRows(_headMode);
+        // Rows of weight 0 feed nothing after the last block's attention but head rows that are skipped
+        // (keys and values of every row are still needed): that block's o_proj, residuals, MLP and the
+        // final norm run on the weighted rows only (TransformerModel.Tail.cs).
+        _tail = LastBlockOnWeightedRows && _headMode == HeadMode.Weighted && _headWeighted > 0 && _headWeighted < n;
         var lay = Layout;
         _mark = Stopwatch.GetTimestamp();
 
@@ -340,7 +346,7 @@ public sealed partial class TransformerModel
             RunRows(LoopKind.CrossEntropyForward);
             Mark(Phase.CrossEntropyForward);
         }
-        else HeadForward(_headMode);
+        else HeadForward();
         double sum = 0, wsum = 0;
         var logp = A(_logp, n);
         for (int i = 0; i < n; i++)
@@ -355,10 +361,14 @@ public sealed partial class TransformerModel
     private void BlockForward(int l)
     {
         int n = _b * _t, c = _c.DModel, f = _c.DFf, hd = _c.ResolvedHeadDim;
+        // The rows after attention: all of them, or in the last block under _tail the weighted ones, compacted.
+        bool tail = _tail && l == _c.Layers - 1;
+        int rows = tail ? _headWeighted : n;
+        int[]? map = tail ? _headRowIndex : null;
         var o = Layout.Blocks[l];
         var x = A(_res[l], (long)n * c);
         // ln1[l] was computed by the residual pass that wrote res[l].
-        LinearForward(l, LinearSlot.Qkv, A(_qkv[l], (long)n * _qkvW), _qkvW, _ln1[l], o.QkvW, o.QkvB, c, _qkvW);
+        LinearForward(l, LinearSlot.Qkv, A(_qkv[l], (long)n * _qkvW), _qkvW, _ln1[l], o.QkvW, o.QkvB, c, _qkvW, n);
         Mark(Phase.QkvForward);
         RopeRows(_qkv[l], inverse: false);
         Mark(Phase.RopeForward);
@@ -367,35 +377,38 @@ public sealed partial class TransformerModel
         Mark(Phase.AttentionForward);
 
         var branch = A(_branch, (long)n * c);
-        LinearForward(l, LinearSlot.Out, branch, c, _atty[l], o.OutW, -1, _qd, c);
+        // Under tail, o_proj's input is the weighted rows of the attention output, gathered.
+        if (tail) GatherRows(_tailX, _atty[l], _qd, map!, rows);
+        LinearForward(l, LinearSlot.Out, branch, c, tail ? _tailX : _atty[l], o.OutW, -1, _qd, c, rows, map);
         Mark(Phase.OutProjForward);
-        var mid = A(_mid[l], (long)n * c);
-        Residual(_mid[l], _res[l], _mask1[l], _c.Family == ModelFamily.Niels, _ln2[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, o.OutB);
+        Residual(_mid[l], _res[l], _mask1[l], _c.Family == ModelFamily.Niels, _ln2[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, o.OutB, rows, map, map);
         Mark(Phase.ResidualForward);
 
         var fc = A(_fc[l], (long)n * _fcW);
         // Its bias is added by the activation pass, the down projection's by the residual pass.
-        LinearForward(l, LinearSlot.Fc, fc, _fcW, _ln2[l], o.FcW, -1, c, _fcW);
+        LinearForward(l, LinearSlot.Fc, fc, _fcW, _ln2[l], o.FcW, -1, c, _fcW, rows, map);
         Mark(Phase.MlpUpForward);
         _aLayer = l;
-        RunRows(LoopKind.ActivationForward);
+        RunRows(LoopKind.ActivationForward, rows);
         Mark(Phase.ActivationForward);
-        LinearForward(l, LinearSlot.Proj, branch, c, _actOut[l], o.ProjW, -1, f, c);
+        LinearForward(l, LinearSlot.Proj, branch, c, _actOut[l], o.ProjW, -1, f, c, rows, map);
         Mark(Phase.MlpDownForward);
         // ... and the norm that follows: the next block's first, or the final one.
         if (l + 1 < _c.Layers)
         {
             var next = Layout.Blocks[l + 1];
-            Residual(_res[l + 1], _mid[l], _mask2[l], false, _ln1[l + 1], _ln1Mean[l + 1], _ln1Rstd[l + 1], next.Norm1W, next.Norm1B, o.ProjB);
+            Residual(_res[l + 1], _mid[l], _mask2[l], false, _ln1[l + 1], _ln1Mean[l + 1], _ln1Rstd[l + 1], next.Norm1W, next.Norm1B, o.ProjB, n, null, null);
         }
-        else Residual(_res[l + 1], _mid[l], _mask2[l], false, _lnf, _lnfMean, _lnfRstd, Layout.NormFW, Layout.NormFB, o.ProjB);
+        else Residual(_res[l + 1], _mid[l], _mask2[l], false, _lnf, _lnfMean, _lnfRstd, Layout.NormFW, Layout.NormFB, o.ProjB, rows, null, map);
         Mark(Phase.ResidualForward);
     }
 
-    // y = x·Wᵀ + b (+ adapters), x the n × inF rows at arena offset xOffset.
-    private void LinearForward(int layer, LinearSlot slot, Span<float> y, int ldy, int xOffset, int w, int bias, int inF, int outF)
+    // y = x·Wᵀ + b (+ adapters), x the n × inF rows at arena offset xOffset. With a map the n rows are
+    // the compacted rows map[0..n) of the batch: an adapter's dropout mask of row i is drawn from row
+    // map[i]'s place in the stream, which still advances by the whole batch.
+    private void LinearForward(int layer, LinearSlot slot, Span<float> y, int ldy, int xOffset, int w, int bias, int inF, int outF, int n,
+        int[]? map = null)
     {
-        int n = _b * _t;
         ReadOnlySpan<float> x = A(xOffset, (long)n * inF);
         Linear.Forward(_gemm, y, ldy, x, P(w, outF * inF), P(bias, outF), n, inF, outF);
         foreach (int idx in _adaptersAt[layer, (int)slot])
@@ -408,8 +421,8 @@ public sealed partial class TransformerModel
             {
                 // xd = dropout(x), drawn in row chunks on the pool; the mask itself is not kept.
                 _loraRngState[idx] = _rng.State;
-                _rng.Skip((long)n * inF);
-                DropRows(LoopKind.LoraDropForward, _loraXd[idx], xOffset, inF, _loraRngState[idx]);
+                _rng.Skip((long)_b * _t * inF);
+                DropRows(LoopKind.LoraDropForward, _loraXd[idx], xOffset, inF, _loraRngState[idx], n, map);
                 xd = A(_loraXd[idx], (long)n * inF);
             }
             var xa = A(_loraXa[idx], (long)n * r);
@@ -421,9 +434,8 @@ public sealed partial class TransformerModel
     // dx = dy·W (+ adapters) into the n × inF rows at arena offset dxOffset (skipped when !needDx: the
     // first layer of a frozen base, whose input gradient nothing uses); parameter gradients accumulate.
     private void LinearBackward(int layer, LinearSlot slot, int dxOffset, ReadOnlySpan<float> dy, int ldy, int xOffset, int w, int bias, int inF, int outF,
-        bool needDx = true)
+        int n, int[]? map = null, bool needDx = true)
     {
-        int n = _b * _t;
         var dx = A(dxOffset, (long)n * inF);
         ReadOnlySpan<float> x = A(xOffset, (long)n * inF);
         if (needDx) Linear.BackwardInput(_gemm, dx, dy, ldy, P(w, outF * inF), n, inF, outF, accumulate: false);
@@ -450,7 +462,7 @@ public sealed partial class TransformerModel
             // dx += (dxa·A) ⊙ mask, the mask redrawn from the state the forward pass drew it from.
             var dxd = A(_loraDxd, (long)n * inF);
             _gemm.Sgemm(false, false, n, inF, r, 1f, dxa, r, _loraParams.AsSpan(a.AOffset, r * inF), inF, 0f, dxd, inF);
-            DropRows(LoopKind.LoraDropBackward, dxOffset, _loraDxd, inF, _loraRngState[idx]);
+            DropRows(LoopKind.LoraDropBackward, dxOffset, _loraDxd, inF, _loraRngState[idx], n, map);
         }
     }
 
@@ -484,35 +496,46 @@ public sealed partial class TransformerModel
         Mark(Phase.LmHeadBackward);
         var dres = A(_dres, (long)n * c);
         dres.Clear();
-        NormBackward(_dres, _dln, _res[_c.Layers], _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB);
+        // Under tail the final norm, and the last block after its attention, hold the weighted rows only.
+        int tailRows = _tail ? _headWeighted : n;
+        NormBackward(_dres, _dln, _res[_c.Layers], _lnfMean, _lnfRstd, lay.NormFW, lay.NormFB, tailRows);
         Mark(Phase.NormBackward);
 
         var dtmp = A(_dtmp, (long)n * c);
         for (int l = _c.Layers - 1; l >= 0; l--)
         {
             var o = lay.Blocks[l];
+            bool tail = _tail && l == _c.Layers - 1;
+            int rows = tail ? tailRows : n;
+            int[]? map = tail ? _headRowIndex : null;
             // res[l+1] = mid + dropout(proj(act))
-            ReadOnlySpan<float> dbranch = BranchGrad(dres, dtmp, _mask2[l], n * c);
+            ReadOnlySpan<float> dbranch = BranchGrad(dres, dtmp, _mask2[l], rows * c);
             Mark(Phase.ResidualBackward);
-            LinearBackward(l, LinearSlot.Proj, _dact, dbranch, c, _actOut[l], o.ProjW, o.ProjB, f, c);
+            LinearBackward(l, LinearSlot.Proj, _dact, dbranch, c, _actOut[l], o.ProjW, o.ProjB, f, c, rows, map);
             Mark(Phase.MlpDownBackward);
             var dfc = A(_dfc, (long)n * _fcW);
             _aLayer = l;
-            RunRows(LoopKind.ActivationBackward);
+            RunRows(LoopKind.ActivationBackward, rows);
             if (_grads is not null && o.FcB >= 0)
                 for (int k = 0; k < _loopChunks; k++)
                     System.Numerics.Tensors.TensorPrimitives.Add(G(o.FcB, _fcW), A(_biasScratch + k * _fcW, _fcW), G(o.FcB, _fcW));
             Mark(Phase.ActivationBackward);
             // The bias gradient came from the activation pass.
-            LinearBackward(l, LinearSlot.Fc, _dln, dfc, _fcW, _ln2[l], o.FcW, -1, c, _fcW);
+            LinearBackward(l, LinearSlot.Fc, _dln, dfc, _fcW, _ln2[l], o.FcW, -1, c, _fcW, rows, map);
             Mark(Phase.MlpUpBackward);
-            NormBackward(_dres, _dln, _mid[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B);
+            NormBackward(_dres, _dln, _mid[l], _ln2Mean[l], _ln2Rstd[l], o.Norm2W, o.Norm2B, rows);
             Mark(Phase.NormBackward);
 
             // mid = x + dropout(out(attention(rope(qkv(norm1(x)))))) (niels: two dropouts, one stored product mask)
-            dbranch = BranchGrad(dres, dtmp, _mask1[l], n * c);
+            dbranch = BranchGrad(dres, dtmp, _mask1[l], rows * c);
             Mark(Phase.ResidualBackward);
-            LinearBackward(l, LinearSlot.Out, _datty, dbranch, c, _atty[l], o.OutW, o.OutB, _qd, c);
+            LinearBackward(l, LinearSlot.Out, _datty, dbranch, c, tail ? _tailX : _atty[l], o.OutW, o.OutB, _qd, c, rows, map);
+            // Back to every row: the gradients of the attention output and of the residual stream are 0 on the rows left out.
+            if (tail)
+            {
+                ScatterRows(_datty, _qd, map!, rows);
+                ScatterRows(_dres, c, map!, rows);
+            }
             Mark(Phase.OutProjBackward);
             var dqkv = A(_dqkv, (long)n * _qkvW);
             Mark(Phase.AttentionBackward);
@@ -523,9 +546,9 @@ public sealed partial class TransformerModel
             Mark(Phase.RopeBackward);
             // With a frozen base the gradient below layer 0's q|k|v feeds only the embedding's, which is not trained.
             bool needInput = l > 0 || _grads is not null;
-            LinearBackward(l, LinearSlot.Qkv, _dln, dqkv, _qkvW, _ln1[l], o.QkvW, o.QkvB, c, _qkvW, needInput);
+            LinearBackward(l, LinearSlot.Qkv, _dln, dqkv, _qkvW, _ln1[l], o.QkvW, o.QkvB, c, _qkvW, n, needDx: needInput);
             Mark(Phase.QkvBackward);
-            if (needInput) NormBackward(_dres, _dln, _res[l], _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B);
+            if (needInput) NormBackward(_dres, _dln, _res[l], _ln1Mean[l], _ln1Rstd[l], o.Norm1W, o.Norm1B, n);
             Mark(Phase.NormBackward);
         }
         if (_grads is not null)

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+
+namespace Dlm.Models.Training;
+
+/// <summary>One round of <see cref="TrainBenchmark.RunMaskedVsFull"/>: the same steps fully weighted and half weighted, back to back.</summary>
+/// <param name="FullFirst">Whether the full batch ran first in this round (the order alternates).</param>
+/// <param name="FullStepMs">Mean wall time of a fully weighted step.</param>
+/// <param name="MaskedStepMs">Mean wall time of a step with the first half of every sequence at weight 0.</param>
+/// <param name="FullCpuS">Process CPU seconds per full step.</param>
+/// <param name="MaskedCpuS">Process CPU seconds per masked step.</param>
+/// <param name="Ratio">FullStepMs / MaskedStepMs: how many times faster the masked step ran.</param>
+/// <param name="CpuRatio">FullCpuS / MaskedCpuS.</param>
+public sealed record MaskedPairRound(bool FullFirst, double FullStepMs, double MaskedStepMs, double FullCpuS, double MaskedCpuS, double Ratio, double CpuRatio);
+
+/// <summary>What <c>dlm bench train --masked-vs-full</c> measured.</summary>
+/// <param name="Preset">Preset name.</param>
+/// <param name="Batch">Sequences per step.</param>
+/// <param name="SeqLen">Tokens per sequence.</param>
+/// <param name="Threads">Threads of the step's pool.</param>
+/// <param name="Lora">The adapters trained, or empty for full training.</param>
+/// <param name="StepsPerHalf">Timed steps of each kind per round.</param>
+/// <param name="MedianRatio">Median over the rounds of full / masked wall time per step.</param>
+/// <param name="MedianCpuRatio">Median over the rounds of full / masked CPU time per step.</param>
+/// <param name="FullTokensPerSec">Tokens per second of the full step, from the median of its rounds.</param>
+/// <param name="MaskedTokensPerSec">Tokens per second of the masked step (all B·T tokens counted), from the median of its rounds.</param>
+/// <param name="AllocBytesPerStep">Managed bytes allocated per timed step, all threads, both kinds.</param>
+/// <param name="LoadAvg1m">The 1-minute load average before and after (Linux; empty elsewhere).</param>
+/// <param name="Rounds">Every round.</param>
+public sealed record MaskedVsFullResult(string Preset, int Batch, int SeqLen, int Threads, string Lora, int StepsPerHalf,
+    double MedianRatio, double MedianCpuRatio, double FullTokensPerSec, double MaskedTokensPerSec, double AllocBytesPerStep,
+    IReadOnlyList<double> LoadAvg1m, IReadOnlyList<MaskedPairRound> Rounds);
+
+public static partial class TrainBenchmark
+{
+    /// <summary>
+    /// Times the fully weighted batch against the same batch with the first half of every sequence at
+    /// weight 0, on one model in one process, in <paramref name="rounds"/> rounds of
+    /// <paramref name="stepsPerHalf"/> steps of each (the order alternating from round to round, after
+    /// <paramref name="warmup"/> untimed steps of each), so that a change of load between the two falls
+    /// into one round rather than into the figure: the median of the rounds' ratios is the result.
+    /// </summary>
+    public static MaskedVsFullResult RunMaskedVsFull(string preset, int rounds = 7, int stepsPerHalf = 2, int warmup = 1, Action<string>? progress = null,
+        bool lora = false, int? seq = null, int? batch = null, int? threads = null)
+    {
+        if (rounds <= 0 || stepsPerHalf <= 0 || warmup < 0) throw new Core.DlmException("rounds and steps must be positive and warmup not negative");
+        using var setup = Setup.Create(preset, lora, seq, batch, threads);
+        var model = setup.Model;
+        int b = setup.Batch, t = setup.Seq, n = b * t;
+        var (tokens, targets, full, half) = setup.Batches();
+        double Step(float[] weights)
+        {
+            model.ZeroGradients();
+            var loss = model.Forward(tokens, targets, weights, b, t, training: true);
+            model.Backward((float)(1.0 / loss.WeightSum));
+            setup.Trainer.ApplyUpdate(loss.Mean);
+            return loss.Mean;
+        }
+        for (int s = 0; s < warmup; s++)
+        {
+            progress?.Invoke($"warmup {s + 1}/{warmup}: full loss {Step(full):F4}, masked loss {Step(half):F4}");
+        }
+        long allocated = 0;
+        (double Ms, double Cpu) Half(float[] weights)
+        {
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            long t0 = Stopwatch.GetTimestamp();
+            for (int s = 0; s < stepsPerHalf; s++)
+            {
+                long a0 = GC.GetTotalAllocatedBytes(precise: true);
+                Step(weights);
+                allocated += GC.GetTotalAllocatedBytes(precise: true) - a0;
+            }
+            double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / stepsPerHalf;
+            return (ms, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / stepsPerHalf);
+        }
+        double loadBefore = LoadAverage();
+        var list = new List<MaskedPairRound>();
+        for (int r = 0; r < rounds; r++)
+        {
+            bool fullFirst = r % 2 == 0;
+            var first = Half(fullFirst ? full : half);
+            var second = Half(fullFirst ? half : full);
+            var (f, m) = fullFirst ? (first, second) : (second, first);
+            var round = new MaskedPairRound(fullFirst, f.Ms, m.Ms, f.Cpu, m.Cpu, f.Ms / m.Ms, f.Cpu / m.Cpu);
+            list.Add(round);
+            progress?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"round {r + 1}/{rounds}: full {f.Ms:F0} ms, masked {m.Ms:F0} ms a step: {round.Ratio:F3}x (CPU {round.CpuRatio:F3}x)"));
+        }
+        double loadAfter = LoadAverage();
+        static double Median(IEnumerable<double> xs)
+        {
+            var s = xs.Order().ToArray();
+            return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+        }
+        return new MaskedVsFullResult(preset, b, t, model.Pool.Threads, lora ? LoraDescription : "", stepsPerHalf,
+            Median(list.Select(x => x.Ratio)), Median(list.Select(x => x.CpuRatio)),
+            n / (Median(list.Select(x => x.FullStepMs)) / 1000), n / (Median(list.Select(x => x.MaskedStepMs)) / 1000),
+            allocated / (2.0 * rounds * stepsPerHalf), double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter], list);
+    }
+}
