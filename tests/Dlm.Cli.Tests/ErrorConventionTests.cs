@@ -61,6 +61,10 @@ public class ErrorConventionTests
         Assert.Contains(gemm, g => g.GetProperty("backend").GetString() == "managed");
         Assert.All(gemm, g => Assert.True(g.GetProperty("gflops").GetDouble() > 0));
         Assert.Equal(gemm[0].GetProperty("backend").GetString(), root.GetProperty("gemm_backend").GetString());
+        // Training's default: the per-shape choice where OpenBLAS loads, the managed kernel where it does not.
+        string training = root.GetProperty("open_blas_available").GetBoolean() ? "per-shape" : "managed";
+        Assert.Equal(training, root.GetProperty("training_gemm").GetString());
+        Assert.StartsWith(training + ":", root.GetProperty("training_gemm_selection").GetString());
     }
 
     [Fact]

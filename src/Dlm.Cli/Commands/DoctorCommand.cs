@@ -24,7 +24,7 @@ internal static class DoctorCommand
         var cmd = new Command("doctor",
             "Show the runtime, CPU and SIMD level, threads, memory, the GEMM backend in use " +
             "(OpenBLAS or managed, and why) with each backend's measured GFLOP/s, the backend training uses " +
-            "and, per training product shape, which of managed and OpenBLAS DLM_BLAS=per-shape runs it on (timed now), and DLM_HOME.")
+            "(per-shape by default) and, per training product shape, which of managed and OpenBLAS the per-shape choice runs it on (timed now), and DLM_HOME.")
         { json, shapes };
         cmd.SetAction(parse =>
         {
@@ -36,12 +36,13 @@ internal static class DoctorCommand
                 "all" => GemmBench.TrainingShapes,
                 _ => throw new UsageException($"--gemm-shapes must be niels, smol, all or none, not '{which}'"),
             };
+            var collected = SystemReport.Collect(); // the backends' rates first, each on its own threads
             var training = TrainingGemm.Default;
-            var report = SystemReport.Collect() with
+            var report = collected with
             {
                 TrainingGemm = training.Name,
                 TrainingGemmSelection = TrainingGemm.SelectionReason,
-                // Decided by the same per-process instance DLM_BLAS=per-shape training uses, so these are the
+                // Decided by the same per-process instance per-shape training uses, so these are the
                 // choices such a run started now would make (each class of shapes is timed once).
                 TrainingGemmShapes = GemmBackends.PerShape is { } ps && shapeSet.Count > 0
                     ? [.. shapeSet.Select(x => ps.Decide(x.TransA, x.TransB, x.M, x.N, x.K, x.Beta != 0f) with { Shape = x.Name })]
@@ -74,7 +75,7 @@ internal static class DoctorCommand
         Row("DLM_HOME", r.DlmHome);
         AnsiConsole.Write(t);
         if (r.TrainingGemmShapes is not { Count: > 0 } choices) return;
-        var s = new Table().Border(TableBorder.Rounded).Title("per-shape GEMM choice (DLM_BLAS=per-shape; training products, timed now)")
+        var s = new Table().Border(TableBorder.Rounded).Title("per-shape GEMM choice (training's default unless DLM_BLAS is set; training products, timed now)")
             .AddColumn("product").AddColumn("trans").AddColumn("m x n x k").AddColumn("managed ms (cpu)").AddColumn("openblas ms (cpu)")
             .AddColumn("managed/openblas rate").AddColumn("backend");
         string F(double? v, string f) => v is { } x ? x.ToString(f, ci) : "-";

@@ -22,8 +22,9 @@ public static class GemmBackends
     private static readonly Lazy<PerShapeGemm?> PerShapeBackend = new(() =>
     {
         if (OpenBlas is not { } ob) return null;
-        ob.SetThreads(ManagedKernel.Threads); // the same thread budget as the managed kernel's pool
-        return new PerShapeGemm(ManagedKernel, ob);
+        // OpenBLAS single-threaded on slices over the managed kernel's pool: with its own threads it
+        // lost on whole steps (they spin after each call and take the cores from the pool).
+        return new PerShapeGemm(ManagedKernel, new PooledOpenBlasGemm(ob));
     });
 
     /// <summary>The managed kernel; always available.</summary>
@@ -31,8 +32,8 @@ public static class GemmBackends
 
     /// <summary>
     /// The managed kernel and OpenBLAS chosen per shape by measurement (one instance per process, so
-    /// each shape class is timed once), or null when OpenBLAS is unavailable. Sets OpenBLAS's thread
-    /// count to the managed kernel's.
+    /// each shape class is timed once), or null when OpenBLAS is unavailable. OpenBLAS runs through
+    /// <see cref="PooledOpenBlasGemm"/>: single-threaded, on slices spread over the managed kernel's pool.
     /// </summary>
     public static PerShapeGemm? PerShape => PerShapeBackend.Value;
 

@@ -20,6 +20,12 @@ public sealed unsafe class OpenBlasGemm : IGemm
     private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
     private readonly delegate* unmanaged<int, void> _setThreads;
 
+    // The thread count plain calls run with (OpenBLAS's own default until SetThreads), and the one
+    // last set in the library: PooledOpenBlasGemm switches the library to 1 thread for its slices,
+    // and a plain call afterwards switches it back, so neither user changes the other's rate.
+    private int _plainThreads;
+    private int _libraryThreads;
+
     private OpenBlasGemm(string path, nint handle)
     {
         LibraryPath = path;
@@ -27,6 +33,8 @@ public sealed unsafe class OpenBlasGemm : IGemm
             NativeLibrary.GetExport(handle, "cblas_sgemm");
         if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out var st))
             _setThreads = (delegate* unmanaged<int, void>)st;
+        if (NativeLibrary.TryGetExport(handle, "openblas_get_num_threads", out var gt))
+            _plainThreads = _libraryThreads = ((delegate* unmanaged<int>)gt)();
     }
 
     /// <inheritdoc />
@@ -58,8 +66,26 @@ public sealed unsafe class OpenBlasGemm : IGemm
     /// <summary>Sets the number of threads OpenBLAS uses, when the library exposes it.</summary>
     public void SetThreads(int threads)
     {
-        if (_setThreads != null) _setThreads(threads);
+        _plainThreads = threads;
+        UseThreads(threads);
     }
+
+    /// <summary>Sets the library's thread count when it differs from the one last set (a no-op otherwise).</summary>
+    internal void UseThreads(int threads)
+    {
+        if (_setThreads == null || threads <= 0 || Volatile.Read(ref _libraryThreads) == threads) return;
+        _setThreads(threads);
+        Volatile.Write(ref _libraryThreads, threads);
+    }
+
+    /// <summary>
+    /// <c>cblas_sgemm</c> on raw row-major operands, unchecked (the caller validated the whole
+    /// product); for <see cref="PooledOpenBlasGemm"/>, which runs slices of one product on several threads.
+    /// </summary>
+    internal void SgemmUnchecked(bool transA, bool transB, int m, int n, int k,
+        float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
+        _sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, Math.Max(ldc, 1));
 
     /// <inheritdoc />
     public void Sgemm(bool transA, bool transB, int m, int n, int k,
@@ -80,6 +106,7 @@ public sealed unsafe class OpenBlasGemm : IGemm
             }
             return;
         }
+        UseThreads(_plainThreads);
         fixed (float* pa = a, pb = b, pc = c)
         {
             _sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
