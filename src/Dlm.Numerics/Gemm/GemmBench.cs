@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dlm.Core;
 
 namespace Dlm.Numerics.Gemm;
 
@@ -94,11 +95,11 @@ public static class GemmBench
         var total = Stopwatch.StartNew();
         for (int runs = 0; runs < 3 || (total.Elapsed.TotalSeconds < seconds && runs < 1000); runs++)
         {
-            double c0 = ProcessCpuClock.Seconds();
+            double c0 = CpuClock.ProcessSeconds();
             long t0 = Stopwatch.GetTimestamp();
             Run();
             best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-            bestCpu = Math.Min(bestCpu, ProcessCpuClock.Seconds() - c0);
+            bestCpu = Math.Min(bestCpu, CpuClock.ProcessSeconds() - c0);
         }
         return (shape.Flops / best / 1e9, shape.Flops / bestCpu / 1e9);
     }

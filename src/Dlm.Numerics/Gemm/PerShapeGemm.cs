@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using Dlm.Core;
 
 namespace Dlm.Numerics.Gemm;
 
@@ -150,11 +151,11 @@ public sealed class PerShapeGemm : IGemm
     private static (double Wall, double Cpu) Time(IGemm g, bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, float[] c)
     {
-        double c0 = ProcessCpuClock.Seconds();
+        double c0 = CpuClock.ProcessSeconds();
         long t0 = Stopwatch.GetTimestamp();
         g.Sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, beta, c, n);
         double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        return (wall, ProcessCpuClock.Seconds() - c0);
+        return (wall, CpuClock.ProcessSeconds() - c0);
     }
 
     private static int Class(int x) => (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)x), int.MaxValue);
