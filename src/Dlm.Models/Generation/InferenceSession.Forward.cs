@@ -37,9 +37,10 @@ public sealed unsafe partial class InferenceSession
             Mark(DecodeProfile.Phase.Norm);
             Linear(l, LinearSlot.Qkv, o.QkvW, _qkvW, c, _h, _qkv, bv.QkvB);
             Mark(DecodeProfile.Phase.Qkv);
-            if (_rope is not null)
-                for (int i = 0; i < n; i++) _rope.ApplyAt(_qkv.AsSpan(i * _qkvW, _qkvW), _c.Heads + _c.KvHeads, _hd, _rowPos[i]);
-            StoreKeysValues(l);
+            // A step planned by KV group turns and stores each (row, group) inside its attention unit (one parallel region).
+            if (block || !_unitsPrepareRows)
+                for (int i = 0; i < n; i++)
+                    for (int g = 0; g < _c.KvHeads; g++) PrepareRow(i, g);
             Mark(DecodeProfile.Phase.RopeCache);
             if (block) _pool.For(_c.Heads, new Loop(this, LoopKind.BlockAttention));
             else _pool.For(_unitCount, new Loop(this, LoopKind.UnitAttention)); // the step's plan (PlanAttention)
@@ -52,8 +53,7 @@ public sealed unsafe partial class InferenceSession
             Mark(DecodeProfile.Phase.Norm);
             Linear(l, LinearSlot.Fc, o.FcW, _fcW, c, _h, _fc, bv.FcB);
             Mark(DecodeProfile.Phase.Fc);
-            if (_rms) Activations.SwiGluForward(_act, _fc, _c.DFf, 0, n);
-            else Activations.GeluForward(_act, _fc, _c.DFf, 0, n);
+            Activation();
             Mark(DecodeProfile.Phase.Activation);
             Linear(l, LinearSlot.Proj, o.ProjW, c, _c.DFf, _act, _branch, bv.ProjB);
             Mark(DecodeProfile.Phase.Proj);
@@ -128,28 +128,18 @@ public sealed unsafe partial class InferenceSession
         }
     }
 
-    private void StoreKeysValues(int l)
-    {
-        for (int i = 0; i < _n; i++)
-        {
-            var row = _qkv.AsSpan(i * _qkvW, _qkvW);
-            for (int g = 0; g < _c.KvHeads; g++)
-            {
-                int at = CacheOffset(_rowSlot[i], g, _rowPos[i]);
-                row.Slice(_qd + g * _hd, _hd).CopyTo(_k[l].AsSpan(at, _hd));
-                row.Slice(_qd + _kvd + g * _hd, _hd).CopyTo(_v[l].AsSpan(at, _hd));
-            }
-        }
-    }
-
-    private enum LoopKind { BlockAttention, UnitAttention }
+    private enum LoopKind { BlockAttention, UnitAttention, Activation }
 
     private readonly struct Loop(InferenceSession session, LoopKind kind) : IParallelBody
     {
         public void Invoke(int index)
         {
-            if (kind == LoopKind.BlockAttention) session.BlockAttention(index);
-            else session.UnitAttention(index);
+            switch (kind)
+            {
+                case LoopKind.BlockAttention: session.BlockAttention(index); break;
+                case LoopKind.UnitAttention: session.UnitAttention(index); break;
+                default: session.ActivationUnit(index); break;
+            }
         }
     }
 

@@ -21,13 +21,18 @@ public sealed unsafe partial class InferenceSession
     // The attention plan of the step in flight: units, and their rows in _unitRows.
     private readonly AttentionUnit[] _units;
     private readonly AttentionRow[] _unitRows;
-    private readonly int[] _rowRoot, _rowShared;
+    private readonly int[] _rowRoot, _rowShared, _unitRowIndex;
     private readonly bool[] _rowPlanned;
     private int _unitCount;
 
+    // Whether the plan's units are whole KV groups, each (row, group) in exactly one unit: the unit then
+    // turns and stores its rows' keys and values itself (PrepareRow) before its attention, so the step has
+    // one parallel region for RoPE, the cache writes and attention instead of a serial pass before it.
+    private bool _unitsPrepareRows;
+
     private struct AttentionUnit
     {
-        public int SharedAt, Shared, RowStart, RowCount, Heads;
+        public int SharedAt, Shared, RowStart, RowCount, Heads, Group;
     }
 
     /// <summary>
@@ -93,7 +98,8 @@ public sealed unsafe partial class InferenceSession
         int kv = _c.KvHeads, threads = _pool.Threads;
         _unitCount = 0;
         int entries = 0;
-        if (n * kv < 2 * threads)
+        _unitsPrepareRows = n * kv >= 2 * threads;
+        if (!_unitsPrepareRows)
         {
             // Too few (row, group) pairs to share out: one unit per query head, so that a single sequence
             // still spreads over the threads (a head alone has the bits it has in its group).
@@ -101,7 +107,8 @@ public sealed unsafe partial class InferenceSession
                 for (int h = 0; h < _c.Heads; h++)
                 {
                     int g = h / _group, j = h % _group;
-                    _units[_unitCount++] = new AttentionUnit { SharedAt = CacheOffset(_rowRoot[i], g, 0), Shared = _rowShared[i], RowStart = entries, RowCount = 1, Heads = 1 };
+                    _units[_unitCount++] = new AttentionUnit { SharedAt = CacheOffset(_rowRoot[i], g, 0), Shared = _rowShared[i], RowStart = entries, RowCount = 1, Heads = 1, Group = g };
+                    _unitRowIndex[entries] = i;
                     _unitRows[entries++] = new AttentionRow(i * _qkvW + h * _hd, CacheOffset(_rowSlot[i], g, 0), _rowPos[i] + 1,
                         ((i * kv + g) * _group + j) * Capacity, i * _qd + h * _hd);
                 }
@@ -125,10 +132,11 @@ public sealed unsafe partial class InferenceSession
                 for (int c0 = 0; c0 < members; c0 += size)
                 {
                     int count = Math.Min(size, members - c0);
-                    _units[_unitCount++] = new AttentionUnit { SharedAt = CacheOffset(_rowRoot[i], g, 0), Shared = _rowShared[i], RowStart = entries, RowCount = count, Heads = _group };
+                    _units[_unitCount++] = new AttentionUnit { SharedAt = CacheOffset(_rowRoot[i], g, 0), Shared = _rowShared[i], RowStart = entries, RowCount = count, Heads = _group, Group = g };
                     for (int m = c0; m < c0 + count; m++)
                     {
                         int r = _rowGroup[m];
+                        _unitRowIndex[entries] = r;
                         _unitRows[entries++] = new AttentionRow(r * _qkvW + g * _group * _hd, CacheOffset(_rowSlot[r], g, 0), _rowPos[r] + 1,
                             (r * kv + g) * _group * Capacity, r * _qd + g * _group * _hd);
                     }
@@ -140,6 +148,8 @@ public sealed unsafe partial class InferenceSession
     private void UnitAttention(int index)
     {
         ref readonly var u = ref _units[index];
+        if (_unitsPrepareRows)
+            for (int e = u.RowStart; e < u.RowStart + u.RowCount; e++) PrepareRow(_unitRowIndex[e], u.Group);
         GroupAttention.DecodeShared(_qkv, _hd, u.Heads, _k[_layer], _v[_layer], u.SharedAt, u.Shared, _unitRows.AsSpan(u.RowStart, u.RowCount), _hd,
             1f / MathF.Sqrt(_hd), _att, Capacity, _atty, _hd);
     }

@@ -106,6 +106,7 @@ public sealed unsafe partial class InferenceSession
         _shared = new int[sequences];
         _units = new AttentionUnit[sequences * _c.Heads];
         _unitRows = new AttentionRow[sequences * _c.Heads];
+        _unitRowIndex = new int[sequences * _c.Heads];
         _rowRoot = new int[rows];
         _rowShared = new int[rows];
         _rowPlanned = new bool[rows];

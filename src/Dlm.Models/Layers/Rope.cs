@@ -77,76 +77,64 @@ internal sealed class Rope
     /// <summary>Rotates the first <paramref name="heads"/> heads of one row at position <paramref name="pos"/> (decoding: each row has its own position).</summary>
     public void ApplyAt(Span<float> row, int heads, int hd, int pos)
     {
-        var cos = _cos.AsSpan(pos * _half, _half);
-        var sin = _sin.AsSpan(pos * _half, _half);
-        for (int h = 0; h < heads; h++)
-        {
-            var v = row.Slice(h * hd, hd);
-            for (int i = 0; i < _half; i++)
-            {
-                int i0 = _interleaved ? 2 * i : i;
-                int i1 = _interleaved ? 2 * i + 1 : i + _half;
-                float a = v[i0], b = v[i1];
-                v[i0] = a * cos[i] - b * sin[i];
-                v[i1] = a * sin[i] + b * cos[i];
-            }
-        }
+        for (int h = 0; h < heads; h++) Turn(row.Slice(h * hd, hd), pos, 1f);
     }
 
     /// <summary>Rotates the first <paramref name="heads"/> heads of rows [start, end) of x (row width <paramref name="width"/>, T positions per sequence).</summary>
     public void Apply(Span<float> x, int width, int heads, int hd, int t, int start, int end, bool inverse)
     {
         float sign = inverse ? -1f : 1f;
-        // Split halves with 16-float halves (head dim 32, 64, ...): the two halves turn as whole vectors.
-        bool vector = Vector512.IsHardwareAccelerated && !_interleaved && _half % 16 == 0;
-        // Interleaved pairs: v·cos + swap(v)·(∓sin), swap exchanging the two dims of each pair; lane by
-        // lane a·c + b·(−s) and b·c + a·s, which are the scalar loop's a·c − b·s and a·s + b·c exactly.
-        bool pairs = Vector512.IsHardwareAccelerated && _cosPairs.Length > 0;
-        var swap = Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
         for (int r = start; r < end; r++)
         {
             int pos = r % t;
-            var cos = _cos.AsSpan(pos * _half, _half);
-            var sin = _sin.AsSpan(pos * _half, _half);
-            var cp = pairs ? _cosPairs.AsSpan(pos * hd, hd) : [];
-            var sp = pairs ? _sinPairs.AsSpan(pos * hd, hd) : [];
-            for (int h = 0; h < heads; h++)
+            for (int h = 0; h < heads; h++) Turn(x.Slice(r * width + h * hd, hd), pos, sign);
+        }
+    }
+
+    // One head v (hd = 2·half floats) turned by the angles of position pos (sign −1: turned back).
+    private void Turn(Span<float> v, int pos, float sign)
+    {
+        int hd = 2 * _half;
+        var cos = _cos.AsSpan(pos * _half, _half);
+        var sin = _sin.AsSpan(pos * _half, _half);
+        if (Vector512.IsHardwareAccelerated && _cosPairs.Length > 0)
+        {
+            // Interleaved pairs: v·cos + swap(v)·(∓sin), swap exchanging the two dims of each pair; lane by
+            // lane a·c + b·(−s) and b·c + a·s, which are the scalar loop's a·c − b·s and a·s + b·c exactly.
+            var swap = Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+            var cp = _cosPairs.AsSpan(pos * hd, hd);
+            var sp = _sinPairs.AsSpan(pos * hd, hd);
+            for (int i = 0; i < hd; i += 16)
             {
-                var v = x.Slice(r * width + h * hd, hd);
-                if (pairs)
-                {
-                    for (int i = 0; i < hd; i += 16)
-                    {
-                        var a = Vector512.Create(v.Slice(i, 16));
-                        var turned = a * Vector512.Create(cp.Slice(i, 16)) + Vector512.Shuffle(a, swap) * (Vector512.Create(sp.Slice(i, 16)) * sign);
-                        turned.CopyTo(v.Slice(i, 16));
-                    }
-                    continue;
-                }
-                if (vector)
-                {
-                    // The scalar loop's operations, lane by lane: a·c − b·s and a·s + b·c.
-                    for (int i = 0; i < _half; i += 16)
-                    {
-                        var c = Vector512.Create(cos.Slice(i, 16));
-                        var sn = Vector512.Create(sin.Slice(i, 16)) * sign;
-                        var a = Vector512.Create(v.Slice(i, 16));
-                        var b = Vector512.Create(v.Slice(i + _half, 16));
-                        (a * c - b * sn).CopyTo(v.Slice(i, 16));
-                        (a * sn + b * c).CopyTo(v.Slice(i + _half, 16));
-                    }
-                    continue;
-                }
-                for (int i = 0; i < _half; i++)
-                {
-                    int i0 = _interleaved ? 2 * i : i;
-                    int i1 = _interleaved ? 2 * i + 1 : i + _half;
-                    float c = cos[i], s = sign * sin[i];
-                    float a = v[i0], b = v[i1];
-                    v[i0] = a * c - b * s;
-                    v[i1] = a * s + b * c;
-                }
+                var a = Vector512.Create(v.Slice(i, 16));
+                var turned = a * Vector512.Create(cp.Slice(i, 16)) + Vector512.Shuffle(a, swap) * (Vector512.Create(sp.Slice(i, 16)) * sign);
+                turned.CopyTo(v.Slice(i, 16));
             }
+            return;
+        }
+        if (Vector512.IsHardwareAccelerated && !_interleaved && _half % 16 == 0)
+        {
+            // Split halves with 16-float halves (head dim 32, 64, ...): the two halves turn as whole vectors,
+            // the scalar loop's operations lane by lane: a·c − b·s and a·s + b·c.
+            for (int i = 0; i < _half; i += 16)
+            {
+                var c = Vector512.Create(cos.Slice(i, 16));
+                var sn = Vector512.Create(sin.Slice(i, 16)) * sign;
+                var a = Vector512.Create(v.Slice(i, 16));
+                var b = Vector512.Create(v.Slice(i + _half, 16));
+                (a * c - b * sn).CopyTo(v.Slice(i, 16));
+                (a * sn + b * c).CopyTo(v.Slice(i + _half, 16));
+            }
+            return;
+        }
+        for (int i = 0; i < _half; i++)
+        {
+            int i0 = _interleaved ? 2 * i : i;
+            int i1 = _interleaved ? 2 * i + 1 : i + _half;
+            float c = cos[i], s = sign * sin[i];
+            float a = v[i0], b = v[i1];
+            v[i0] = a * c - b * s;
+            v[i1] = a * s + b * c;
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -20,8 +19,8 @@ namespace Dlm.Numerics.Kernels;
 /// it is computed alone (<c>heads = 1</c>), with its group, or with other sequences over a shared
 /// prefix (the p·V sums run over the prefix, then on over the sequence's own rows from where they
 /// stopped), so a decode step may split a group over threads by head, or share a prefix between
-/// sequences, without changing a bit. The softmax sums in a fixed lane order (not TensorPrimitives.Sum,
-/// whose order follows the address of a long row). The vector path takes 512-bit vectors where the
+/// sequences, without changing a bit. The softmax is <see cref="FastExp"/>'s exp and sum in one pass (lane by
+/// lane from the row's start, not TensorPrimitives.Sum, whose order follows the address of a long row). The vector path takes 512-bit vectors where the
 /// head width is a multiple of 16 (up to 128); other widths and machines take each head alone through
 /// <see cref="MatVec"/> and TensorPrimitives. <see cref="Scalar"/> is the plain loop, the reference
 /// both are tested against.
@@ -170,36 +169,14 @@ public static unsafe class GroupAttention
         }
     }
 
-    // max-subtracted exp, normalised by a sum in a fixed order (TensorPrimitives for the elementwise steps).
+    // Max-subtracted exp and its sum in one pass (FastExp: float32 throughout, where TensorPrimitives.Exp
+    // computes in float64 at several times the cost, and its sum runs lane by lane from the row's start, so the
+    // same wherever the row lies), then the normalisation: three passes over the row instead of five.
     private static void Softmax(Span<float> x)
     {
         float max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, x);
-        TensorPrimitives.Exp(x, x);
-        TensorPrimitives.Multiply(x, 1f / OrderedSum(x), x);
-    }
-
-    // Lane k sums x[k], x[k + L], … from the row's start, then the lanes and the leftovers: the same
-    // order wherever the row lies (TensorPrimitives.Sum starts long inputs at an aligned address).
-    private static float OrderedSum(ReadOnlySpan<float> x)
-    {
-        ref float x0 = ref MemoryMarshal.GetReference(x);
-        int i = 0;
-        float s = 0;
-        if (Vector512.IsHardwareAccelerated && x.Length >= 16)
-        {
-            var acc = Vector512.LoadUnsafe(ref x0);
-            for (i = 16; i <= x.Length - 16; i += 16) acc += Vector512.LoadUnsafe(ref x0, (nuint)i);
-            s = Vector512.Sum(acc);
-        }
-        else if (x.Length >= 4)
-        {
-            var acc = Vector128.LoadUnsafe(ref x0);
-            for (i = 4; i <= x.Length - 4; i += 4) acc += Vector128.LoadUnsafe(ref x0, (nuint)i);
-            s = Vector128.Sum(acc);
-        }
-        for (; i < x.Length; i++) s += Unsafe.Add(ref x0, i);
-        return s;
+        float sum = FastExp.ExpShiftedSum(x, max, x);
+        TensorPrimitives.Multiply(x, 1f / sum, x);
     }
 
     private static void Vector(ReadOnlySpan<float> q, int ldq, int heads, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int sharedAt, int shared,
