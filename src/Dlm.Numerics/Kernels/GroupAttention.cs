@@ -190,14 +190,28 @@ public static unsafe class GroupAttention
         {
             // Scores: the shared rows a stretch of keys at a time, every query of the call against the stretch while it is in L1,
             // then each sequence's own rows for its heads. A score is the same bits whichever tile or call it falls in.
+            // The cache is cold (a step streams every layer's weights between two visits), so while a stretch is scored the
+            // next stretch of keys is fetched into L1 and the stretch's values into L2 for p·V, a share per query: the memory
+            // reads overlap the arithmetic instead of taking turns with it.
             float* pad = stackalloc float[KeysPerTile * MaxBlocks * 16];
+            int width = headDim;
+            if (shared > 0) PrefetchPart(kp + sharedAt, 0, Math.Min(shared, KeysPerL1) * width, 0, 1, l2: false);
+            else
+            {
+                float* first = OwnStretch(rp, rows.Length, 0, 0, kp, width, out int ff);
+                PrefetchPart(first, 0, ff, 0, 1, l2: false);
+            }
             for (int j = 0; j < shared; j += KeysPerL1)
             {
                 int je = Math.Min(shared, j + KeysPerL1);
+                int nf = (Math.Min(shared, je + KeysPerL1) - je) * width;
+                float* nk = je < shared ? kp + sharedAt + (nint)je * width : OwnStretch(rp, rows.Length, 0, shared, kp, width, out nf);
                 for (int t = 0; t < total; t++)
                 {
                     var r = rp[t / heads];
                     int h = t % heads;
+                    PrefetchPart(nk, 0, nf, t, total, l2: false);
+                    PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, (j / KeysPerL1) * total + t, (shared + KeysPerL1 - 1) / KeysPerL1 * total);
                     ScoreRows(kp + sharedAt, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
                 }
             }
@@ -207,8 +221,14 @@ public static unsafe class GroupAttention
                 for (int j = shared; j < r.Length; j += KeysPerL1)
                 {
                     int je = Math.Min(r.Length, j + KeysPerL1);
+                    int nf = (Math.Min(r.Length, je + KeysPerL1) - je) * width;
+                    float* nk = je < r.Length ? kp + r.Cache + (nint)je * width : OwnStretch(rp, rows.Length, m + 1, shared, kp, width, out nf);
                     for (int h = 0; h < heads; h++)
+                    {
+                        PrefetchPart(nk, 0, nf, h, heads, l2: false);
+                        if (shared == 0) PrefetchPart(vp + r.Cache + (nint)j * width, 0, (je - j) * width, h, heads, l2: true);
                         ScoreRows(kp + r.Cache, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
+                    }
                 }
             }
             for (int m = 0; m < rows.Length; m++)
@@ -577,6 +597,71 @@ public static unsafe class GroupAttention
         if (TH.Count > 3 && TB.Count > 1) a31.Store(y3 + 16);
         if (TH.Count > 3 && TB.Count > 2) a32.Store(y3 + 32);
         if (TH.Count > 3 && TB.Count > 3) a33.Store(y3 + 48);
+    }
+
+    // The first stretch of keys of the first sequence from m on that owns rows past the shared ones (null when none does).
+    private static float* OwnStretch(AttentionRow* rp, int count, int m, int shared, float* kp, int width, out int floats)
+    {
+        for (; m < count; m++)
+            if (rp[m].Length > shared)
+            {
+                floats = (Math.Min(rp[m].Length, shared + KeysPerL1) - shared) * width;
+                return kp + rp[m].Cache + (nint)shared * width;
+            }
+        floats = 0;
+        return null;
+    }
+
+    // Part `part` of `parts` of everything the call reads after the shared keys, into L2 while the shared keys are
+    // scored (their arithmetic is most of the call's): every sequence's own keys (scored next), the shared values,
+    // then every sequence's own values, in the order p·V reads them.
+    private static void PrefetchToL2(AttentionRow* rp, int count, int shared, float* kp, float* sharedValues, float* vp, int width, int part, int parts)
+    {
+        if (!Sse.IsSupported) return;
+        long lines = (long)shared * width / 16;
+        for (int m = 0; m < count; m++) lines += 2L * (((long)(rp[m].Length - shared) * width + 15) / 16);
+        long a = lines * part / parts, b = lines * (part + 1) / parts;
+        // Regions in order: own keys of each sequence, the shared values, own values of each sequence.
+        for (int region = 0; region < 2 * count + 1 && a < b; region++)
+        {
+            float* p;
+            long floats;
+            if (region == count)
+            {
+                p = sharedValues;
+                floats = (long)shared * width;
+            }
+            else
+            {
+                var r = rp[region < count ? region : region - count - 1];
+                p = (region < count ? kp : vp) + r.Cache + (nint)shared * width;
+                floats = (long)(r.Length - shared) * width;
+            }
+            long n = (floats + 15) / 16;
+            if (a < n)
+            {
+                long e = Math.Min(b, n);
+                for (long i = a; i < e; i++) Sse.Prefetch1((byte*)p + 64 * i);
+                a = e;
+            }
+            a -= n;
+            b -= n;
+        }
+    }
+
+    // Part `part` of `parts` of the cache lines of floats [f0, f1) at p, into L1 (or only L2): a hint, harmless past the rows.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchPart(float* p, int f0, int f1, int part, int parts, bool l2)
+    {
+        if (!Sse.IsSupported || f1 <= f0) return;
+        int lines = (f1 - f0 + 15) / 16;
+        int a = (int)((long)lines * part / parts), b = (int)((long)lines * (part + 1) / parts);
+        byte* first = (byte*)(p + f0);
+        for (int i = a; i < b; i++)
+        {
+            if (l2) Sse.Prefetch1(first + 64 * i);
+            else Sse.Prefetch0(first + 64 * i);
+        }
     }
 
     // Cache rows ahead (4 KB of a 64-wide head) that the loops prefetch, so that the next rows' memory
