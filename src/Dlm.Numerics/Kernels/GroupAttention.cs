@@ -190,17 +190,15 @@ public static unsafe class GroupAttention
         {
             // Scores: the shared rows a stretch of keys at a time, every query of the call against the stretch while it is in L1,
             // then each sequence's own rows for its heads. A score is the same bits whichever tile or call it falls in.
-            // The cache is cold (a step streams every layer's weights between two visits), so while a stretch is scored the
-            // next stretch of keys is fetched into L1 and the stretch's values into L2 for p·V, a share per query: the memory
-            // reads overlap the arithmetic instead of taking turns with it.
+            // The cache is cold (a step streams every layer's weights between two visits), so while a stretch of shared keys
+            // is scored, a share per query, the next stretch of keys is fetched into L1 and the rest of what the call reads
+            // (own keys, shared values, own values) into L2 (PrefetchToL2): the memory reads overlap the arithmetic of the
+            // shared scores instead of taking turns with the own rows' arithmetic, which is too little to hide them.
             float* pad = stackalloc float[KeysPerTile * MaxBlocks * 16];
             int width = headDim;
+            // Only calls over a shared prefix prefetch: their scores of the shared keys give the time to fetch everything
+            // else; a sequence alone (a few queries per key) leaves the stream to the hardware prefetcher, which keeps up.
             if (shared > 0) PrefetchPart(kp + sharedAt, 0, Math.Min(shared, KeysPerL1) * width, 0, 1, l2: false);
-            else
-            {
-                float* first = OwnStretch(rp, rows.Length, 0, 0, kp, width, out int ff);
-                PrefetchPart(first, 0, ff, 0, 1, l2: false);
-            }
             for (int j = 0; j < shared; j += KeysPerL1)
             {
                 int je = Math.Min(shared, j + KeysPerL1);
@@ -225,8 +223,7 @@ public static unsafe class GroupAttention
                     float* nk = je < r.Length ? kp + r.Cache + (nint)je * width : OwnStretch(rp, rows.Length, m + 1, shared, kp, width, out nf);
                     for (int h = 0; h < heads; h++)
                     {
-                        PrefetchPart(nk, 0, nf, h, heads, l2: false);
-                        if (shared == 0) PrefetchPart(vp + r.Cache + (nint)j * width, 0, (je - j) * width, h, heads, l2: true);
+                        if (shared > 0) PrefetchPart(nk, 0, nf, h, heads, l2: false);
                         ScoreRows(kp + r.Cache, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
                     }
                 }
