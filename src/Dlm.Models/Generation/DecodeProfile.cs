@@ -19,9 +19,10 @@ public sealed class DecodeProfile
         Norm,
         /// <summary>The fused query/key/value projection.</summary>
         Qkv,
-        /// <summary>RoPE on queries and keys, and the keys and values written to the cache.</summary>
+        /// <summary>RoPE on queries and keys, and the keys and values written to the cache, where they run on their own
+        /// (one sequence); a step planned by KV group does them inside its attention units, so they count as <see cref="Attention"/>.</summary>
         RopeCache,
-        /// <summary>Scores against the cache, softmax and p·V.</summary>
+        /// <summary>Scores against the cache, softmax and p·V (and, in a step planned by KV group, RoPE and the cache writes).</summary>
         Attention,
         /// <summary>The attention output projection.</summary>
         Out,
