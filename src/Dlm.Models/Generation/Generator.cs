@@ -1,4 +1,5 @@
 using Dlm.Core;
+using Dlm.Numerics.Threading;
 
 namespace Dlm.Models.Generation;
 
@@ -54,18 +55,24 @@ public static class Generator
         int maxStop = parameters.StopStrings.Count == 0 ? 0 : parameters.StopStrings.Max(x => x.Length);
         var active = new int[numSamples];
         var next = new int[numSamples];
+        var chosen = new int[numSamples];
+        var chosenLogprob = new float[numSamples];
         int rows = numSamples;
         for (int s = 0; s < numSamples; s++) active[s] = s;
         while (rows > 0)
         {
+            // Each sample's draw and logprob (about 0.8 ms over a 49K vocabulary) on the pool, one sample per index: a
+            // sampler's state is its own, so the choices are the same on any thread count. Streaming and stops stay in order below.
+            var draws = new Draws(samples, active, logits, v, chosen, chosenLogprob);
+            if (rows > 1) session.Pool.For(rows, draws);
+            else draws.Invoke(0);
             int kept = 0;
             for (int r = 0; r < rows; r++)
             {
                 int s = active[r];
                 var st = samples[s];
-                var row = logits.AsSpan(r * v, v);
-                int token = st.Sampler.Next(row);
-                float lp = Sampler.LogSoftmaxAt(row, token);
+                int token = chosen[r];
+                float lp = chosenLogprob[r];
                 st.Tokens.Add(token);
                 st.Logprobs.Add(lp);
                 onToken?.Invoke(new GeneratedToken(s, token, lp));
@@ -112,6 +119,18 @@ public static class Generator
             if (at >= 0 && at < cut) cut = at;
         }
         return text[..cut];
+    }
+
+    // Row r of the step's logits: sample active[r] draws its next token (chosen[r]) and its logprob.
+    private readonly struct Draws(SampleState[] samples, int[] active, float[] logits, int v, int[] chosen, float[] chosenLogprob) : IParallelBody
+    {
+        public void Invoke(int r)
+        {
+            var row = logits.AsSpan(r * v, v);
+            int token = samples[active[r]].Sampler.Next(row);
+            chosen[r] = token;
+            chosenLogprob[r] = Sampler.LogSoftmaxAt(row, token);
+        }
     }
 
     private sealed class SampleState(Sampler sampler)

@@ -131,6 +131,9 @@ public sealed unsafe partial class InferenceSession
     /// <summary>Prefill chunks of up to this many rows take the matrix-vector path rather than a GEMM.</summary>
     internal const int MatVecRows = 8;
 
+    /// <summary>The threads of this session's passes (the generator draws its samples on them too).</summary>
+    internal WorkerPool Pool => _pool;
+
     /// <summary>The weights this session reads.</summary>
     public InferenceModel Model => _m;
 
