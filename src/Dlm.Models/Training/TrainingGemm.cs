@@ -1,3 +1,4 @@
+using Dlm.Models.Transformer;
 using Dlm.Numerics.Gemm;
 
 namespace Dlm.Models.Training;
@@ -22,6 +23,19 @@ public static class TrainingGemm
         : GemmBackends.PerShape is not null
             ? "per-shape: managed or OpenBLAS per product shape, timed at start-up (DLM_BLAS=managed forces the managed kernel)"
             : $"managed: {GemmBackends.OpenBlasStatus}";
+
+    /// <summary>
+    /// Under the per-shape GEMM, decides the backend of every product a training step of
+    /// <paramref name="model"/> will issue (<see cref="TrainingShapes"/>), now, before the first step:
+    /// no product is then timed inside a step, the masked step's products fall in the classes the full
+    /// step's did, and the decisions are made in one stretch rather than whenever a new class first
+    /// comes up. Returns them (empty under any other GEMM). Decided classes are kept for the process.
+    /// </summary>
+    public static IReadOnlyList<GemmShapeChoice> Prepare(TransformerModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Gemm is PerShapeGemm ps ? ps.Prepare(TrainingShapes.Of(model, model.MaxBatch * model.MaxSeq)) : [];
+    }
 
     private static bool Forced => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("DLM_BLAS"));
 }
