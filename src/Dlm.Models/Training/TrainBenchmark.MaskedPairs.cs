@@ -25,8 +25,10 @@ public sealed record MaskedPairRound(bool FullFirst, double FullStepMs, double M
 /// <param name="SubnormalWeights">Subnormal floats in the trainable weights after the half.</param>
 /// <param name="OtherCpuS">CPU seconds per step that other processes used meanwhile (the machine's busy time less this process's; Linux, else NaN).</param>
 /// <param name="StealS">Seconds per step the hypervisor gave the machine's cores to others (steal, all cores; Linux, else NaN).</param>
+/// <param name="ProbeGflops">One core's rate on a fixed in-cache product (<see cref="SpeedProbe"/>) just before and just after the half.</param>
 public sealed record MaskedHalf(IReadOnlyDictionary<string, double> PhaseMs, long JitMethods, double JitMs, int Collections,
-    long SubnormalGradients, long SubnormalMoments, long SubnormalWeights, double? OtherCpuS = null, double? StealS = null);
+    long SubnormalGradients, long SubnormalMoments, long SubnormalWeights, double? OtherCpuS = null, double? StealS = null,
+    IReadOnlyList<double>? ProbeGflops = null);
 
 /// <summary>What <c>dlm bench train --masked-vs-full</c> measured.</summary>
 /// <param name="Preset">Preset name.</param>
@@ -79,8 +81,10 @@ public static partial class TrainBenchmark
             progress?.Invoke($"warmup {s + 1}/{warmup}: full loss {Step(full).Loss:F4}, masked loss {Step(half).Loss:F4}");
         }
         long allocated = 0;
+        using var probe = new SpeedProbe();
         (double Ms, double Cpu, MaskedHalf Detail) Half(float[] weights)
         {
+            double probeBefore = probe.Measure();
             model.ResetProfile();
             long optTicks = 0;
             long jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
@@ -98,6 +102,7 @@ public static partial class TrainBenchmark
             double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / stepsPerHalf;
             double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / stepsPerHalf;
             var machine1 = MachineCpu.Read();
+            double probeAfter = probe.Measure();
             var phases = new SortedDictionary<string, double>(StringComparer.Ordinal);
             foreach (var (name, sec) in model.Profile()) phases[name] = Math.Round(sec * 1000 / stepsPerHalf, 2);
             phases["optimizer"] = Math.Round(optTicks * 1000.0 / Stopwatch.Frequency / stepsPerHalf, 2);
@@ -107,7 +112,8 @@ public static partial class TrainBenchmark
                 Subnormals.Count(model.TrainableGradients), Subnormals.Count(setup.Trainer.M) + Subnormals.Count(setup.Trainer.V),
                 Subnormals.Count(model.TrainableWeights),
                 double.IsNaN(machine0.Busy) ? null : Math.Round((machine1.Busy - machine0.Busy) / stepsPerHalf - cpu, 3),
-                double.IsNaN(machine0.Steal) ? null : Math.Round((machine1.Steal - machine0.Steal) / stepsPerHalf, 3));
+                double.IsNaN(machine0.Steal) ? null : Math.Round((machine1.Steal - machine0.Steal) / stepsPerHalf, 3),
+                [probeBefore, probeAfter]);
             return (ms, cpu, detail);
         }
         double loadBefore = LoadAverage();
