@@ -63,7 +63,7 @@ public static partial class TrainBenchmark
         bool lora = false, int? seq = null, int? batch = null, int? threads = null)
     {
         if (rounds <= 0 || stepsPerHalf <= 0 || warmup < 0) throw new Core.DlmException("rounds and steps must be positive and warmup not negative");
-        using var setup = Setup.Create(preset, lora, seq, batch, threads);
+        using var setup = Setup.Create(preset, lora, seq, batch, threads, progress);
         var model = setup.Model;
         int b = setup.Batch, t = setup.Seq, n = b * t;
         var (tokens, targets, full, half) = setup.Batches();

@@ -47,8 +47,8 @@ public sealed class PerShapeGemm : IGemm
     /// </summary>
     public const long MinTimedWork = 1L << 26;
 
-    /// <summary>At most this many classes are timed (64); later new classes take the managed kernel.</summary>
-    public const int MaxTimedClasses = 64;
+    /// <summary>At most this many classes are timed (128: a training step prepares up to ~80, each linear and the LM head at several row counts); later new classes take the managed kernel.</summary>
+    public const int MaxTimedClasses = 128;
 
     private readonly ManagedGemm _managed;
     private readonly IGemm _openBlas;
