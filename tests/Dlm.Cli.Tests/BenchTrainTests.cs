@@ -58,6 +58,17 @@ public class BenchTrainTests
         Assert.All(ratios, x => Assert.True(x > 0));
         Assert.Equal(ratios[1], last["median_ratio"]!.GetValue<double>(), 12);
         Assert.Equal(3, r.StderrLines.Count(l => l.StartsWith("round ", StringComparison.Ordinal)));
+        // Each half of a round says where its time went and what else ran meanwhile.
+        foreach (var half in rounds.SelectMany(x => new[] { x!["full"]!, x["masked"]! }))
+        {
+            var phases = half["phase_ms"]!.AsObject();
+            Assert.True(phases["lmhead.forward"]!.GetValue<double>() >= 0 && phases["optimizer"]!.GetValue<double>() >= 0);
+            Assert.True(phases.Sum(p => p.Value!.GetValue<double>()) > 0);
+            Assert.True(half["jit_methods"]!.GetValue<long>() >= 0 && half["jit_ms"]!.GetValue<double>() >= 0);
+            Assert.True(half["collections"]!.GetValue<int>() >= 0);
+            Assert.True(half["subnormal_gradients"]!.GetValue<long>() >= 0 && half["subnormal_moments"]!.GetValue<long>() >= 0);
+            if (OperatingSystem.IsLinux()) Assert.True(half["steal_s"]!.GetValue<double>() >= 0);
+        }
     }
 
     [Fact]

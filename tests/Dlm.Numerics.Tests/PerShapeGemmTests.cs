@@ -107,4 +107,58 @@ public sealed class PerShapeGemmTests : IDisposable
         Assert.Same(c, g.Decide(true, false, 500, 400, 200, accumulate: true)); // same class, same decision
         Assert.Equal("too small to time", g.Decide(false, false, 10, 10, 10, accumulate: false).Reason);
     }
+
+    [Fact]
+    public void Rows_beyond_LargeRows_share_the_class_of_one_product_and_fewer_rows_have_their_own()
+    {
+        var managed = new ManagedGemm(_pool);
+        var g = new PerShapeGemm(managed, new Stand(managed, sleepMs: 0, compute: false));
+        // Y = X·Wᵀ on 2048 rows and on 1024 (the masked step's last block): one decision.
+        var full = g.Decide(false, true, 2048, 384, 384, accumulate: false);
+        Assert.Same(full, g.Decide(false, true, 1024, 384, 384, accumulate: false));
+        Assert.Same(full, g.Decide(false, true, 600, 384, 384, accumulate: false));
+        // dW += dYᵀ·X: the rows are k.
+        var dw = g.Decide(true, false, 384, 384, 2048, accumulate: true);
+        Assert.Same(dw, g.Decide(true, false, 384, 384, 1024, accumulate: true));
+        Assert.Equal(2, g.Choices.Count);
+        // 256 rows is a class of its own; so is another weight shape on as many rows.
+        Assert.NotSame(full, g.Decide(false, true, 256, 2048, 384, accumulate: false));
+        Assert.NotSame(full, g.Decide(false, true, 2048, 1152, 384, accumulate: false));
+        Assert.Equal(4, g.Choices.Count);
+    }
+
+    [Fact]
+    public void Prepare_decides_every_class_up_front_so_later_calls_time_nothing()
+    {
+        var managed = new ManagedGemm(_pool);
+        var stand = new Stand(managed, sleepMs: 0, compute: true);
+        var g = new PerShapeGemm(managed, stand);
+        var products = new GemmProduct[]
+        {
+            new("fwd", false, true, 1024, 512, 256, false),
+            new("dx", false, false, 1024, 256, 512, false),
+            new("dw", true, false, 512, 256, 1024, true),
+            new("tiny", false, false, 16, 16, 16, false),
+        };
+        var chosen = g.Prepare(products);
+        Assert.Equal(["fwd", "dx", "dw"], chosen.Select(c => c.Shape)); // the tiny one is not timed
+        Assert.All(chosen, c => Assert.Equal("measured", c.Reason));
+        int calls = stand.Calls;
+        Assert.Equal(3 * (PerShapeGemm.Trials + 1), calls);
+        // The same products on half the rows, then on all: no timing, each call on its class's backend, results right.
+        foreach (var rows in new[] { 512, 1024 })
+        {
+            int before = stand.Calls;
+            GemmCheck.Product(g, rows, 512, 256, false, true, beta: 0f);
+            GemmCheck.Product(g, 512, 256, rows, true, false, beta: 1f, seed: 2);
+            int expected = new[] { g.BackendFor(false, true, rows, 512, 256, false), g.BackendFor(true, false, 512, 256, rows, true) }
+                .Count(b => b == "openblas");
+            Assert.Equal(before + expected, stand.Calls);
+        }
+        Assert.Equal(3, g.Choices.Count);
+        // Preparing again (another trainer on the same shapes) times nothing and gives the same decisions.
+        int settled = stand.Calls;
+        Assert.Equal(chosen.Select(c => c.Backend), g.Prepare(products).Select(c => c.Backend));
+        Assert.Equal(settled, stand.Calls);
+    }
 }

@@ -171,6 +171,7 @@ internal static class BenchTrainCommand
             $"masked steps {m.MedianRatio:F3}x as fast as full (median of {m.Rounds.Count} rounds; CPU {m.MedianCpuRatio:F3}x)"));
         Console.WriteLine(string.Create(ci, $"full {m.FullTokensPerSec:F0} tokens/s, masked {m.MaskedTokensPerSec:F0} tokens/s, {m.AllocBytesPerStep:F0} bytes allocated per step"));
         foreach (var (x, i) in m.Rounds.Select((x, i) => (x, i)))
-            Console.WriteLine(string.Create(ci, $"  round {i + 1}: full {x.FullStepMs:F1} ms, masked {x.MaskedStepMs:F1} ms: {x.Ratio:F3}x (CPU {x.CpuRatio:F3}x){(x.FullFirst ? "" : ", masked first")}"));
+            Console.WriteLine(string.Create(ci, $"  round {i + 1}: full {x.FullStepMs:F1} ms, masked {x.MaskedStepMs:F1} ms: {x.Ratio:F3}x (CPU {x.CpuRatio:F3}x){(x.FullFirst ? "" : ", masked first")}" +
+                $"{(x.Full is { } f && x.Masked is { } k ? $"; JIT {f.JitMs:F0} / {k.JitMs:F0} ms" : "")}"));
     }
 }

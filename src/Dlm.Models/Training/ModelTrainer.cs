@@ -51,7 +51,12 @@ public sealed class ModelTrainer
         M = new float[model.TrainableWeights.Length];
         V = new float[model.TrainableWeights.Length];
         _normParts = new double[Parts];
+        // Under the per-shape GEMM every product of a step gets its backend now, not in the middle of a step.
+        GemmChoices = TrainingGemm.Prepare(model);
     }
+
+    /// <summary>The backends the per-shape GEMM chose, before the first step, for the products of this trainer's steps (empty under any other GEMM).</summary>
+    public IReadOnlyList<Dlm.Numerics.Gemm.GemmShapeChoice> GemmChoices { get; }
 
     /// <summary>The model being trained.</summary>
     public TransformerModel Model { get; }

@@ -21,7 +21,7 @@ public static partial class TrainBenchmark
         public required TransformerModel Model { get; init; }
         public required ModelTrainer Trainer { get; init; }
 
-        public static Setup Create(string preset, bool lora, int? seq, int? batch, int? threads)
+        public static Setup Create(string preset, bool lora, int? seq, int? batch, int? threads, Action<string>? progress = null)
         {
             if (!PresetTable.TryGetValue(preset, out var p))
                 throw new DlmException($"unknown preset '{preset}' (known: {string.Join(", ", PresetTable.Keys)})");
@@ -36,6 +36,7 @@ public static partial class TrainBenchmark
             if (pool is not null && gemm is ManagedGemm) gemm = new ManagedGemm(pool);
             var model = new TransformerModel(cfg, b, t, lora ? BenchLora : null, gemm: gemm, pool: pool);
             model.InitializeWeights(0);
+            if (gemm is PerShapeGemm) progress?.Invoke("per-shape GEMM: timing both backends on the step's products");
             var trainer = new ModelTrainer(model, AdamWOptions.NielsGptPretrain, new ConstantRate(3e-4f), 1f);
             return new Setup { Config = cfg, Batch = b, Seq = t, Model = model, Trainer = trainer, _ownPool = pool };
         }

@@ -97,7 +97,7 @@ public static partial class TrainBenchmark
         bool lora = false, int? seq = null, int? batch = null, bool masked = false, int? threads = null)
     {
         if (steps <= 0 || warmup < 0) throw new DlmException("steps must be positive and warmup not negative");
-        using var setup = Setup.Create(preset, lora, seq, batch, threads);
+        using var setup = Setup.Create(preset, lora, seq, batch, threads, progress);
         var (cfg, b, t, model, trainer) = (setup.Config, setup.Batch, setup.Seq, setup.Model, setup.Trainer);
         int n = b * t;
         var (tokens, targets, full, half) = setup.Batches();

@@ -1,3 +1,4 @@
+using Dlm.Models.Transformer;
 using Dlm.Numerics.Gemm;
 
 namespace Dlm.Models.Training;
@@ -5,7 +6,7 @@ namespace Dlm.Models.Training;
 /// <summary>
 /// The GEMM backend a training step uses unless told otherwise: <c>DLM_BLAS</c> when it is set
 /// (through <see cref="GemmBackends.Default"/>), else <see cref="GemmBackends.PerShape"/> (the
-/// managed kernel or OpenBLAS per shape, by measurement at start-up, OpenBLAS run single-threaded
+/// managed kernel or OpenBLAS per shape, by measurement at start-up (<see cref="Prepare"/>), OpenBLAS run single-threaded
 /// on slices over dlm's worker pool), or the managed GEMM when OpenBLAS is unavailable. Measured on
 /// the 2-core machine (niels-default and the SmolLM2 LoRA step, docs/engine.md): the per-shape mix
 /// steps at least as fast as the managed GEMM alone once OpenBLAS no longer runs a thread pool of
@@ -20,8 +21,21 @@ public static class TrainingGemm
     public static string SelectionReason =>
         Forced ? $"forced by DLM_BLAS={Environment.GetEnvironmentVariable("DLM_BLAS")}"
         : GemmBackends.PerShape is not null
-            ? "per-shape: managed or OpenBLAS per product shape, timed at start-up (DLM_BLAS=managed forces the managed kernel)"
+            ? "per-shape: managed or OpenBLAS per product shape, each product of a training step timed when its trainer is built (DLM_BLAS=managed forces the managed kernel)"
             : $"managed: {GemmBackends.OpenBlasStatus}";
+
+    /// <summary>
+    /// Under the per-shape GEMM, decides the backend of every product a training step of
+    /// <paramref name="model"/> will issue (<see cref="TrainingShapes"/>), now, before the first step:
+    /// no product is then timed inside a step, the masked step's products fall in the classes the full
+    /// step's did, and the decisions are made in one stretch rather than whenever a new class first
+    /// comes up. Returns them (empty under any other GEMM). Decided classes are kept for the process.
+    /// </summary>
+    public static IReadOnlyList<GemmShapeChoice> Prepare(TransformerModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Gemm is PerShapeGemm ps ? ps.Prepare(TrainingShapes.Of(model, model.MaxBatch * model.MaxSeq)) : [];
+    }
 
     private static bool Forced => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("DLM_BLAS"));
 }

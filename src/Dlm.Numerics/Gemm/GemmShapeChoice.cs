@@ -2,8 +2,8 @@ namespace Dlm.Numerics.Gemm;
 
 /// <summary>
 /// The backend <see cref="PerShapeGemm"/> chose for one class of product shapes, with the times that
-/// decided it. m, n and k are the class's upper bounds (each rounded up to a power of two, except
-/// where a dimension is exactly the shape measured, see <see cref="PerShapeGemm"/>).
+/// decided it. m, n and k are those of the product that was timed; the class is the weight's two
+/// dimensions rounded up to powers of two and the rows capped at <see cref="PerShapeGemm.LargeRows"/> (see <see cref="PerShapeGemm"/>).
 /// </summary>
 /// <param name="Trans">Transpose code in BLAS order, e.g. <c>TN</c>.</param>
 /// <param name="M">Rows of C of the first product of the class (the one timed).</param>

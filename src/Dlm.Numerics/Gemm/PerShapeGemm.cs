@@ -6,14 +6,19 @@ namespace Dlm.Numerics.Gemm;
 
 /// <summary>
 /// Runs each product on whichever of the managed kernel and OpenBLAS measured faster on its shape.
-/// The first time a class of shapes comes up (transposes, whether C is accumulated, and m, n, k
-/// each rounded up to a power of two, so the LM head's varying chunk rows share a few classes),
-/// both backends are timed on that very product (its A and B, a scratch C), alternately
-/// <see cref="Trials"/> times each after a warm-up, and the class keeps the winner for the rest of
-/// the process: OpenBLAS only when it is more than <see cref="Margin"/> faster both in wall time and
-/// in the process's CPU time (where that clock exists: on a loaded machine a run that was only
-/// descheduled looks slow in wall time, not in CPU time), since the managed kernel shares the
-/// caller's worker pool and OpenBLAS's own threads keep spinning after a call.
+/// A class of shapes is the transposes, whether C is accumulated, the two dimensions of the weight
+/// (n and k of a product whose A is not transposed, m and n of one whose A is: a training step's
+/// Y = X·Wᵀ, dX = dY·W and dW += dYᵀ·X), each rounded up to a power of two, and the rows (the third
+/// dimension: tokens) rounded up to a power of two but at most <see cref="LargeRows"/>, so one product
+/// of a layer is one decision whether it runs on every row of the batch or on the weighted half of it
+/// (the masked step's last block and LM head), and the LM head's varying chunk rows share a few.
+/// A class is decided by <see cref="Prepare"/> (training does it for every product of its step before
+/// the first one: <c>TrainingGemm.Prepare</c>), by <see cref="Decide"/>, or else the first time it comes up;
+/// both backends are timed on it, alternately <see cref="Trials"/> times each after a warm-up, and the
+/// class keeps the winner for the rest of the process: OpenBLAS only when it is more than
+/// <see cref="Margin"/> faster both in the median wall time and in the median process CPU time (where
+/// that clock exists: on a loaded machine a run that was only descheduled looks slow in wall time, not
+/// in CPU time), since the managed kernel shares the caller's worker pool.
 /// Products below <see cref="MinTimedWork"/> multiply-adds, classes past <see cref="MaxTimedClasses"/>,
 /// and every call made from inside a parallel loop body (attention units, where OpenBLAS would start
 /// its threads inside the pool's) take the managed kernel. Once a class is decided a call allocates
@@ -26,8 +31,14 @@ public sealed class PerShapeGemm : IGemm
     /// <summary>OpenBLAS must beat the managed kernel by more than this fraction to be chosen (0.10).</summary>
     public const double Margin = 0.10;
 
-    /// <summary>Timed runs of each backend per class (after one warm-up each).</summary>
+    /// <summary>Timed runs of each backend per class (after one warm-up each); the median of them decides.</summary>
     public const int Trials = 3;
+
+    /// <summary>
+    /// Rows (the dimension that is neither of the weight's) are classed by powers of two up to this
+    /// (512); every product of more rows is in the class of 512, where the rate no longer depends on them.
+    /// </summary>
+    public const int LargeRows = 512;
 
     /// <summary>
     /// Products of fewer multiply-adds than this (2²⁶, e.g. 512 × 512 × 256) are not timed: they take
@@ -36,8 +47,8 @@ public sealed class PerShapeGemm : IGemm
     /// </summary>
     public const long MinTimedWork = 1L << 26;
 
-    /// <summary>At most this many classes are timed (64); later new classes take the managed kernel.</summary>
-    public const int MaxTimedClasses = 64;
+    /// <summary>At most this many classes are timed (128: a training step prepares up to ~80, each linear and the LM head at several row counts); later new classes take the managed kernel.</summary>
+    public const int MaxTimedClasses = 128;
 
     private readonly ManagedGemm _managed;
     private readonly IGemm _openBlas;
@@ -78,19 +89,43 @@ public sealed class PerShapeGemm : IGemm
     {
         if (m == 0 || n == 0 || k == 0 || (long)m * n * k < MinTimedWork) return _managed.Name;
         lock (_gate)
-            return _classes.TryGetValue(new ShapeClass(transA, transB, accumulate, Class(m), Class(n), Class(k)), out var e)
+            return _classes.TryGetValue(Key(transA, transB, m, n, k, accumulate), out var e)
                 ? _log[e.LogIndex].Backend : null;
     }
 
     /// <summary>Decides the class of a product now (timing it on scratch operands of its shape if needed) and returns the decision.</summary>
     public GemmShapeChoice Decide(bool transA, bool transB, int m, int n, int k, bool accumulate)
     {
+        lock (_gate)
+        {
+            // Decided already: no scratch operands (a trainer made again, doctor after a run).
+            if (_classes.TryGetValue(Key(transA, transB, m, n, k, accumulate), out var known)) return _log[known.LogIndex];
+        }
         var a = new float[(long)m * k];
         var b = new float[(long)k * n];
         for (int i = 0; i < a.Length; i++) a[i] = ((i * 7919) % 1000) * 1e-3f - 0.5f;
         for (int i = 0; i < b.Length; i++) b[i] = ((i * 104729) % 1000) * 1e-3f - 0.5f;
         var e = Lookup(transA, transB, m, n, k, accumulate ? 1f : 0f, a, transA ? m : k, b, transB ? k : n);
         lock (_gate) return _log[e.LogIndex];
+    }
+
+    /// <summary>
+    /// Decides every class of <paramref name="products"/> not decided yet, now, one after the other
+    /// (timing each on scratch operands of its shape), so that no timing falls inside the work that
+    /// later issues them; returns the decisions in the order given, one per product large enough to
+    /// be timed (the others take the managed kernel and are left out).
+    /// </summary>
+    public IReadOnlyList<GemmShapeChoice> Prepare(IEnumerable<GemmProduct> products)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        var list = new List<GemmShapeChoice>();
+        foreach (var p in products)
+        {
+            if (p.M <= 0 || p.N <= 0 || p.K <= 0) throw new ArgumentException($"product {p.Name} has a dimension that is not positive");
+            if ((long)p.M * p.N * p.K < MinTimedWork) continue;
+            list.Add(Decide(p.TransA, p.TransB, p.M, p.N, p.K, p.Accumulate) with { Shape = p.Name });
+        }
+        return list;
     }
 
     /// <inheritdoc />
@@ -111,7 +146,7 @@ public sealed class PerShapeGemm : IGemm
 
     private Entry Lookup(bool transA, bool transB, int m, int n, int k, float beta, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb)
     {
-        var key = new ShapeClass(transA, transB, beta != 0f, Class(m), Class(n), Class(k));
+        var key = Key(transA, transB, m, n, k, beta != 0f);
         lock (_gate)
         {
             if (_classes.TryGetValue(key, out var known)) return known;
@@ -125,15 +160,20 @@ public sealed class PerShapeGemm : IGemm
             {
                 _timed++;
                 var c = new float[(long)m * n];
-                double tm = double.MaxValue, to = double.MaxValue, cm = double.MaxValue, co = double.MaxValue;
+                var wm = new double[Trials];
+                var wo = new double[Trials];
+                var um = new double[Trials];
+                var uo = new double[Trials];
                 for (int t = 0; t <= Trials; t++)
                 {
                     // Alternate, so a burst of load from elsewhere does not land on one backend only.
                     var (xm, ym) = Time(_managed, transA, transB, m, n, k, a, lda, b, ldb, beta, c);
                     var (xo, yo) = Time(_openBlas, transA, transB, m, n, k, a, lda, b, ldb, beta, c);
                     if (t == 0) continue; // warm-up: packing buffers, OpenBLAS's threads, caches
-                    (tm, to, cm, co) = (Math.Min(tm, xm), Math.Min(to, xo), Math.Min(cm, ym), Math.Min(co, yo));
+                    (wm[t - 1], wo[t - 1], um[t - 1], uo[t - 1]) = (xm, xo, ym, yo);
                 }
+                // Medians: one run that lost its core to another process (or won it back) decides nothing.
+                double tm = Median(wm), to = Median(wo), cm = Median(um), co = Median(uo);
                 // NaN CPU times (no clock) compare false: the wall-time test alone decides.
                 bool ob = to * (1 + Margin) < tm && !(co * (1 + Margin) >= cm);
                 choice = new(trans, m, n, k, beta != 0f, ob ? _openBlas.Name : _managed.Name,
@@ -160,7 +200,19 @@ public sealed class PerShapeGemm : IGemm
 
     private static int Class(int x) => (int)Math.Min(BitOperations.RoundUpToPowerOf2((uint)x), int.MaxValue);
 
-    private readonly record struct ShapeClass(bool TransA, bool TransB, bool Accumulate, int M, int N, int K);
+    // A not transposed: m rows of activations times a [k, n] (or [n, k]) weight; A transposed (dW = dYᵀ·X): k rows.
+    private static ShapeClass Key(bool transA, bool transB, int m, int n, int k, bool accumulate) => transA
+        ? new ShapeClass(transA, transB, accumulate, Class(m), Class(n), Math.Min(Class(k), LargeRows))
+        : new ShapeClass(transA, transB, accumulate, Class(n), Class(k), Math.Min(Class(m), LargeRows));
+
+    private static double Median(double[] xs)
+    {
+        Array.Sort(xs);
+        int h = xs.Length / 2;
+        return xs.Length % 2 == 1 ? xs[h] : (xs[h - 1] + xs[h]) / 2;
+    }
+
+    private readonly record struct ShapeClass(bool TransA, bool TransB, bool Accumulate, int Weight1, int Weight2, int Rows);
 
     private readonly record struct Entry(bool UseOpenBlas, int LogIndex);
 }
