@@ -246,11 +246,12 @@ public static class MatVecBatch
                 (Vector512.LoadUnsafe(ref Unsafe.Add(ref xg, (nint)b * ldx + k * 16)) * s).StoreUnsafe(ref Unsafe.Add(ref xp, (k * nb + b) * 16));
     }
 
-    // Whether every input of the group stays finite times 2^112 (magnitude below 2^16; NaN fails the test).
+    // Whether every input of the group stays finite times 2^112 (magnitude below 2^16; NaN fails the test;
+    // MaxMagnitude returns the signed value, hence the Abs).
     private static bool Scalable(ref float xg, int ldx, int nb, int cols)
     {
         for (int b = 0; b < nb; b++)
-            if (!(TensorPrimitives.MaxMagnitude(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xg, (nint)b * ldx), cols)) < MaxScaledInput)) return false;
+            if (!(MathF.Abs(TensorPrimitives.MaxMagnitude(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xg, (nint)b * ldx), cols))) < MaxScaledInput)) return false;
         return true;
     }
 
