@@ -363,7 +363,8 @@ public static class MatVecBatch
                 var w0 = TW.Load16(ref Unsafe.Add(ref w, i), ref seenHere);
                 var w1 = TR.Count > 1 ? TW.Load16(ref Unsafe.Add(ref w, cols + i), ref seenHere) : default;
                 var w2 = TR.Count > 2 ? TW.Load16(ref Unsafe.Add(ref w, 2 * cols + i), ref seenHere) : default;
-                if (Sse.IsSupported)
+                // 16-bit rows: a chain's blocks are 64 bytes apart, so chain 1 (which runs first) alone touches every line.
+                if (Sse.IsSupported && (Unsafe.SizeOf<T>() == 4 || first == 1))
                 {
                     // The next tile's rows at the same columns: this tile's FMAs hide their memory latency.
                     byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, PrefetchRows * cols + i));
