@@ -78,6 +78,69 @@ public sealed class MatVecBatchTests
             }
     }
 
+    public static TheoryData<MatVecPath, string> HardF16Cases() => MatVecTests.HardF16Cases();
+
+    // Several float16 inputs take the scaled path too (2^112 on the packed inputs, MatVecBatch's
+    // F16ScaledWeights), group by group, with the widening path for a group whose inputs reach 2^16 or
+    // are not finite, or when a weight is infinity or NaN: every output must keep the scalar reference's
+    // bits and the single kernel's. The hard value sits in one input of the last group only (11 inputs:
+    // groups of 8 and 3), so the other group must not be disturbed by it.
+    [Theory]
+    [MemberData(nameof(HardF16Cases))]
+    public void F16_batches_equal_the_scalar_reference_on_hard_inputs(MatVecPath path, string hard)
+    {
+        if (!MatVecPaths.IsSupported(path)) return;
+        int[] widths = hard == "wide" ? [2100, 4111] : [1, 15, 16, 31, 32, 48, 100, 576];
+        foreach (int cols in widths)
+            foreach (int batch in new[] { 2, 8, 11 })
+            {
+                const int rows = 8;
+                var rng = new Random(cols * 13 + batch + hard.Length);
+                var w16 = new ushort[rows * cols];
+                for (int i = 0; i < w16.Length; i++)
+                    w16[i] = rng.Next(4) switch
+                    {
+                        0 => (ushort)rng.Next(0x0400) /* subnormal or +0 */,
+                        1 => (ushort)(0x8000 | rng.Next(0x0400)) /* negative subnormal or -0 */,
+                        _ => (ushort)(rng.Next(2) << 15 | rng.Next(0x0400, 0x7C00)) /* any normal */,
+                    };
+                int ldx = cols + 3, ldy = rows + 1;
+                var x = Enumerable.Range(0, batch * ldx).Select(_ => (float)(rng.NextDouble() * 2 - 1) * MathF.Pow(2, rng.Next(-140, 15))).ToArray();
+                int last = (batch - 1) * ldx;
+                switch (hard)
+                {
+                    case "infinity": w16[(rows / 2) * cols + cols / 2] = 0xFC00; break;
+                    case "nan": w16[(rows - 1) * cols + cols - 1] = 0x7E01; break;
+                    case "large-input": x[last + cols / 2] = 65536f; break;
+                    case "large-negative-input": x[last + cols / 2] = -65536f; break;
+                    case "infinite-input": x[last] = float.NegativeInfinity; break;
+                }
+                var w = new float[w16.Length];
+                HalfBits.Widen(w16, w, WeightFormat.F16);
+                var want = new float[batch * ldy];
+                var got = new float[batch * ldy];
+                MatVecBatch.Ordered(w, cols, x, ldx, batch, want, ldy, 1, rows, MatVecPaths.Lanes(path));
+                MatVecBatch.Half16(w16, WeightFormat.F16, cols, x, ldx, batch, got, ldy, 1, rows, path);
+                var alone = new float[rows];
+                for (int b = 0; b < batch; b++)
+                {
+                    MatVec.Half16(w16, WeightFormat.F16, cols, x.AsSpan(b * ldx).ToArray(), ldx, 1, alone, rows, 1, rows, path);
+                    Assert.Equal(0f, got[b * ldy]);
+                    for (int r = 1; r < rows; r++)
+                    {
+                        float g = got[b * ldy + r], e = want[b * ldy + r];
+                        string at = $"{path} {hard} cols={cols} batch={batch} b={b} r={r}";
+                        if (float.IsNaN(e)) Assert.True(float.IsNaN(g) && float.IsNaN(alone[r]), $"{at}: {g}, alone {alone[r]}");
+                        else
+                        {
+                            Assert.True(BitConverter.SingleToInt32Bits(e) == BitConverter.SingleToInt32Bits(g), $"{at}: reference {e} vs batch {g}");
+                            Assert.True(BitConverter.SingleToInt32Bits(alone[r]) == BitConverter.SingleToInt32Bits(g), $"{at}: alone {alone[r]} vs batch {g}");
+                        }
+                    }
+                }
+            }
+    }
+
     [Fact]
     public void Parallel_batches_give_each_sequence_its_single_kernel_bits_on_any_thread_count()
     {

@@ -143,7 +143,7 @@ public sealed class MatVecTests
     {
         var data = new TheoryData<MatVecPath, string>();
         foreach (var p in Enum.GetValues<MatVecPath>())
-            foreach (var c in new[] { "subnormal", "infinity", "nan", "large-input", "infinite-input", "wide" })
+            foreach (var c in new[] { "subnormal", "infinity", "nan", "large-input", "large-negative-input", "infinite-input", "wide" })
                 data.Add(p, c);
         return data;
     }
@@ -179,6 +179,7 @@ public sealed class MatVecTests
                 case "infinity": w16[(rows / 2) * cols + cols / 2] = 0xFC00; break;               // -inf in one row
                 case "nan": w16[(rows - 1) * cols + cols - 1] = 0x7E01; break;                     // NaN, last weight of the last row
                 case "large-input": x[cols / 2] = 65536f; break;                                    // x·2^112 would overflow
+                case "large-negative-input": x[cols / 2] = -65536f; break;                          // the same, below zero
                 case "infinite-input": x[0] = float.PositiveInfinity; break;
             }
             var w = new float[w16.Length];

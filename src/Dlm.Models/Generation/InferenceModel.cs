@@ -21,10 +21,12 @@ internal readonly record struct BlockVectors(int Norm1W, int Norm1B, int QkvB, i
 /// <see cref="InferenceSession"/>s. A LoRA adapter is either merged into the weights before they
 /// are narrowed, or kept beside them in float32 and applied on the fly (unmerged).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =
+    "The matrices live as long as the model (sessions hold raw pointers into them); WeightMemory, a SafeHandle, frees them when the model is collected.")]
 public sealed unsafe class InferenceModel
 {
-    private readonly float[]? _w32;
-    private readonly ushort[]? _w16;
+    // The matrices in native memory on huge pages where the OS gives them (WeightMemory): float32, or 16-bit bits.
+    private readonly WeightMemory _matrices;
 
     /// <summary>The configuration.</summary>
     public ModelConfig Config { get; }
@@ -44,7 +46,10 @@ public sealed unsafe class InferenceModel
     internal int NormFW { get; }
     internal int NormFB { get; }
 
-    /// <summary>The matrices (pinned): float* for F32, ushort* (16-bit bits) otherwise.</summary>
+    /// <summary>Whether the matrices' memory was advised for transparent huge pages (Linux with THP).</summary>
+    internal bool HugePagesAdvised => _matrices.HugePagesAdvised;
+
+    /// <summary>The matrices (native, 2 MiB aligned, alive as long as this model): float* for F32, ushort* (16-bit bits) otherwise.</summary>
     internal void* MatrixBase { get; }
 
     /// <summary>
@@ -90,18 +95,11 @@ public sealed unsafe class InferenceModel
         NormFW = V(layout.NormFW);
         NormFB = V(layout.NormFB);
 
-        if (format == WeightFormat.F32)
-        {
-            _w32 = GC.AllocateUninitializedArray<float>(layout.Count, pinned: true);
-            weights.CopyTo(_w32);
-            MatrixBase = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_w32));
-        }
-        else
-        {
-            _w16 = GC.AllocateUninitializedArray<ushort>(layout.Count, pinned: true);
-            HalfBits.Narrow(weights, _w16, format);
-            MatrixBase = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_w16));
-        }
+        // Advised for huge pages before the first write, so the kernel backs them with 2 MiB pages from the start.
+        _matrices = new WeightMemory((long)layout.Count * format.BytesPerWeight());
+        MatrixBase = _matrices.Pointer;
+        if (format == WeightFormat.F32) weights.CopyTo(new Span<float>(MatrixBase, layout.Count));
+        else HalfBits.Narrow(weights, new Span<ushort>(MatrixBase, layout.Count), format);
     }
 
     /// <summary>
@@ -154,20 +152,25 @@ public sealed unsafe class InferenceModel
     internal void ReadRow(int offset, int row, int width, Span<float> destination)
     {
         long at = offset + (long)row * width;
-        if (_w32 is not null) _w32.AsSpan((int)at, width).CopyTo(destination);
-        else HalfBits.Widen(_w16.AsSpan((int)at, width), destination, Format);
+        if (Format == WeightFormat.F32) F32Matrices.Slice((int)at, width).CopyTo(destination);
+        else HalfBits.Widen(Half16Matrices.Slice((int)at, width), destination, Format);
+        GC.KeepAlive(this);
     }
 
     /// <summary>Rows [row, row + count) of a matrix widened to float (for GEMM during prefill).</summary>
     internal void ReadRows(int offset, int row, int count, int width, Span<float> destination)
     {
         long at = offset + (long)row * width;
-        if (_w32 is not null) _w32.AsSpan((int)at, count * width).CopyTo(destination);
-        else HalfBits.Widen(_w16.AsSpan((int)at, count * width), destination, Format);
+        if (Format == WeightFormat.F32) F32Matrices.Slice((int)at, count * width).CopyTo(destination);
+        else HalfBits.Widen(Half16Matrices.Slice((int)at, count * width), destination, Format);
+        GC.KeepAlive(this);
     }
 
     /// <summary>The float32 matrix arena (only for <see cref="WeightFormat.F32"/>).</summary>
-    internal ReadOnlySpan<float> F32Matrices => _w32;
+    internal ReadOnlySpan<float> F32Matrices => Format == WeightFormat.F32 ? new ReadOnlySpan<float>(MatrixBase, Layout.Count) : default;
+
+    // The 16-bit matrix arena (bf16/f16 bits).
+    private ReadOnlySpan<ushort> Half16Matrices => new(MatrixBase, Layout.Count);
 
     private static void Merge(ParameterLayout layout, LoraAdapters lora, ReadOnlySpan<float> loraWeights, float[] weights)
     {

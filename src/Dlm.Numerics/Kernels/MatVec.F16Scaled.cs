@@ -38,11 +38,12 @@ public static partial class MatVec
     private const ushort MagnitudeMask = 0x7FFF;
 
     // Rows [rowStart, rowEnd) of y = W·x for one float16 input on a vector path; false (y left to be
-    // overwritten) when the input or the weights need the widening path.
+    // overwritten) when the input or the weights need the widening path. MaxMagnitude returns the
+    // signed value (−65536 for an input holding it), hence the Abs.
     [SkipLocalsInit]
     private static bool F16ScaledRows(MatVecPath path, ref ushort w, int cols, ReadOnlySpan<float> x, ref float y, int rowStart, int rowEnd)
     {
-        if (cols == 0 || cols > MaxScaledCols || !(TensorPrimitives.MaxMagnitude(x) < MaxScaledInput)) return false;
+        if (cols == 0 || cols > MaxScaledCols || !(MathF.Abs(TensorPrimitives.MaxMagnitude(x)) < MaxScaledInput)) return false;
         Span<float> scaled = stackalloc float[cols];
         TensorPrimitives.Multiply(x, F16Scale, scaled);
         ref float xs = ref MemoryMarshal.GetReference(scaled);

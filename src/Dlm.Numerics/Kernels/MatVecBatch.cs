@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -49,6 +50,15 @@ public static class MatVecBatch
     // that a pool thread's first batched chunk allocates nothing whenever it comes (which thread takes
     // which chunk is not fixed); wider inputs use a per-thread array grown to the widest matrix.
     private const int StackPackFloats = MaxInputs * 2048;
+
+    // 2^112 as a float: float32's exponent bias (127) less float16's (15), the scaled float16 path's input scale.
+    private static readonly float F16Scale = BitConverter.Int32BitsToSingle(0x77800000);
+
+    // Largest input magnitude the scaled float16 path takes: x·2^112 stays finite below 2^16.
+    private const float MaxScaledInput = 65536f;
+
+    // A float16's bits doubled (sign shifted out) are at least this when its exponent is 31 (infinity, NaN).
+    private const ushort SpecialDoubled = 0xF800;
 
     [ThreadStatic]
     private static float[]? t_packed;
@@ -113,7 +123,7 @@ public static class MatVecBatch
         {
             case MatVecPath.Vector512 when batch > 1:
                 if (bf16) Groups<Bf16Weights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd);
-                else Groups<F16Weights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd);
+                else Groups<F16ScaledWeights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd);
                 break;
             case MatVecPath.Scalar:
                 if (bf16) OrderedRows<Bf16Weights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd, MatVecPaths.Lanes(path));
@@ -188,7 +198,8 @@ public static class MatVecBatch
         return packed;
     }
 
-    // 512-bit: groups of up to eight inputs, each packed and run against all the rows.
+    // 512-bit: groups of up to eight inputs, each packed and run against all the rows. Float16 takes
+    // the scaled path (F16ScaledWeights) where it can and the widening one where it cannot.
     [SkipLocalsInit]
     private static void Groups<TW, T>(ref T w, int cols, ref float x, int ldx, int batch, ref float y, int ldy, int rowStart, int rowEnd)
         where TW : struct, IWeights<T> where T : unmanaged
@@ -204,74 +215,156 @@ public static class MatVecBatch
             int nb = Math.Min(MaxInputs, batch - b0);
             ref float xg = ref Unsafe.Add(ref x, (nint)b0 * ldx);
             ref float yg = ref Unsafe.Add(ref y, (nint)b0 * ldy);
-            for (int k = 0; k < blocks; k++)
-                for (int b = 0; b < nb; b++)
-                    Vector512.LoadUnsafe(ref Unsafe.Add(ref xg, (nint)b * ldx + k * 16)).StoreUnsafe(ref Unsafe.Add(ref xp, (k * nb + b) * 16));
-            switch (nb)
+            if (typeof(TW) == typeof(F16ScaledWeights))
             {
-                case 1: Rows<TW, T, N1>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
-                case 2: Rows<TW, T, N2>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
-                case 3: Rows<TW, T, N3>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
-                case 4: Rows<TW, T, N4>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
-                case 5: Rows<TW, T, N5>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
-                case 6: Rows<TW, T, N6>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
-                case 7: Rows<TW, T, N7>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
-                default: Rows<TW, T, N8>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+                ref ushort wh = ref Unsafe.As<T, ushort>(ref w);
+                if (Scalable(ref xg, ldx, nb, cols))
+                {
+                    Pack(ref xg, ldx, nb, blocks, ref xp, F16Scale);
+                    Vector256<ushort> seen = default;
+                    GroupRows<F16ScaledWeights, ushort>(nb, ref wh, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen);
+                    if (!Vector256.GreaterThanOrEqualAny(seen, Vector256.Create(SpecialDoubled))) continue;
+                }
+                // An input too large to scale or a weight that is infinity or NaN: the widening path overwrites the group's outputs.
+                Pack(ref xg, ldx, nb, blocks, ref xp, 1f);
+                Vector256<ushort> unused = default;
+                GroupRows<F16Weights, ushort>(nb, ref wh, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref unused);
+                continue;
             }
+            Pack(ref xg, ldx, nb, blocks, ref xp, 1f);
+            Vector256<ushort> none = default;
+            GroupRows<TW, T>(nb, ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref none);
         }
     }
 
+    // Block k of input b to xp[(k·nb + b)·16], times scale (1, or 2^112 for the scaled float16 path: exact).
+    private static void Pack(ref float xg, int ldx, int nb, int blocks, ref float xp, float scale)
+    {
+        var s = Vector512.Create(scale);
+        for (int k = 0; k < blocks; k++)
+            for (int b = 0; b < nb; b++)
+                (Vector512.LoadUnsafe(ref Unsafe.Add(ref xg, (nint)b * ldx + k * 16)) * s).StoreUnsafe(ref Unsafe.Add(ref xp, (k * nb + b) * 16));
+    }
+
+    // Whether every input of the group stays finite times 2^112 (magnitude below 2^16; NaN fails the test;
+    // MaxMagnitude returns the signed value, hence the Abs).
+    private static bool Scalable(ref float xg, int ldx, int nb, int cols)
+    {
+        for (int b = 0; b < nb; b++)
+            if (!(MathF.Abs(TensorPrimitives.MaxMagnitude(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xg, (nint)b * ldx), cols))) < MaxScaledInput)) return false;
+        return true;
+    }
+
+    private static void GroupRows<TW, T>(int nb, ref T w, int cols, int blocks, ref float xp, ref float xg, int ldx, ref float yg, int ldy, int rowStart, int rowEnd,
+        ref Vector512<float> a, ref Vector256<ushort> seen) where TW : struct, IWeights<T> where T : unmanaged
+    {
+        switch (nb)
+        {
+            case 1: Rows<TW, T, N1>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            case 2: Rows<TW, T, N2>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            case 3: Rows<TW, T, N3>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            case 4: Rows<TW, T, N4>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            case 5: Rows<TW, T, N5>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            case 6: Rows<TW, T, N6>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            case 7: Rows<TW, T, N7>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            default: Rows<TW, T, N8>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+        }
+    }
 
     // Rows in memory order, three at a time (then the one or two left).
-    private static void Rows<TW, T, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, int rowStart, int rowEnd, ref Vector512<float> acc)
-        where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
+    private static void Rows<TW, T, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, int rowStart, int rowEnd, ref Vector512<float> acc,
+        ref Vector256<ushort> seen) where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
     {
         int r = rowStart;
         for (; r <= rowEnd - TileRows; r += TileRows)
-            Tile<TW, T, N3, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc);
-        if (rowEnd - r == 2) Tile<TW, T, N2, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc);
-        else if (rowEnd - r == 1) Tile<TW, T, N1, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc);
+            Tile<TW, T, N3, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc, ref seen);
+        if (rowEnd - r == 2) Tile<TW, T, N2, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc, ref seen);
+        else if (rowEnd - r == 1) Tile<TW, T, N1, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc, ref seen);
     }
 
     // TR rows (at w, w + cols, …) against TB packed inputs: chain 1, chain 0, then each output's tree and leftover columns.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, ref Vector512<float> acc)
-        where TW : struct, IWeights<T> where T : unmanaged where TR : struct, ICount where TB : struct, ICount
+    private static void Tile<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, ref Vector512<float> acc,
+        ref Vector256<ushort> seen) where TW : struct, IWeights<T> where T : unmanaged where TR : struct, ICount where TB : struct, ICount
     {
         ref var chain1 = ref Unsafe.Add(ref acc, TileRows * MaxInputs);
-        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 1, ref chain1);
-        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 0, ref acc);
+        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 1, ref chain1, ref seen);
+        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 0, ref acc, ref seen);
         int whole = blocks * 16;
         for (int r = 0; r < TR.Count; r++)
         {
             ref T wr = ref Unsafe.Add(ref w, (nint)r * cols);
+            var sums = ReduceInputs<TB>(ref Unsafe.Add(ref acc, r * MaxInputs), ref Unsafe.Add(ref chain1, r * MaxInputs));
+            ref float s0 = ref Unsafe.As<Vector256<float>, float>(ref sums);
             for (int b = 0; b < TB.Count; b++)
             {
-                float s = Reduce(Unsafe.Add(ref acc, r * MaxInputs + b) + Unsafe.Add(ref chain1, r * MaxInputs + b));
-                ref float xb = ref Unsafe.Add(ref x, (nint)b * ldx);
-                for (int i = whole; i < cols; i++) s = MathF.FusedMultiplyAdd(TW.Load1(Unsafe.Add(ref wr, i)), Unsafe.Add(ref xb, i), s);
+                float s = Unsafe.Add(ref s0, b);
+                if (whole < cols)
+                {
+                    ref float xb = ref Unsafe.Add(ref x, (nint)b * ldx);
+                    for (int i = whole; i < cols; i++) s = MathF.FusedMultiplyAdd(TW.Load1(Unsafe.Add(ref wr, i)), Unsafe.Add(ref xb, i), s);
+                }
                 Unsafe.Add(ref y, (nint)b * ldy + r) = s;
             }
+        }
+    }
+
+    // Lane b of the result: input b's chain 0 + chain 1 through MatVec's tree (halves added down to
+    // four lanes, then (l0 + l2) + (l1 + l3)), eight inputs at once across the vector instead of one
+    // at a time: the same additions of the same pairs, so the same bits, in about a third of the
+    // instructions (for 576 columns the one-at-a-time tree cost a third of a tile's FMAs).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ReduceInputs<TB>(ref Vector512<float> c0, ref Vector512<float> c1) where TB : struct, ICount
+    {
+        var v0 = c0 + c1;
+        var v1 = TB.Count > 1 ? Unsafe.Add(ref c0, 1) + Unsafe.Add(ref c1, 1) : default;
+        var v2 = TB.Count > 2 ? Unsafe.Add(ref c0, 2) + Unsafe.Add(ref c1, 2) : default;
+        var v3 = TB.Count > 3 ? Unsafe.Add(ref c0, 3) + Unsafe.Add(ref c1, 3) : default;
+        var q0 = Quarters(Halves(v0, v1), Halves(v2, v3));
+        var s0 = Fours(q0);
+        if (TB.Count <= 4) return Avx512F.PermuteVar16x32(s0, Vector512.Create(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).GetLower();
+        var v4 = Unsafe.Add(ref c0, 4) + Unsafe.Add(ref c1, 4);
+        var v5 = TB.Count > 5 ? Unsafe.Add(ref c0, 5) + Unsafe.Add(ref c1, 5) : default;
+        var v6 = TB.Count > 6 ? Unsafe.Add(ref c0, 6) + Unsafe.Add(ref c1, 6) : default;
+        var v7 = TB.Count > 7 ? Unsafe.Add(ref c0, 7) + Unsafe.Add(ref c1, 7) : default;
+        var s1 = Fours(Quarters(Halves(v4, v5), Halves(v6, v7)));
+        return Avx512F.PermuteVar16x32x2(s0, Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0), s1).GetLower();
+
+        // [a.lower + a.upper (8 lanes), b.lower + b.upper (8 lanes)].
+        static Vector512<float> Halves(Vector512<float> a, Vector512<float> b) =>
+            Avx512F.Shuffle4x128(a, b, 0b01_00_01_00) + Avx512F.Shuffle4x128(a, b, 0b11_10_11_10);
+
+        // From two Halves results (inputs a, b and c, d): each input's 8 lanes halved to 4, one input per 128-bit lane.
+        static Vector512<float> Quarters(Vector512<float> ab, Vector512<float> cd) =>
+            Avx512F.Shuffle4x128(ab, cd, 0b10_00_10_00) + Avx512F.Shuffle4x128(ab, cd, 0b11_01_11_01);
+
+        // In each 128-bit lane (l0 l1 l2 l3): lane 0 gets (l0 + l2) + (l1 + l3).
+        static Vector512<float> Fours(Vector512<float> q)
+        {
+            var a = q + Avx512F.Permute4x32(q, 0b01_00_11_10);
+            return a + Avx512F.Permute4x32(a, 0b00_00_00_01);
         }
     }
 
     // One chain (blocks first, first + 2, … of 16 columns) of TR rows × TB inputs, accumulators in registers,
     // stored to acc[r · MaxInputs + b].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Chain<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, int first, ref Vector512<float> acc)
+    private static unsafe void Chain<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, int first, ref Vector512<float> acc, ref Vector256<ushort> seen)
         where TW : struct, IWeights<T> where T : unmanaged where TR : struct, ICount where TB : struct, ICount
     {
             Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default, a06 = default, a07 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default, a16 = default, a17 = default, a20 = default, a21 = default, a22 = default, a23 = default, a24 = default, a25 = default, a26 = default, a27 = default;
             int stride = TB.Count * 16;
+            var seenHere = seen;
             nint rowBytes = (nint)cols * Unsafe.SizeOf<T>();
             for (int k = first; k < blocks; k += 2)
             {
                 int i = k * 16;
                 ref float xk = ref Unsafe.Add(ref xp, k * stride);
-                var w0 = TW.Load16(ref Unsafe.Add(ref w, i));
-                var w1 = TR.Count > 1 ? TW.Load16(ref Unsafe.Add(ref w, cols + i)) : default;
-                var w2 = TR.Count > 2 ? TW.Load16(ref Unsafe.Add(ref w, 2 * cols + i)) : default;
-                if (Sse.IsSupported)
+                var w0 = TW.Load16(ref Unsafe.Add(ref w, i), ref seenHere);
+                var w1 = TR.Count > 1 ? TW.Load16(ref Unsafe.Add(ref w, cols + i), ref seenHere) : default;
+                var w2 = TR.Count > 2 ? TW.Load16(ref Unsafe.Add(ref w, 2 * cols + i), ref seenHere) : default;
+                // 16-bit rows: a chain's blocks are 64 bytes apart, so chain 1 (which runs first) alone touches every line.
+                if (Sse.IsSupported && (Unsafe.SizeOf<T>() == 4 || first == 1))
                 {
                     // The next tile's rows at the same columns: this tile's FMAs hide their memory latency.
                     byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, PrefetchRows * cols + i));
@@ -333,6 +426,7 @@ public static class MatVecBatch
                     if (TR.Count > 2) a27 = Vector512.FusedMultiplyAdd(w2, x7, a27);
                 }
             }
+            seen = seenHere;
             Unsafe.Add(ref acc, 0) = a00;
             if (TB.Count > 1) Unsafe.Add(ref acc, 1) = a01;
             if (TB.Count > 2) Unsafe.Add(ref acc, 2) = a02;
@@ -359,15 +453,6 @@ public static class MatVecBatch
             if (TR.Count > 2 && TB.Count > 7) Unsafe.Add(ref acc, 23) = a27;
     }
 
-    // Lane sums in MatVec's order: halves added until four lanes remain, then (l0 + l2) + (l1 + l3).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Reduce(Vector512<float> v)
-    {
-        var h = v.GetLower() + v.GetUpper();
-        var q = h.GetLower() + h.GetUpper();
-        return (q.GetElement(0) + q.GetElement(2)) + (q.GetElement(1) + q.GetElement(3));
-    }
-
     // Chain 0 and chain 1 of a tile of TileRows × MaxInputs outputs.
     [InlineArray(2 * TileRows * MaxInputs)]
     private struct Accumulators
@@ -375,27 +460,47 @@ public static class MatVecBatch
         private Vector512<float> _element;
     }
 
+    // The weights of one block of 16 columns as floats; Load16 may note what it loaded in seen (only the scaled float16 type does).
     private interface IWeights<T> where T : unmanaged
     {
-        static abstract Vector512<float> Load16(ref T p);
+        static abstract Vector512<float> Load16(ref T p, ref Vector256<ushort> seen);
         static abstract float Load1(T value);
     }
 
     private readonly struct F32Weights : IWeights<float>
     {
-        public static Vector512<float> Load16(ref float p) => Vector512.LoadUnsafe(ref p);
+        public static Vector512<float> Load16(ref float p, ref Vector256<ushort> seen) => Vector512.LoadUnsafe(ref p);
         public static float Load1(float value) => value;
     }
 
     private readonly struct Bf16Weights : IWeights<ushort>
     {
-        public static Vector512<float> Load16(ref ushort p) => HalfBits.WidenBf16x16(ref p);
+        public static Vector512<float> Load16(ref ushort p, ref Vector256<ushort> seen) => HalfBits.WidenBf16x16(ref p);
         public static float Load1(ushort value) => HalfBits.Bf16ToSingle(value);
     }
 
     private readonly struct F16Weights : IWeights<ushort>
     {
-        public static Vector512<float> Load16(ref ushort p) => HalfBits.WidenF16x16(ref p);
+        public static Vector512<float> Load16(ref ushort p, ref Vector256<ushort> seen) => HalfBits.WidenF16x16(ref p);
+        public static float Load1(ushort value) => HalfBits.F16ToSingle(value);
+    }
+
+    // Float16 with the widening's 2^112 moved onto the packed inputs (MatVec.F16Scaled.cs has the
+    // argument: r = w·2^-112 exactly, so FMA(r, x·2^112, acc) rounds as FMA(w, x, acc) does, bit for
+    // bit): sign-extend, shift and mask, three integer operations where the widening takes seven, one
+    // of them a multiply on the FMA ports. seen keeps the largest doubled bits (the sign shifted out),
+    // at least SpecialDoubled when some weight is infinity or NaN, which r does not carry; the group is
+    // then redone on the widening path. The leftover columns use the exact widening and the unscaled inputs.
+    private readonly struct F16ScaledWeights : IWeights<ushort>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load16(ref ushort p, ref Vector256<ushort> seen)
+        {
+            var h = Vector256.LoadUnsafe(ref p);
+            seen = Vector256.Max(seen, h + h);
+            return Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h.AsInt16()), 13), Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
+        }
+
         public static float Load1(ushort value) => HalfBits.F16ToSingle(value);
     }
 }
