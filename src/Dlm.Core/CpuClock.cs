@@ -20,16 +20,8 @@ public static unsafe class CpuClock
         public nint Nanoseconds;
     }
 
-    private static readonly delegate* unmanaged<int, Timespec*, int> ClockGetTime = Load();
-
-    private static delegate* unmanaged<int, Timespec*, int> Load()
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        foreach (var name in new[] { "libc.so.6", "libc.so" })
-            if (NativeLibrary.TryLoad(name, out var h) && NativeLibrary.TryGetExport(h, "clock_gettime", out var f))
-                return (delegate* unmanaged<int, Timespec*, int>)f;
-        return null;
-    }
+    private static readonly delegate* unmanaged<int, Timespec*, int> ClockGetTime =
+        (delegate* unmanaged<int, Timespec*, int>)Libc.Find("clock_gettime");
 
     /// <summary>Whether the clocks are available (Linux with glibc).</summary>
     public static bool IsAvailable => ClockGetTime != null;

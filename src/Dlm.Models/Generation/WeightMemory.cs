@@ -50,17 +50,9 @@ internal sealed unsafe class WeightMemory : SafeHandle
         return true;
     }
 
-    private static readonly delegate* unmanaged<void*, nuint, int, int> MadviseCall = LoadMadvise();
-
-    // madvise from glibc, loaded once (as CpuClock loads clock_gettime); null off Linux or without it.
-    private static delegate* unmanaged<void*, nuint, int, int> LoadMadvise()
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        foreach (var name in new[] { "libc.so.6", "libc.so" })
-            if (NativeLibrary.TryLoad(name, out var h) && NativeLibrary.TryGetExport(h, "madvise", out var f))
-                return (delegate* unmanaged<void*, nuint, int, int>)f;
-        return null;
-    }
+    // madvise from libc; null off Linux or without it.
+    private static readonly delegate* unmanaged<void*, nuint, int, int> MadviseCall =
+        (delegate* unmanaged<void*, nuint, int, int>)Dlm.Core.Libc.Find("madvise");
 
     // False where madvise is missing or refuses (EINVAL on a kernel without THP).
     private static bool Advise(void* p, nuint size) => MadviseCall != null && MadviseCall(p, size, MadvHugePage) == 0;
