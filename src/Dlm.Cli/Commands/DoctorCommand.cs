@@ -75,13 +75,13 @@ internal static class DoctorCommand
         Row("DLM_HOME", r.DlmHome);
         AnsiConsole.Write(t);
         if (r.TrainingGemmShapes is not { Count: > 0 } choices) return;
-        var s = new Table().Border(TableBorder.Rounded).Title("per-shape GEMM choice (training's default unless DLM_BLAS is set; training products, timed now)")
+        var s = new Table().Border(TableBorder.Rounded).Title("per-shape GEMM choice (training's default unless DLM_BLAS is set; training products, timed now or recorded earlier on this machine)")
             .AddColumn("product").AddColumn("trans").AddColumn("m x n x k").AddColumn("managed ms (cpu)").AddColumn("openblas ms (cpu)")
             .AddColumn("managed/openblas rate").AddColumn("backend");
         string F(double? v, string f) => v is { } x ? x.ToString(f, ci) : "-";
         foreach (var c in choices)
             s.AddRow(Markup.Escape(c.Shape ?? ""), c.Trans, string.Create(ci, $"{c.M}x{c.N}x{c.K}"), $"{F(c.ManagedMs, "F2")} ({F(c.ManagedCpuMs, "F2")})", $"{F(c.OpenblasMs, "F2")} ({F(c.OpenblasCpuMs, "F2")})",
-                F(c.ManagedOverOpenblas, "F3"), Markup.Escape(c.Reason == "measured" ? c.Backend : $"{c.Backend} ({c.Reason})"));
+                F(c.ManagedOverOpenblas, "F3"), Markup.Escape(c.Reason is "measured" or PerShapeGemm.RecordedReason ? c.Backend : $"{c.Backend} ({c.Reason})"));
         AnsiConsole.Write(s);
     }
 }

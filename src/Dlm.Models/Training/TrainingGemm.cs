@@ -6,7 +6,8 @@ namespace Dlm.Models.Training;
 /// <summary>
 /// The GEMM backend a training step uses unless told otherwise: <c>DLM_BLAS</c> when it is set
 /// (through <see cref="GemmBackends.Default"/>), else <see cref="GemmBackends.PerShape"/> (the
-/// managed kernel or OpenBLAS per shape, by measurement at start-up (<see cref="Prepare"/>), OpenBLAS run single-threaded
+/// managed kernel or OpenBLAS per shape, by measurement at start-up (<see cref="Prepare"/>) recorded once per machine
+/// (<see cref="GemmDecisionFile"/>: every run computes the same bits), OpenBLAS run single-threaded
 /// on slices over dlm's worker pool), or the managed GEMM when OpenBLAS is unavailable. Measured on
 /// the 2-core machine (niels-default and the SmolLM2 LoRA step, docs/engine.md): the per-shape mix
 /// steps at least as fast as the managed GEMM alone once OpenBLAS no longer runs a thread pool of
@@ -21,7 +22,9 @@ public static class TrainingGemm
     public static string SelectionReason =>
         Forced ? $"forced by DLM_BLAS={Environment.GetEnvironmentVariable("DLM_BLAS")}"
         : GemmBackends.PerShape is not null
-            ? "per-shape: managed or OpenBLAS per product shape, each product of a training step timed when its trainer is built (DLM_BLAS=managed forces the managed kernel)"
+            ? "per-shape: managed or OpenBLAS per product shape, each class of a training step's products timed once per machine when a trainer first meets it"
+              + (GemmBackends.PerShape.Decisions is { } f ? $" and recorded in {f.Path} (delete it to time again)" : "")
+              + " (DLM_BLAS=managed forces the managed kernel)"
             : $"managed: {GemmBackends.OpenBlasStatus}";
 
     /// <summary>

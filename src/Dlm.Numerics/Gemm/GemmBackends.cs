@@ -24,7 +24,8 @@ public static class GemmBackends
         if (OpenBlas is not { } ob) return null;
         // OpenBLAS single-threaded on slices over the managed kernel's pool: with its own threads it
         // lost on whole steps (they spin after each call and take the cores from the pool).
-        return new PerShapeGemm(ManagedKernel, new PooledOpenBlasGemm(ob));
+        // Decisions recorded per machine, so every process (a run and its resume) computes the same bits.
+        return new PerShapeGemm(ManagedKernel, new PooledOpenBlasGemm(ob), GemmDecisionFile.ForThisMachine(Threading.WorkerPool.Shared.Threads, ob.LibraryPath));
     });
 
     /// <summary>The managed kernel; always available.</summary>

@@ -22,9 +22,11 @@ namespace Dlm.Numerics.Gemm;
 /// Products below <see cref="MinTimedWork"/> multiply-adds, classes past <see cref="MaxTimedClasses"/>,
 /// and every call made from inside a parallel loop body (attention units, where OpenBLAS would start
 /// its threads inside the pool's) take the managed kernel. Once a class is decided a call allocates
-/// nothing. The choice depends on timings, so which backend computed a product, and hence its
-/// last bits, can differ from run to run (both stay within the fixtures' tolerances); set
-/// <c>DLM_BLAS=managed</c> for bits that depend only on the inputs.
+/// nothing. Which backend computed a product decides its last bits (both stay within the fixtures'
+/// tolerances), so with a <see cref="GemmDecisionFile"/> (the process default has one) a class is
+/// timed only once per machine and every later process takes the recorded winner: two runs of the
+/// same training on one machine compute the same bits. Without one, the choice can differ from run
+/// to run; <c>DLM_BLAS=managed</c> gives bits that depend only on the inputs on any machine.
 /// </summary>
 public sealed class PerShapeGemm : IGemm
 {
@@ -55,16 +57,22 @@ public sealed class PerShapeGemm : IGemm
     private readonly Dictionary<ShapeClass, Entry> _classes = [];
     private readonly List<GemmShapeChoice> _log = [];
     private readonly object _gate = new();
+    private readonly GemmDecisionFile? _decisions;
     private int _timed;
 
     /// <summary>Chooses between <paramref name="managed"/> and <paramref name="openBlas"/> per shape class.</summary>
     /// <param name="managed">The managed kernel (also used inside parallel loops and for small products).</param>
     /// <param name="openBlas">The other backend, normally <see cref="OpenBlasGemm"/> (with the same thread count).</param>
-    public PerShapeGemm(ManagedGemm managed, IGemm openBlas)
+    /// <param name="decisions">Where decisions of earlier processes are read and new ones recorded (null: this process only).</param>
+    public PerShapeGemm(ManagedGemm managed, IGemm openBlas, GemmDecisionFile? decisions = null)
     {
         _managed = managed ?? throw new ArgumentNullException(nameof(managed));
         _openBlas = openBlas ?? throw new ArgumentNullException(nameof(openBlas));
+        _decisions = decisions;
     }
+
+    /// <summary>The file that keeps this machine's decisions across processes (null: none).</summary>
+    public GemmDecisionFile? Decisions => _decisions;
 
     /// <inheritdoc />
     public string Name => "per-shape";
@@ -152,8 +160,11 @@ public sealed class PerShapeGemm : IGemm
             if (_classes.TryGetValue(key, out var known)) return known;
             string trans = $"{(transA ? 'T' : 'N')}{(transB ? 'T' : 'N')}";
             GemmShapeChoice choice;
+            string name = key.ToString();
             if ((long)m * n * k < MinTimedWork)
                 choice = new(trans, m, n, k, beta != 0f, _managed.Name, null, null, "too small to time");
+            else if (_decisions is not null && _decisions.TryGet(name, out var recorded))
+                choice = recorded with { Reason = RecordedReason };
             else if (_timed >= MaxTimedClasses)
                 choice = new(trans, m, n, k, beta != 0f, _managed.Name, null, null, $"more than {MaxTimedClasses} shape classes");
             else
@@ -179,6 +190,9 @@ public sealed class PerShapeGemm : IGemm
                 choice = new(trans, m, n, k, beta != 0f, ob ? _openBlas.Name : _managed.Name,
                     Math.Round(tm * 1e3, 3), Math.Round(to * 1e3, 3), "measured",
                     double.IsNaN(cm) ? null : Math.Round(cm * 1e3, 3), double.IsNaN(co) ? null : Math.Round(co * 1e3, 3));
+                // Another process may have recorded the class while this one timed it: the first record holds.
+                if (_decisions is not null && _decisions.Record(name, choice) is var held && !ReferenceEquals(held, choice))
+                    choice = held with { Reason = RecordedReason };
             }
             var entry = new Entry(choice.Backend != _managed.Name, _log.Count);
             _log.Add(choice);
@@ -212,7 +226,15 @@ public sealed class PerShapeGemm : IGemm
         return xs.Length % 2 == 1 ? xs[h] : (xs[h - 1] + xs[h]) / 2;
     }
 
-    private readonly record struct ShapeClass(bool TransA, bool TransB, bool Accumulate, int Weight1, int Weight2, int Rows);
+    /// <summary>The reason of a decision taken from <see cref="Decisions"/> rather than timed by this process.</summary>
+    public const string RecordedReason = "measured earlier on this machine";
+
+    private readonly record struct ShapeClass(bool TransA, bool TransB, bool Accumulate, int Weight1, int Weight2, int Rows)
+    {
+        // The class's name in the decision file, e.g. "NT 1024x64 rows 512" ("+" after the transposes: C accumulated).
+        public override string ToString() =>
+            $"{(TransA ? 'T' : 'N')}{(TransB ? 'T' : 'N')}{(Accumulate ? "+" : "")} {Weight1}x{Weight2} rows {Rows}";
+    }
 
     private readonly record struct Entry(bool UseOpenBlas, int LogIndex);
 }
