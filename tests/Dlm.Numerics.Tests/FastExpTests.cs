@@ -103,6 +103,23 @@ public sealed class FastExpTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void SumExpShifted_matches_float64_sums_of_the_same_exps_on_every_path(int width)
+    {
+        var rng = new Random(11);
+        foreach (int n in new[] { 0, 1, 15, 16, 33, 1023, 1024, 1040, 49152, 50257 })
+        {
+            // Logit-like rows: the sum of a 49152-entry vocabulary is what a logprob's normaliser needs.
+            var x = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 16 - 8)).ToArray();
+            float shift = n == 0 ? 0f : x.Max();
+            double want = 0;
+            foreach (float v in x) want += FastExp.Exp(v - shift);
+            double got = FastExp.SumExpShifted(x, shift, width);
+            Assert.True(Math.Abs(got - want) <= 1e-6 * Math.Max(1, want), $"n={n}: {got:R} vs {want:R}");
+        }
+    }
+
     private static void SameBits(float want, float got, float x)
     {
         if (float.IsNaN(want)) Assert.True(float.IsNaN(got), $"exp({x:R}): NaN expected");

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Dlm.Models.Layers;
+using Dlm.Numerics.Kernels;
 
 namespace Dlm.Models.Generation;
 
@@ -78,9 +79,8 @@ public sealed class Sampler
         var p = _probs.AsSpan();
         float max = TensorPrimitives.Max(x);
         if (float.IsNegativeInfinity(max)) return TensorPrimitives.IndexOfMax(x); // everything banned: nothing to draw from
-        TensorPrimitives.Subtract(x, max, p);
-        TensorPrimitives.Exp(p, p);
-        TensorPrimitives.Multiply(p, 1f / TensorPrimitives.Sum(p), p);
+        float sum = FastExp.ExpShiftedSum(x, max, p);
+        TensorPrimitives.Multiply(p, 1f / sum, p);
         if (_p.TopP < 1f) TopP(p, _p.TopP);
         if (_p.MinP > 0f)
         {
@@ -101,9 +101,13 @@ public sealed class Sampler
         return last;
     }
 
-    // Zeroes every token outside the nucleus: a token stays when the mass ranked strictly above it
-    // is below topP. Only tokens above a probability floor whose mass already reaches topP can be
-    // kept, so only those are sorted (the floor falls by 1000x until it covers enough mass).
+    // Zeroes every token outside the nucleus: the fewest most probable tokens whose mass reaches topP
+    // (a token stays when the mass ranked strictly above it is below topP; among tokens of equal
+    // probability at the boundary the lower ids rank first). Only tokens above a probability floor
+    // whose mass already reaches topP can be kept, so only those are candidates (the floor falls by
+    // 1000x until it covers enough mass), and the boundary is found by a selection on the candidates'
+    // probabilities weighted by their mass (three-way partitions, expected linear), not by sorting
+    // them: a flat distribution at a high temperature has tens of thousands of candidates.
     private void TopP(Span<float> p, float topP)
     {
         int v = p.Length;
@@ -119,23 +123,53 @@ public sealed class Sampler
             if (mass >= topP || floor == 0f) break;
             floor = floor < 1e-30f ? 0f : floor * 1e-3f;
         }
-        var ids = _ids.AsSpan(0, n);
-        var keys = _work.AsSpan(0, n);
-        for (int j = 0; j < n; j++) keys[j] = -p[ids[j]];
-        keys.Sort(ids); // descending probability; ties by the sort's order
-        double above = 0;
-        int keep = 0;
-        for (; keep < n; keep++)
-        {
-            if (keep > 0 && above >= topP) break;
-            above += -keys[keep];
-        }
-        // Everything not in the first `keep` ids goes.
+        int keep = NucleusSize(p, _ids.AsSpan(0, n), topP);
+        // The first `keep` ids are the nucleus; everything else goes.
         var kept = _seenScratch ??= new bool[v];
-        for (int j = 0; j < keep; j++) kept[ids[j]] = true;
+        for (int j = 0; j < keep; j++) kept[_ids[j]] = true;
         for (int i = 0; i < v; i++) if (!kept[i]) p[i] = 0f;
-        for (int j = 0; j < keep; j++) kept[ids[j]] = false;
+        for (int j = 0; j < keep; j++) kept[_ids[j]] = false;
     }
+
+    // Reorders ids so that the nucleus comes first and returns its size. Invariant: ids[..lo) are
+    // all ranked above ids[lo..hi), their mass `above` is below topP, and the boundary lies in [lo, hi).
+    internal static int NucleusSize(ReadOnlySpan<float> p, Span<int> ids, float topP)
+    {
+        int lo = 0, hi = ids.Length;
+        double above = 0;
+        while (lo < hi)
+        {
+            float pivot = Median3(p[ids[lo]], p[ids[lo + (hi - lo) / 2]], p[ids[hi - 1]]);
+            // Three-way partition of [lo, hi): greater than the pivot, equal, less.
+            int g = lo, e = lo, l = hi;
+            while (e < l)
+            {
+                float x = p[ids[e]];
+                if (x > pivot) { (ids[g], ids[e]) = (ids[e], ids[g]); g++; e++; }
+                else if (x < pivot) { l--; (ids[e], ids[l]) = (ids[l], ids[e]); }
+                else e++;
+            }
+            double greater = 0;
+            for (int j = lo; j < g; j++) greater += p[ids[j]];
+            if (g > lo && above + greater >= topP) { hi = g; continue; } // the boundary is among the greater
+            double equal = 0;
+            for (int j = g; j < e; j++) equal += p[ids[j]];
+            if (above + greater + equal >= topP)
+            {
+                // The boundary is among the ties: the fewest of them, lowest ids first, that reach topP.
+                ids[g..e].Sort();
+                double reached = above + greater;
+                int c = g;
+                while (c < e && (c == 0 || reached < topP)) reached += p[ids[c++]];
+                return c;
+            }
+            above += greater + equal;
+            lo = e;
+        }
+        return ids.Length; // the candidates' whole mass stays below topP (rounding): all of them
+    }
+
+    private static float Median3(float a, float b, float c) => Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
 
     private bool[]? _seenScratch;
 
@@ -160,12 +194,22 @@ public sealed class Sampler
         return a[k];
     }
 
-    /// <summary>log softmax(logits)[id], in float64 sums.</summary>
+    /// <summary>log softmax(logits)[id]: <c>logits[id] − max − log Σ exp(l − max)</c> (<see cref="LogNormaliser"/>).</summary>
     public static float LogSoftmaxAt(ReadOnlySpan<float> logits, int id)
     {
-        float max = TensorPrimitives.Max(logits);
-        double sum = 0;
-        foreach (float l in logits) sum += Math.Exp(l - max);
-        return (float)(logits[id] - max - Math.Log(sum));
+        double logSum = LogNormaliser(logits, out float max);
+        return (float)(logits[id] - max - logSum);
+    }
+
+    /// <summary>
+    /// log Σ exp(l − max) over <paramref name="logits"/>, and their max: entry i's log softmax is
+    /// <c>logits[i] − max − result</c>. The exponentials are float32 (<see cref="FastExp"/>, within
+    /// 2 ulp) summed through float64 block sums, in one pass that writes nothing: ~10x faster than
+    /// float64 exp per entry on a 49152-entry vocabulary, which a sampled token pays for its logprob.
+    /// </summary>
+    public static double LogNormaliser(ReadOnlySpan<float> logits, out float max)
+    {
+        max = TensorPrimitives.Max(logits);
+        return Math.Log(FastExp.SumExpShifted(logits, max));
     }
 }

@@ -313,11 +313,8 @@ public sealed class ContinuousBatcher : IDisposable
     private static TokenLogprob[] Top(ReadOnlySpan<float> logits, int k)
     {
         k = Math.Min(k, logits.Length);
-        // The same arithmetic as Sampler.LogSoftmaxAt, so the chosen token's logprob and its entry here are the same bits.
-        float max = System.Numerics.Tensors.TensorPrimitives.Max(logits);
-        double sum = 0;
-        foreach (float x in logits) sum += Math.Exp(x - max);
-        double logSum = Math.Log(sum);
+        // Sampler.LogSoftmaxAt's normaliser, so the chosen token's logprob and its entry here are the same bits.
+        double logSum = Sampler.LogNormaliser(logits, out float max);
         var ids = new int[k];
         int count = 0;
         for (int i = 0; i < logits.Length; i++)

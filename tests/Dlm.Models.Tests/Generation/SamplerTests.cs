@@ -46,6 +46,36 @@ public sealed class SamplerTests
         Assert.Contains(5, minP);
     }
 
+    [Theory]
+    [InlineData(7, 0.9f, 0)]
+    [InlineData(40, 0.5f, 1)]
+    [InlineData(3000, 0.95f, 2)]
+    [InlineData(3000, 0.3f, 3)]
+    [InlineData(500, 1f, 4)]
+    public void The_nucleus_by_selection_is_the_sorted_prefix_with_ties_by_id(int n, float topP, int seed)
+    {
+        var rng = new Random(seed);
+        // Probabilities from a few levels, so many tie (the boundary often falls inside a tie), plus a flat tail.
+        var p = new float[n];
+        for (int i = 0; i < n; i++) p[i] = rng.Next(4) == 0 ? (float)rng.NextDouble() : 0.25f * (1 + rng.Next(3));
+        float total = p.Sum();
+        for (int i = 0; i < n; i++) p[i] /= total;
+        var ids = Enumerable.Range(0, n).ToArray();
+        int keep = Sampler.NucleusSize(p, ids, topP);
+
+        // Reference: sort by probability descending, then id; keep rank r while the mass above it is below topP.
+        var order = Enumerable.Range(0, n).OrderByDescending(i => p[i]).ThenBy(i => i).ToArray();
+        double above = 0;
+        int expected = 0;
+        for (; expected < n; expected++)
+        {
+            if (expected > 0 && above >= topP) break;
+            above += p[order[expected]];
+        }
+        Assert.Equal(expected, keep);
+        Assert.Equal(order.Take(expected).Order(), ids.Take(keep).Order());
+    }
+
     [Fact]
     public void Draws_follow_the_tempered_softmax()
     {
