@@ -1,5 +1,6 @@
 using Dlm.Numerics.Gemm;
 using Dlm.Numerics.Threading;
+using Dlm.TestSupport;
 
 namespace Dlm.Numerics.Tests;
 
@@ -20,34 +21,19 @@ public sealed class GemmDecisionFileTests : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>A stand-in backend that sleeps (slow) or does nothing (fast), counting calls.</summary>
-    private sealed class Stand(int sleepMs) : IGemm
-    {
-        public int Calls;
-
-        public string Name => "openblas";
-
-        public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-            ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        {
-            Interlocked.Increment(ref Calls);
-            if (sleepMs > 0) Thread.Sleep(sleepMs);
-        }
-    }
-
     private GemmDecisionFile File() => new(Path.Combine(_dir, "decisions.json"), "test machine");
 
     [Fact]
     public void A_later_instance_takes_the_recorded_decision_without_timing_even_if_it_would_decide_otherwise()
     {
         var managed = new ManagedGemm(_pool);
-        var first = new PerShapeGemm(managed, new Stand(0), File()); // OpenBLAS stand-in does nothing: it wins
+        var first = new PerShapeGemm(managed, new StandInGemm(managed, 0, compute: false), File()); // OpenBLAS stand-in does nothing: it wins
         var chosen = first.Decide(false, true, 1024, 512, 256, accumulate: false);
         Assert.Equal(("openblas", "measured"), (chosen.Backend, chosen.Reason));
         Assert.True(System.IO.File.Exists(first.Decisions!.Path));
         Assert.Contains("\"NT 512x256 rows 512\"", System.IO.File.ReadAllText(first.Decisions.Path), StringComparison.Ordinal);
 
-        var slow = new Stand(30); // timed, this one would lose
+        var slow = new StandInGemm(managed, 30, compute: false); // timed, this one would lose
         var second = new PerShapeGemm(managed, slow, File());
         var taken = second.Decide(false, true, 700, 500, 250, accumulate: false); // same class
         Assert.Equal(0, slow.Calls);
@@ -58,7 +44,7 @@ public sealed class GemmDecisionFileTests : IDisposable
         // A class nobody recorded is timed and added beside the first.
         var other = second.Decide(true, false, 512, 256, 1024, accumulate: true);
         Assert.Equal(("managed", "measured"), (other.Backend, other.Reason));
-        Assert.True(new PerShapeGemm(managed, new Stand(0), File()).Decisions!.TryGet("TN+ 512x256 rows 512", out var kept));
+        Assert.True(new PerShapeGemm(managed, new StandInGemm(managed, 0, compute: false), File()).Decisions!.TryGet("TN+ 512x256 rows 512", out var kept));
         Assert.Equal("managed", kept.Backend);
     }
 
@@ -81,7 +67,7 @@ public sealed class GemmDecisionFileTests : IDisposable
         Directory.CreateDirectory(_dir);
         System.IO.File.WriteAllText(Path.Combine(_dir, "decisions.json"), "{ not json");
         var managed = new ManagedGemm(_pool);
-        var stand = new Stand(0);
+        var stand = new StandInGemm(managed, 0, compute: false);
         var g = new PerShapeGemm(managed, stand, File());
         Assert.Equal("measured", g.Decide(false, true, 1024, 512, 256, accumulate: false).Reason);
         Assert.True(stand.Calls > 0);

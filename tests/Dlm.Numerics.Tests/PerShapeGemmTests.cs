@@ -1,5 +1,6 @@
 using Dlm.Numerics.Gemm;
 using Dlm.Numerics.Threading;
+using Dlm.TestSupport;
 
 namespace Dlm.Numerics.Tests;
 
@@ -13,22 +14,6 @@ public sealed class PerShapeGemmTests : IDisposable
 
     public void Dispose() => _pool.Dispose();
 
-    /// <summary>A backend of a fixed speed: correct (through the managed kernel) then a sleep, or doing nothing at all.</summary>
-    private sealed class Stand(ManagedGemm inner, int sleepMs, bool compute) : IGemm
-    {
-        public int Calls;
-
-        public string Name => "openblas";
-
-        public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-            ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        {
-            Interlocked.Increment(ref Calls);
-            if (compute) inner.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            if (sleepMs > 0) Thread.Sleep(sleepMs);
-        }
-    }
-
     private struct LoopBody(PerShapeGemm g, float[] a, float[] b, float[][] c) : IParallelBody
     {
         public readonly void Invoke(int index) => g.Sgemm(false, false, 512, 512, 256, 1f, a, 256, b, 512, 0f, c[index], 512);
@@ -38,7 +23,7 @@ public sealed class PerShapeGemmTests : IDisposable
     public void A_slower_backend_is_timed_once_per_class_and_not_chosen()
     {
         var managed = new ManagedGemm(_pool);
-        var slow = new Stand(managed, sleepMs: 30, compute: true);
+        var slow = new StandInGemm(managed, sleepMs: 30, compute: true);
         var g = new PerShapeGemm(managed, slow);
         GemmCheck.Product(g, 512, 512, 256, true, false); // 2^26 multiply-adds: timed
         int afterFirst = slow.Calls;
@@ -55,7 +40,7 @@ public sealed class PerShapeGemmTests : IDisposable
     public void A_faster_backend_is_chosen_and_then_used()
     {
         var managed = new ManagedGemm(_pool);
-        var fast = new Stand(managed, sleepMs: 0, compute: false);
+        var fast = new StandInGemm(managed, sleepMs: 0, compute: false);
         var g = new PerShapeGemm(managed, fast);
         var a = new float[512 * 512];
         var b = new float[512 * 512];
@@ -74,7 +59,7 @@ public sealed class PerShapeGemmTests : IDisposable
     public void Small_products_and_calls_inside_a_parallel_loop_take_the_managed_kernel()
     {
         var managed = new ManagedGemm(_pool);
-        var fast = new Stand(managed, sleepMs: 0, compute: false);
+        var fast = new StandInGemm(managed, sleepMs: 0, compute: false);
         var g = new PerShapeGemm(managed, fast);
         GemmCheck.Product(g, 200, 300, 400, false, true); // below MinTimedWork
         Assert.Empty(g.Choices);
@@ -101,7 +86,7 @@ public sealed class PerShapeGemmTests : IDisposable
     public void Decide_reports_the_class_choice_for_a_named_shape()
     {
         var managed = new ManagedGemm(_pool);
-        var g = new PerShapeGemm(managed, new Stand(managed, sleepMs: 20, compute: false));
+        var g = new PerShapeGemm(managed, new StandInGemm(managed, sleepMs: 20, compute: false));
         var c = g.Decide(true, false, 512, 512, 256, accumulate: true);
         Assert.Equal(("TN", 512, 512, 256, true, "managed", "measured"), (c.Trans, c.M, c.N, c.K, c.Accumulate, c.Backend, c.Reason));
         Assert.Same(c, g.Decide(true, false, 500, 400, 200, accumulate: true)); // same class, same decision
@@ -112,7 +97,7 @@ public sealed class PerShapeGemmTests : IDisposable
     public void Rows_beyond_LargeRows_share_the_class_of_one_product_and_fewer_rows_have_their_own()
     {
         var managed = new ManagedGemm(_pool);
-        var g = new PerShapeGemm(managed, new Stand(managed, sleepMs: 0, compute: false));
+        var g = new PerShapeGemm(managed, new StandInGemm(managed, sleepMs: 0, compute: false));
         // Y = X·Wᵀ on 2048 rows and on 1024 (the masked step's last block): one decision.
         var full = g.Decide(false, true, 2048, 384, 384, accumulate: false);
         Assert.Same(full, g.Decide(false, true, 1024, 384, 384, accumulate: false));
@@ -131,7 +116,7 @@ public sealed class PerShapeGemmTests : IDisposable
     public void Prepare_decides_every_class_up_front_so_later_calls_time_nothing()
     {
         var managed = new ManagedGemm(_pool);
-        var stand = new Stand(managed, sleepMs: 0, compute: true);
+        var stand = new StandInGemm(managed, sleepMs: 0, compute: true);
         var g = new PerShapeGemm(managed, stand);
         var products = new GemmProduct[]
         {

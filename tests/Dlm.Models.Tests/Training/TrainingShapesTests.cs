@@ -4,6 +4,7 @@ using Dlm.Models.Training;
 using Dlm.Models.Transformer;
 using Dlm.Numerics.Gemm;
 using Dlm.Numerics.Threading;
+using Dlm.TestSupport;
 
 namespace Dlm.Models.Tests.Training;
 
@@ -19,27 +20,12 @@ public sealed class TrainingShapesTests
         public float At(int step) => lr;
     }
 
-    // A second backend that computes through the managed kernel and counts its calls.
-    private sealed class Counting(ManagedGemm inner) : IGemm
-    {
-        public int Calls;
-
-        public string Name => "openblas";
-
-        public void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha, ReadOnlySpan<float> a, int lda,
-            ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        {
-            Interlocked.Increment(ref Calls);
-            inner.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        }
-    }
-
     [Fact]
     public void A_trainer_decides_every_product_of_full_masked_and_shorter_steps_before_the_first()
     {
         using var pool = new WorkerPool(2);
         var managed = new ManagedGemm(pool);
-        var g = new PerShapeGemm(managed, new Counting(managed));
+        var g = new PerShapeGemm(managed, new StandInGemm(managed, 0, compute: true));
         // Large enough that its linears and head are timed (≥ 2^26 multiply-adds at 512 rows).
         var cfg = ModelConfig.NielsDefault(256) with { VocabSize = 4096, DModel = 256, Layers = 2, Heads = 4, KvHeads = 4, DFf = 768 };
         var model = new TransformerModel(cfg, 2, 256, gemm: g, pool: pool);
