@@ -22,8 +22,8 @@ namespace Dlm.Numerics.Kernels;
 // weights' magnitude bits, two integer ops per 32 weights), so the result is exact for every input.
 public static partial class MatVec
 {
-    /// <summary>2^112 as a float: float32's exponent bias (127) less float16's (15).</summary>
-    private static readonly float F16Scale = BitConverter.Int32BitsToSingle(0x77800000);
+    /// <summary>2^112 as a float: float32's exponent bias (127) less float16's (15). MatVecBatch scales its packed inputs by it too.</summary>
+    internal static readonly float F16Scale = BitConverter.Int32BitsToSingle(0x77800000);
 
     /// <summary>Widest input the scaled path takes (the scaled copy lives on the stack: 16 KiB).</summary>
     private const int MaxScaledCols = 4096;
@@ -37,13 +37,18 @@ public static partial class MatVec
     /// <summary>The magnitude bits of a float16.</summary>
     private const ushort MagnitudeMask = 0x7FFF;
 
+    /// <summary>
+    /// Whether <paramref name="x"/> stays finite times 2^112 (every magnitude below 2^16; NaN fails), so the
+    /// scaled float16 paths may take it. MaxMagnitude returns the signed value (−65536 for an input holding it), hence the Abs.
+    /// </summary>
+    internal static bool ScalableInput(ReadOnlySpan<float> x) => MathF.Abs(TensorPrimitives.MaxMagnitude(x)) < MaxScaledInput;
+
     // Rows [rowStart, rowEnd) of y = W·x for one float16 input on a vector path; false (y left to be
-    // overwritten) when the input or the weights need the widening path. MaxMagnitude returns the
-    // signed value (−65536 for an input holding it), hence the Abs.
+    // overwritten) when the input or the weights need the widening path.
     [SkipLocalsInit]
     private static bool F16ScaledRows(MatVecPath path, ref ushort w, int cols, ReadOnlySpan<float> x, ref float y, int rowStart, int rowEnd)
     {
-        if (cols == 0 || cols > MaxScaledCols || !(MathF.Abs(TensorPrimitives.MaxMagnitude(x)) < MaxScaledInput)) return false;
+        if (cols == 0 || cols > MaxScaledCols || !ScalableInput(x)) return false;
         Span<float> scaled = stackalloc float[cols];
         TensorPrimitives.Multiply(x, F16Scale, scaled);
         ref float xs = ref MemoryMarshal.GetReference(scaled);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -50,12 +49,6 @@ public static class MatVecBatch
     // that a pool thread's first batched chunk allocates nothing whenever it comes (which thread takes
     // which chunk is not fixed); wider inputs use a per-thread array grown to the widest matrix.
     private const int StackPackFloats = MaxInputs * 2048;
-
-    // 2^112 as a float: float32's exponent bias (127) less float16's (15), the scaled float16 path's input scale.
-    private static readonly float F16Scale = BitConverter.Int32BitsToSingle(0x77800000);
-
-    // Largest input magnitude the scaled float16 path takes: x·2^112 stays finite below 2^16.
-    private const float MaxScaledInput = 65536f;
 
     // A float16's bits doubled (sign shifted out) are at least this when its exponent is 31 (infinity, NaN).
     private const ushort SpecialDoubled = 0xF800;
@@ -220,7 +213,7 @@ public static class MatVecBatch
                 ref ushort wh = ref Unsafe.As<T, ushort>(ref w);
                 if (Scalable(ref xg, ldx, nb, cols))
                 {
-                    Pack(ref xg, ldx, nb, blocks, ref xp, F16Scale);
+                    Pack(ref xg, ldx, nb, blocks, ref xp, MatVec.F16Scale);
                     Vector256<ushort> seen = default;
                     GroupRows<F16ScaledWeights, ushort>(nb, ref wh, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen);
                     if (!Vector256.GreaterThanOrEqualAny(seen, Vector256.Create(SpecialDoubled))) continue;
@@ -246,12 +239,11 @@ public static class MatVecBatch
                 (Vector512.LoadUnsafe(ref Unsafe.Add(ref xg, (nint)b * ldx + k * 16)) * s).StoreUnsafe(ref Unsafe.Add(ref xp, (k * nb + b) * 16));
     }
 
-    // Whether every input of the group stays finite times 2^112 (magnitude below 2^16; NaN fails the test;
-    // MaxMagnitude returns the signed value, hence the Abs).
+    // Whether every input of the group stays finite times 2^112 (MatVec.ScalableInput).
     private static bool Scalable(ref float xg, int ldx, int nb, int cols)
     {
         for (int b = 0; b < nb; b++)
-            if (!(MathF.Abs(TensorPrimitives.MaxMagnitude(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xg, (nint)b * ldx), cols))) < MaxScaledInput)) return false;
+            if (!MatVec.ScalableInput(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xg, (nint)b * ldx), cols))) return false;
         return true;
     }
 
