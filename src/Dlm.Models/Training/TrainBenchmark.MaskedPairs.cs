@@ -89,7 +89,7 @@ public static partial class TrainBenchmark
             long optTicks = 0;
             long jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
             var jitTime0 = System.Runtime.JitInfo.GetCompilationTime();
-            int gc0 = GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2);
+            int gc0 = GC.CollectionCount(0); // every collection counts in generation 0's count, whatever its generation
             var machine0 = MachineCpu.Read();
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             long t0 = Stopwatch.GetTimestamp();
@@ -108,7 +108,7 @@ public static partial class TrainBenchmark
             phases["optimizer"] = Math.Round(optTicks * 1000.0 / Stopwatch.Frequency / stepsPerHalf, 2);
             var detail = new MaskedHalf(phases, System.Runtime.JitInfo.GetCompiledMethodCount() - jit0,
                 Math.Round((System.Runtime.JitInfo.GetCompilationTime() - jitTime0).TotalMilliseconds, 1),
-                GC.CollectionCount(0) + GC.CollectionCount(1) + GC.CollectionCount(2) - gc0,
+                GC.CollectionCount(0) - gc0,
                 Subnormals.Count(model.TrainableGradients), Subnormals.Count(setup.Trainer.M) + Subnormals.Count(setup.Trainer.V),
                 Subnormals.Count(model.TrainableWeights),
                 double.IsNaN(machine0.Busy) ? null : Math.Round((machine1.Busy - machine0.Busy) / stepsPerHalf - cpu, 3),
