@@ -3,7 +3,8 @@ using Dlm.Numerics.Threading;
 namespace Dlm.Numerics.Kernels;
 
 /// <summary>
-/// <see cref="MatVec"/> (one input) or <see cref="MatVecBatch"/> (several) with the rows of W split over a <see cref="WorkerPool"/>: each chunk of
+/// <see cref="MatVec"/> (one input) or <see cref="MatVecBatch"/> (several), or <see cref="PanelMatVec"/> for a
+/// <see cref="PanelMatrix"/>, with the rows of W split over a <see cref="WorkerPool"/>: each chunk of
 /// rows runs on one thread and the result does not depend on the thread count. Takes pinned
 /// memory (pointers), because a loop body cannot carry spans; callers keep their weights in
 /// pinned arrays or pin them with <c>fixed</c> around the call.
@@ -11,7 +12,7 @@ namespace Dlm.Numerics.Kernels;
 public static unsafe class ParallelMatVec
 {
     /// <summary>Rows per chunk are rounded to this many, so chunks start on whole cache lines of 16-bit rows.</summary>
-    private const int RowAlign = 16;
+    private const int RowAlign = PanelMatVec.PanelRows;
 
     /// <summary>Fewest multiply-adds worth a chunk of their own (about 10 µs of work).</summary>
     private const long MinChunkWork = 1 << 16;
@@ -31,22 +32,75 @@ public static unsafe class ParallelMatVec
     {
         ArgumentNullException.ThrowIfNull(pool);
         if (rows <= 0 || batch <= 0) return;
-        // A few chunks per thread balance uneven progress; each chunk keeps at least MinChunkWork
-        // multiply-adds, so a small matrix stays on the caller instead of waking the workers.
+        int chunks = Chunks(pool, rows, cols, batch);
+        var body = new Body(format, w, rows, cols, x, ldx, batch, y, ldy, chunks);
+        if (chunks == 1) body.Invoke(0);
+        else pool.For(chunks, body);
+    }
+
+    /// <summary>y[b, r] = Σ_i W[r, i]·x[b, i] for a 16-bit matrix in panels, every row r and b &lt; <paramref name="batch"/>.</summary>
+    /// <param name="pool">Threads to split the panels over.</param>
+    /// <param name="w">W.</param>
+    /// <param name="x">Inputs, batch rows of stride ldx, pinned.</param>
+    /// <param name="ldx">Row stride of x.</param>
+    /// <param name="batch">Number of inputs.</param>
+    /// <param name="y">Outputs, batch rows of stride ldy, pinned.</param>
+    /// <param name="ldy">Row stride of y.</param>
+    public static void Run(WorkerPool pool, in PanelMatrix w, float* x, int ldx, int batch, float* y, int ldy)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        if (w.Rows <= 0 || batch <= 0) return;
+        int chunks = Chunks(pool, w.Rows, w.Cols, batch);
+        // The inputs are packed (and scaled) once here, and every chunk reads the one copy.
+        long need = Math.Max(1L, (long)batch * w.Cols);
+        if (t_packed is null || t_packed.Length < need) t_packed = GC.AllocateArray<float>(checked((int)need), pinned: true);
+        fixed (float* packed = t_packed)
+        {
+            var path = MatVecPaths.Best;
+            bool scaled = PanelMatVec.PackInputs(w, x, ldx, batch, packed, path);
+            var body = new PanelBody(w, packed, scaled, x, ldx, batch, y, ldy, chunks, path);
+            if (chunks == 1) body.Invoke(0);
+            else pool.For(chunks, body);
+        }
+    }
+
+    [ThreadStatic]
+    private static float[]? t_packed;
+
+    // A few chunks per thread balance uneven progress; each chunk keeps at least MinChunkWork
+    // multiply-adds, so a small matrix stays on the caller instead of waking the workers.
+    private static int Chunks(WorkerPool pool, int rows, int cols, int batch)
+    {
         long work = (long)rows * cols * batch;
         int chunks = (int)Math.Max(1, Math.Min(Math.Min(pool.Threads * 4, rows / (RowAlign * 4)), work / MinChunkWork));
         // A whole number of chunks per thread: 5 chunks on 2 threads would leave one idle for a fifth of the pass.
         if (chunks > pool.Threads) chunks -= chunks % pool.Threads;
-        var body = new Body(format, w, rows, cols, x, ldx, batch, y, ldy, chunks);
-        if (chunks == 1) body.Invoke(0);
-        else pool.For(chunks, body);
+        return chunks;
+    }
+
+    // Start of chunk k of `chunks` over `rows` rows: a multiple of RowAlign (a whole panel), the last one ending at rows.
+    private static int Boundary(int k, int chunks, int rows)
+    {
+        if (k >= chunks) return rows;
+        long b = (long)rows * k / chunks;
+        return (int)Math.Min(rows, (b + RowAlign - 1) / RowAlign * RowAlign);
+    }
+
+    private readonly struct PanelBody(PanelMatrix w, float* packed, bool scaled, float* x, int ldx, int batch, float* y, int ldy, int chunks, MatVecPath path)
+        : IParallelBody
+    {
+        public void Invoke(int index)
+        {
+            int start = Boundary(index, chunks, w.Rows), end = Boundary(index + 1, chunks, w.Rows);
+            if (end > start) PanelMatVec.RunPacked(w, packed, scaled, x, ldx, batch, y, ldy, start, end, path);
+        }
     }
 
     private readonly struct Body(WeightFormat format, void* w, int rows, int cols, float* x, int ldx, int batch, float* y, int ldy, int chunks) : IParallelBody
     {
         public void Invoke(int index)
         {
-            int start = Boundary(index), end = Boundary(index + 1);
+            int start = Boundary(index, chunks, rows), end = Boundary(index + 1, chunks, rows);
             if (end <= start) return;
             long wl = (long)rows * cols;
             var xs = new ReadOnlySpan<float>(x, (batch - 1) * ldx + cols);
@@ -64,13 +118,6 @@ public static unsafe class ParallelMatVec
                 if (batch == 1) MatVec.Half16(ws, format, cols, xs, ldx, batch, ys, ldy, start, end);
                 else MatVecBatch.Half16(ws, format, cols, xs, ldx, batch, ys, ldy, start, end);
             }
-        }
-
-        private int Boundary(int k)
-        {
-            if (k >= chunks) return rows;
-            long b = (long)rows * k / chunks;
-            return (int)Math.Min(rows, (b + RowAlign - 1) / RowAlign * RowAlign);
         }
     }
 }

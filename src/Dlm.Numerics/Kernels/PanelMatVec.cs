@@ -1,0 +1,575 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Dlm.Numerics.Kernels;
+
+/// <summary>
+/// Decode products y[b, r] = Σ_k W[r, k]·x[b, k] over 16-bit weights kept in panels
+/// (<see cref="PanelMatrix"/>), for one input or several at once, the weights widened in registers.
+/// Each output is one FMA chain over the columns in order, k = 0, 1, …, from zero: one lane of a
+/// vector that runs down a panel's 16 rows. So every output has the same bits on every path (512-bit,
+/// 256-bit, scalar), alone or in a batch of any size, on any number of threads, and
+/// <see cref="Ordered"/> (the plain scalar loop) is the reference all of them equal exactly.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The batched kernel is a GEMM micro-kernel: a tile of three panels (48 rows) × eight inputs keeps
+/// 24 accumulators in zmm registers; per column it loads and widens three blocks of 16 weights and
+/// broadcasts each input's value once, 24 FMAs for 3 weight loads. There is no horizontal sum: the
+/// earlier row-major kernel reduced every output across lanes and read three rows as three strided
+/// streams, and ran at about 70 GFLOP/s on two threads against weights out of memory where this one
+/// runs at about 125 (SmolLM2-135M shapes, 8 inputs, float16).
+/// </para>
+/// <para>
+/// Float16 takes the scaled widening where it may (<see cref="MatVec.F16Scale"/>: sign-extend, shift and
+/// mask, with 2^112 moved onto the inputs, which gives the same products bit for bit): when the matrix
+/// holds no infinity or NaN (<see cref="PanelMatrix.HasSpecials"/>, found once when it is packed) and every
+/// input of the group stays finite times 2^112. Otherwise the exact widening runs, with the same bits.
+/// </para>
+/// </remarks>
+public static unsafe class PanelMatVec
+{
+    /// <summary>Rows per panel.</summary>
+    public const int PanelRows = 16;
+
+    /// <summary>Inputs one pass over W serves; larger batches take one pass per group of this many.</summary>
+    public const int MaxInputs = 8;
+
+    // Bytes ahead of the column in flight that the tiles prefetch in each panel (32 columns).
+    // How far ahead of the column in flight the tiles prefetch each panel. Several inputs: 32 columns, into L1, while
+    // the FMAs run. One input (a stream at the memory's rate, little arithmetic to hide behind): 128 columns, into
+    // L2. Measured in paired rounds on SmolLM2-135M shapes: the L1 distance cost a single input about 15 %.
+    private const int PrefetchBytes = 1024, SinglePrefetchBytes = 4096;
+
+    // The packed inputs ([k][b] per group, scaled or not) live on the stack up to this many floats (64 KiB).
+    private const int StackFloats = 16384;
+
+    [ThreadStatic]
+    private static float[]? t_packed;
+
+    /// <summary>Where element (<paramref name="row"/>, <paramref name="col"/>) of a <paramref name="rows"/> × <paramref name="cols"/> panel matrix lies.</summary>
+    public static long IndexOf(int rows, int cols, int row, int col)
+    {
+        int p0 = row / PanelRows * PanelRows, width = Math.Min(PanelRows, rows - p0);
+        return (long)p0 * cols + (long)col * width + (row - p0);
+    }
+
+    /// <summary>Writes the row-major matrix <paramref name="rowMajor"/> (rows × cols) into <paramref name="panels"/> in panel order.</summary>
+    public static void Pack(ReadOnlySpan<ushort> rowMajor, int rows, int cols, Span<ushort> panels)
+    {
+        long n = (long)rows * cols;
+        if (rows < 0 || cols < 0 || rowMajor.Length < n || panels.Length < n) throw new ArgumentException("the spans hold fewer than rows × cols values");
+        if (rowMajor.Overlaps(panels)) throw new ArgumentException("packing cannot run in place", nameof(panels));
+        for (int p0 = 0; p0 < rows; p0 += PanelRows)
+        {
+            int width = Math.Min(PanelRows, rows - p0);
+            var dst = panels.Slice(p0 * cols, width * cols);
+            for (int j = 0; j < width; j++)
+            {
+                var src = rowMajor.Slice((p0 + j) * cols, cols);
+                for (int k = 0; k < src.Length; k++) dst[k * width + j] = src[k];
+            }
+        }
+    }
+
+    /// <summary>Whether some float16 value in <paramref name="values"/> is infinity or NaN (exponent 31).</summary>
+    public static bool HasF16Specials(ReadOnlySpan<ushort> values)
+    {
+        const ushort exponent = 0x7C00;
+        ref ushort v = ref MemoryMarshal.GetReference(values);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var e = Vector256.Create(exponent);
+            var seen = Vector256<ushort>.Zero;
+            for (; i <= values.Length - 16; i += 16)
+            {
+                var x = Vector256.LoadUnsafe(ref v, (nuint)i) & e;
+                seen |= Vector256.Equals(x, e);
+            }
+            if (seen != Vector256<ushort>.Zero) return true;
+        }
+        for (; i < values.Length; i++)
+            if ((Unsafe.Add(ref v, i) & exponent) == exponent) return true;
+        return false;
+    }
+
+    /// <summary>Row <paramref name="row"/> of <paramref name="m"/>, widened into <paramref name="destination"/> (Cols values).</summary>
+    public static void ReadRow(in PanelMatrix m, int row, Span<float> destination)
+    {
+        if ((uint)row >= (uint)m.Rows) throw new ArgumentOutOfRangeException(nameof(row));
+        if (destination.Length < m.Cols) throw new ArgumentException("destination is shorter than a row", nameof(destination));
+        int p0 = row / PanelRows * PanelRows, width = Math.Min(PanelRows, m.Rows - p0);
+        ushort* p = m.Data + (long)p0 * m.Cols + (row - p0);
+        bool bf16 = m.Format == WeightFormat.Bf16;
+        for (int k = 0; k < m.Cols; k++)
+        {
+            ushort bits = p[(long)k * width];
+            destination[k] = bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits);
+        }
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="rowStart"/>, rowStart + <paramref name="count"/>) widened and transposed:
+    /// <c>destination[k·count + j] = W[rowStart + j, k]</c>, the Wᵀ block a prefill GEMM multiplies by
+    /// (a copy of each panel's columns, no transpose in the arithmetic). rowStart is a multiple of
+    /// <see cref="PanelRows"/>; count is too, or reaches the last row.
+    /// </summary>
+    public static void ReadTransposed(in PanelMatrix m, int rowStart, int count, Span<float> destination)
+    {
+        CheckRange(m, rowStart, rowStart + count);
+        int cols = m.Cols;
+        if (destination.Length < (long)count * cols) throw new ArgumentException("destination is shorter than count × cols", nameof(destination));
+        bool bf16 = m.Format == WeightFormat.Bf16;
+        fixed (float* d = destination)
+            for (int p0 = rowStart; p0 < rowStart + count; p0 += PanelRows)
+            {
+                int width = Math.Min(PanelRows, m.Rows - p0);
+                ushort* src = m.Data + (long)p0 * cols;
+                float* dst = d + (p0 - rowStart);
+                if (width == PanelRows && Avx512F.IsSupported)
+                {
+                    for (int k = 0; k < cols; k++)
+                        (bf16 ? HalfBits.WidenBf16x16(ref src[k * PanelRows]) : HalfBits.WidenF16x16(ref src[k * PanelRows])).Store(dst + (long)k * count);
+                    continue;
+                }
+                if (width == PanelRows && Vector256.IsHardwareAccelerated)
+                {
+                    for (int k = 0; k < cols; k++)
+                    {
+                        ref ushort s = ref src[k * PanelRows];
+                        (bf16 ? HalfBits.WidenBf16(ref s) : HalfBits.WidenF16(ref s)).Store(dst + (long)k * count);
+                        (bf16 ? HalfBits.WidenBf16(ref Unsafe.Add(ref s, 8)) : HalfBits.WidenF16(ref Unsafe.Add(ref s, 8))).Store(dst + (long)k * count + 8);
+                    }
+                    continue;
+                }
+                for (int k = 0; k < cols; k++)
+                    for (int j = 0; j < width; j++)
+                    {
+                        ushort bits = src[k * width + j];
+                        dst[(long)k * count + j] = bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits);
+                    }
+            }
+    }
+
+    /// <summary>
+    /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y = W·x for <paramref name="batch"/> inputs.
+    /// rowStart is a multiple of <see cref="PanelRows"/>; rowEnd is too, or is the last row.
+    /// </summary>
+    /// <param name="m">W.</param>
+    /// <param name="x">Inputs: <paramref name="batch"/> rows of stride <paramref name="ldx"/>.</param>
+    /// <param name="ldx">Row stride of x.</param>
+    /// <param name="batch">Number of inputs.</param>
+    /// <param name="y">Outputs: batch rows of stride <paramref name="ldy"/>; column r gets row r of W.</param>
+    /// <param name="ldy">Row stride of y.</param>
+    /// <param name="rowStart">First row of W to use.</param>
+    /// <param name="rowEnd">One past the last row.</param>
+    public static void Run(in PanelMatrix m, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd) =>
+        Run(m, x, ldx, batch, y, ldy, rowStart, rowEnd, MatVecPaths.Best);
+
+    /// <summary><see cref="Run(in PanelMatrix, ReadOnlySpan{float}, int, int, Span{float}, int, int, int)"/> on a chosen path (tests and benchmarks).</summary>
+    [SkipLocalsInit]
+    internal static void Run(in PanelMatrix m, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd, MatVecPath path)
+    {
+        if (m.Format is not (WeightFormat.Bf16 or WeightFormat.F16)) throw new ArgumentException($"{m.Format} is not a 16-bit format", nameof(m));
+        if (!MatVecPaths.IsSupported(path)) throw new PlatformNotSupportedException($"the {path} matrix-vector path needs hardware this machine lacks");
+        CheckRange(m, rowStart, rowEnd);
+        int cols = m.Cols;
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (batch == 0 || rowEnd == rowStart) return;
+        if (ldx < cols || (long)(batch - 1) * ldx + cols > x.Length) throw new ArgumentException("x is too short for the batch");
+        if (ldy < rowEnd || (long)(batch - 1) * ldy + rowEnd > y.Length) throw new ArgumentException("y is too short for the batch");
+        int need = Math.Max(1, batch * cols);
+        float[]? heap = need <= StackFloats ? null : ThreadPacked(need);
+        float* stack = stackalloc float[need <= StackFloats ? need : 1];
+        fixed (float* h = heap, xp = x, yp = y)
+        {
+            float* packed = heap is null ? stack : h;
+            bool scaled = PackInputs(m, xp, ldx, batch, packed, path);
+            RunPacked(m, packed, scaled, xp, ldx, batch, yp, ldy, rowStart, rowEnd, path);
+        }
+    }
+
+    /// <summary>
+    /// Writes the inputs as the tiles read them into <paramref name="packed"/> (batch × Cols floats): groups of
+    /// <see cref="MaxInputs"/>, each column-major ([k][b], one stream of broadcasts), times 2^112 when the scaled
+    /// float16 widening applies, which it returns. Done once per product, however many threads share its rows.
+    /// </summary>
+    internal static bool PackInputs(in PanelMatrix m, float* x, int ldx, int batch, float* packed, MatVecPath path)
+    {
+        if (path == MatVecPath.Scalar) return false;
+        int cols = m.Cols;
+        bool scaled = m.Format == WeightFormat.F16 && !m.HasSpecials && (path == MatVecPath.Vector512 || Avx2.IsSupported) && Scalable(x, ldx, batch, cols);
+        float scale = scaled ? MatVec.F16Scale : 1f;
+        for (int b0 = 0; b0 < batch; b0 += MaxInputs)
+        {
+            int nb = Math.Min(MaxInputs, batch - b0);
+            float* g = packed + (long)b0 * cols;
+            if (nb == 1)
+            {
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(x + (long)b0 * ldx, cols), scale, new Span<float>(g, cols));
+                continue;
+            }
+            for (int b = 0; b < nb; b++)
+            {
+                float* xb = x + (long)(b0 + b) * ldx;
+                for (int k = 0; k < cols; k++) g[k * nb + b] = xb[k] * scale;
+            }
+        }
+        return scaled;
+    }
+
+    /// <summary>
+    /// Rows [rowStart, rowEnd) of y = W·x from inputs <see cref="PackInputs"/> wrote (x itself serves a last partial
+    /// panel, which the scalar loop takes with the same bits). The range is checked by the caller.
+    /// </summary>
+    internal static void RunPacked(in PanelMatrix m, float* packed, bool scaled, float* x, int ldx, int batch, float* y, int ldy, int rowStart, int rowEnd, MatVecPath path)
+    {
+        int cols = m.Cols;
+        int wholeEnd = path == MatVecPath.Scalar ? rowStart : rowStart + (rowEnd - rowStart) / PanelRows * PanelRows;
+        int p0 = rowStart / PanelRows, p1 = wholeEnd / PanelRows;
+        if (p1 > p0)
+            for (int b0 = 0; b0 < batch; b0 += MaxInputs)
+            {
+                int nb = Math.Min(MaxInputs, batch - b0);
+                float* xt = packed + (long)b0 * cols, yg = y + (long)b0 * ldy;
+                if (path == MatVecPath.Vector512)
+                {
+                    if (scaled) Tiles512<F16Scaled>(m, xt, nb, yg, ldy, p0, p1);
+                    else if (m.Format == WeightFormat.F16) Tiles512<F16Exact>(m, xt, nb, yg, ldy, p0, p1);
+                    else Tiles512<Bf16>(m, xt, nb, yg, ldy, p0, p1);
+                }
+                else if (scaled) Tiles256<F16Scaled>(m, xt, nb, yg, ldy, p0, p1);
+                else if (m.Format == WeightFormat.F16) Tiles256<F16Exact>(m, xt, nb, yg, ldy, p0, p1);
+                else Tiles256<Bf16>(m, xt, nb, yg, ldy, p0, p1);
+            }
+        if (wholeEnd < rowEnd) OrderedRows(m, x, ldx, batch, y, ldy, wholeEnd, rowEnd);
+    }
+
+    /// <summary>
+    /// The scalar reference: y[b, r] = Σ_k W[r, k]·x[b, k] as one fused multiply-add chain over k in order from
+    /// zero, W given row-major and widened to float. Every path of <see cref="Run(in PanelMatrix, ReadOnlySpan{float}, int, int, Span{float}, int, int, int)"/> equals it bit for bit.
+    /// </summary>
+    public static void Ordered(ReadOnlySpan<float> w, int cols, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd)
+    {
+        if (cols < 0 || batch < 0 || rowStart < 0 || rowEnd < rowStart) throw new ArgumentException("negative size or empty row range");
+        if ((long)rowEnd * cols > w.Length) throw new ArgumentException("W holds fewer than rowEnd rows");
+        if (batch == 0 || rowEnd == rowStart) return;
+        if (ldx < cols || (long)(batch - 1) * ldx + cols > x.Length) throw new ArgumentException("x is too short for the batch");
+        if (ldy < rowEnd || (long)(batch - 1) * ldy + rowEnd > y.Length) throw new ArgumentException("y is too short for the batch");
+        for (int b = 0; b < batch; b++)
+            for (int r = rowStart; r < rowEnd; r++)
+            {
+                float s = 0;
+                for (int k = 0; k < cols; k++) s = MathF.FusedMultiplyAdd(w[r * cols + k], x[b * ldx + k], s);
+                y[b * ldy + r] = s;
+            }
+    }
+
+    private static void CheckRange(in PanelMatrix m, int rowStart, int rowEnd)
+    {
+        if (m.Rows < 0 || m.Cols < 0) throw new ArgumentException("negative matrix size");
+        if (rowStart < 0 || rowEnd < rowStart || rowEnd > m.Rows) throw new ArgumentException($"rows [{rowStart}, {rowEnd}) are outside the matrix's {m.Rows}");
+        if (rowStart % PanelRows != 0) throw new ArgumentException($"row range must start on a panel (a multiple of {PanelRows}), not at {rowStart}");
+        if (rowEnd % PanelRows != 0 && rowEnd != m.Rows) throw new ArgumentException($"row range must end on a panel or at the last row, not at {rowEnd}");
+    }
+
+    // The scalar loop on the panels themselves: exact widening, unscaled inputs, one chain per output.
+    private static void OrderedRows(in PanelMatrix m, float* x, int ldx, int batch, float* y, int ldy, int rowStart, int rowEnd)
+    {
+        int cols = m.Cols;
+        bool bf16 = m.Format == WeightFormat.Bf16;
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            int p0 = r / PanelRows * PanelRows, width = Math.Min(PanelRows, m.Rows - p0);
+            ushort* p = m.Data + (long)p0 * cols + (r - p0);
+            for (int b = 0; b < batch; b++)
+            {
+                float* xb = x + (long)b * ldx;
+                float s = 0;
+                for (int k = 0; k < cols; k++)
+                {
+                    ushort bits = p[(long)k * width];
+                    s = MathF.FusedMultiplyAdd(bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits), xb[k], s);
+                }
+                y[(long)b * ldy + r] = s;
+            }
+        }
+    }
+
+    private static float[] ThreadPacked(int need)
+    {
+        var packed = t_packed;
+        if (packed is null || packed.Length < need) t_packed = packed = GC.AllocateArray<float>(need, pinned: true);
+        return packed;
+    }
+
+    // Whether every input stays finite times 2^112 (MatVec.ScalableInput).
+    private static bool Scalable(float* x, int ldx, int nb, int cols)
+    {
+        for (int b = 0; b < nb; b++)
+            if (!MatVec.ScalableInput(new ReadOnlySpan<float>(x + (long)b * ldx, cols))) return false;
+        return true;
+    }
+
+    // 512-bit: tiles of three panels (four for a single input) against the group, then the panels left one at a time.
+    private static void Tiles512<TW>(in PanelMatrix m, float* xt, int nb, float* y, int ldy, int p0, int p1) where TW : struct, IWeights
+    {
+        switch (nb)
+        {
+            case 1: Panels512<TW, N4, N1>(m, xt, y, ldy, p0, p1); break;
+            case 2: Panels512<TW, N3, N2>(m, xt, y, ldy, p0, p1); break;
+            case 3: Panels512<TW, N3, N3>(m, xt, y, ldy, p0, p1); break;
+            case 4: Panels512<TW, N3, N4>(m, xt, y, ldy, p0, p1); break;
+            case 5: Panels512<TW, N3, N5>(m, xt, y, ldy, p0, p1); break;
+            case 6: Panels512<TW, N3, N6>(m, xt, y, ldy, p0, p1); break;
+            case 7: Panels512<TW, N3, N7>(m, xt, y, ldy, p0, p1); break;
+            default: Panels512<TW, N3, N8>(m, xt, y, ldy, p0, p1); break;
+        }
+    }
+
+    private static void Panels512<TW, TP, TB>(in PanelMatrix m, float* xt, float* y, int ldy, int p0, int p1)
+        where TW : struct, IWeights where TP : struct, ICount where TB : struct, ICount
+    {
+        int cols = m.Cols;
+        ushort* w = m.Data;
+        for (int p = p0; p < p1;)
+        {
+            // Whole tiles, and the panels left split into two narrower tiles rather than one tile and a panel alone:
+            // a single panel is one FMA chain per lane for a single input, which waits on the FMA latency.
+            int left = p1 - p, t = left >= 2 * TP.Count || left == TP.Count ? TP.Count : left > TP.Count ? (left + 1) / 2 : left;
+            ushort* wp = w + (long)p * PanelRows * cols;
+            float* yp = y + p * PanelRows;
+            switch (t)
+            {
+                case 4: Tile512<TW, N4, TB>(wp, cols, xt, yp, ldy); break;
+                case 3: Tile512<TW, N3, TB>(wp, cols, xt, yp, ldy); break;
+                case 2: Tile512<TW, N2, TB>(wp, cols, xt, yp, ldy); break;
+                default: Tile512<TW, N1, TB>(wp, cols, xt, yp, ldy); break;
+            }
+            p += t;
+        }
+    }
+
+    // TP whole panels at w (16·cols apart) × TB packed inputs: per column, TP widened blocks and TB broadcasts, TP·TB FMAs.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile512<TW, TP, TB>(ushort* w, int cols, float* x, float* y, int ldy)
+        where TW : struct, IWeights where TP : struct, ICount where TB : struct, ICount
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default, a40 = default, a41 = default, a42 = default, a43 = default, a50 = default, a51 = default, a52 = default, a53 = default, a60 = default, a61 = default, a62 = default, a63 = default, a70 = default, a71 = default, a72 = default, a73 = default;
+        ushort* w0 = w, w1 = w + 16 * cols, w2 = w + 32 * cols, w3 = w + 48 * cols;
+        for (int k = 0; k < cols; k++, x += TB.Count)
+        {
+            int o = k * PanelRows;
+            // Every other column starts a new cache line of each panel.
+            if ((k & 1) == 0 && Sse.IsSupported)
+            {
+                if (TB.Count == 1)
+                {
+                    Sse.Prefetch1((byte*)(w0 + o) + SinglePrefetchBytes);
+                    if (TP.Count > 1) Sse.Prefetch1((byte*)(w1 + o) + SinglePrefetchBytes);
+                    if (TP.Count > 2) Sse.Prefetch1((byte*)(w2 + o) + SinglePrefetchBytes);
+                    if (TP.Count > 3) Sse.Prefetch1((byte*)(w3 + o) + SinglePrefetchBytes);
+                }
+                else
+                {
+                    Sse.Prefetch0((byte*)(w0 + o) + PrefetchBytes);
+                    if (TP.Count > 1) Sse.Prefetch0((byte*)(w1 + o) + PrefetchBytes);
+                    if (TP.Count > 2) Sse.Prefetch0((byte*)(w2 + o) + PrefetchBytes);
+                    if (TP.Count > 3) Sse.Prefetch0((byte*)(w3 + o) + PrefetchBytes);
+                }
+            }
+            var v0 = TW.Load16(w0 + o);
+            var v1 = TP.Count > 1 ? TW.Load16(w1 + o) : default;
+            var v2 = TP.Count > 2 ? TW.Load16(w2 + o) : default;
+            var v3 = TP.Count > 3 ? TW.Load16(w3 + o) : default;
+            var x0 = Vector512.Create(x[0]);
+            a00 = Vector512.FusedMultiplyAdd(v0, x0, a00);
+            if (TP.Count > 1) a01 = Vector512.FusedMultiplyAdd(v1, x0, a01);
+            if (TP.Count > 2) a02 = Vector512.FusedMultiplyAdd(v2, x0, a02);
+            if (TP.Count > 3) a03 = Vector512.FusedMultiplyAdd(v3, x0, a03);
+            if (TB.Count > 1)
+            {
+                var x1 = Vector512.Create(x[1]);
+                a10 = Vector512.FusedMultiplyAdd(v0, x1, a10);
+                if (TP.Count > 1) a11 = Vector512.FusedMultiplyAdd(v1, x1, a11);
+                if (TP.Count > 2) a12 = Vector512.FusedMultiplyAdd(v2, x1, a12);
+                if (TP.Count > 3) a13 = Vector512.FusedMultiplyAdd(v3, x1, a13);
+            }
+            if (TB.Count > 2)
+            {
+                var x2 = Vector512.Create(x[2]);
+                a20 = Vector512.FusedMultiplyAdd(v0, x2, a20);
+                if (TP.Count > 1) a21 = Vector512.FusedMultiplyAdd(v1, x2, a21);
+                if (TP.Count > 2) a22 = Vector512.FusedMultiplyAdd(v2, x2, a22);
+                if (TP.Count > 3) a23 = Vector512.FusedMultiplyAdd(v3, x2, a23);
+            }
+            if (TB.Count > 3)
+            {
+                var x3 = Vector512.Create(x[3]);
+                a30 = Vector512.FusedMultiplyAdd(v0, x3, a30);
+                if (TP.Count > 1) a31 = Vector512.FusedMultiplyAdd(v1, x3, a31);
+                if (TP.Count > 2) a32 = Vector512.FusedMultiplyAdd(v2, x3, a32);
+                if (TP.Count > 3) a33 = Vector512.FusedMultiplyAdd(v3, x3, a33);
+            }
+            if (TB.Count > 4)
+            {
+                var x4 = Vector512.Create(x[4]);
+                a40 = Vector512.FusedMultiplyAdd(v0, x4, a40);
+                if (TP.Count > 1) a41 = Vector512.FusedMultiplyAdd(v1, x4, a41);
+                if (TP.Count > 2) a42 = Vector512.FusedMultiplyAdd(v2, x4, a42);
+                if (TP.Count > 3) a43 = Vector512.FusedMultiplyAdd(v3, x4, a43);
+            }
+            if (TB.Count > 5)
+            {
+                var x5 = Vector512.Create(x[5]);
+                a50 = Vector512.FusedMultiplyAdd(v0, x5, a50);
+                if (TP.Count > 1) a51 = Vector512.FusedMultiplyAdd(v1, x5, a51);
+                if (TP.Count > 2) a52 = Vector512.FusedMultiplyAdd(v2, x5, a52);
+                if (TP.Count > 3) a53 = Vector512.FusedMultiplyAdd(v3, x5, a53);
+            }
+            if (TB.Count > 6)
+            {
+                var x6 = Vector512.Create(x[6]);
+                a60 = Vector512.FusedMultiplyAdd(v0, x6, a60);
+                if (TP.Count > 1) a61 = Vector512.FusedMultiplyAdd(v1, x6, a61);
+                if (TP.Count > 2) a62 = Vector512.FusedMultiplyAdd(v2, x6, a62);
+                if (TP.Count > 3) a63 = Vector512.FusedMultiplyAdd(v3, x6, a63);
+            }
+            if (TB.Count > 7)
+            {
+                var x7 = Vector512.Create(x[7]);
+                a70 = Vector512.FusedMultiplyAdd(v0, x7, a70);
+                if (TP.Count > 1) a71 = Vector512.FusedMultiplyAdd(v1, x7, a71);
+                if (TP.Count > 2) a72 = Vector512.FusedMultiplyAdd(v2, x7, a72);
+                if (TP.Count > 3) a73 = Vector512.FusedMultiplyAdd(v3, x7, a73);
+            }
+        }
+        a00.Store(y + 0);
+        if (TP.Count > 1) a01.Store(y + 16);
+        if (TP.Count > 2) a02.Store(y + 32);
+        if (TP.Count > 3) a03.Store(y + 48);
+        if (TB.Count > 1) a10.Store(y + 1 * ldy + 0);
+        if (TB.Count > 1 && TP.Count > 1) a11.Store(y + 1 * ldy + 16);
+        if (TB.Count > 1 && TP.Count > 2) a12.Store(y + 1 * ldy + 32);
+        if (TB.Count > 1 && TP.Count > 3) a13.Store(y + 1 * ldy + 48);
+        if (TB.Count > 2) a20.Store(y + 2 * ldy + 0);
+        if (TB.Count > 2 && TP.Count > 1) a21.Store(y + 2 * ldy + 16);
+        if (TB.Count > 2 && TP.Count > 2) a22.Store(y + 2 * ldy + 32);
+        if (TB.Count > 2 && TP.Count > 3) a23.Store(y + 2 * ldy + 48);
+        if (TB.Count > 3) a30.Store(y + 3 * ldy + 0);
+        if (TB.Count > 3 && TP.Count > 1) a31.Store(y + 3 * ldy + 16);
+        if (TB.Count > 3 && TP.Count > 2) a32.Store(y + 3 * ldy + 32);
+        if (TB.Count > 3 && TP.Count > 3) a33.Store(y + 3 * ldy + 48);
+        if (TB.Count > 4) a40.Store(y + 4 * ldy + 0);
+        if (TB.Count > 4 && TP.Count > 1) a41.Store(y + 4 * ldy + 16);
+        if (TB.Count > 4 && TP.Count > 2) a42.Store(y + 4 * ldy + 32);
+        if (TB.Count > 4 && TP.Count > 3) a43.Store(y + 4 * ldy + 48);
+        if (TB.Count > 5) a50.Store(y + 5 * ldy + 0);
+        if (TB.Count > 5 && TP.Count > 1) a51.Store(y + 5 * ldy + 16);
+        if (TB.Count > 5 && TP.Count > 2) a52.Store(y + 5 * ldy + 32);
+        if (TB.Count > 5 && TP.Count > 3) a53.Store(y + 5 * ldy + 48);
+        if (TB.Count > 6) a60.Store(y + 6 * ldy + 0);
+        if (TB.Count > 6 && TP.Count > 1) a61.Store(y + 6 * ldy + 16);
+        if (TB.Count > 6 && TP.Count > 2) a62.Store(y + 6 * ldy + 32);
+        if (TB.Count > 6 && TP.Count > 3) a63.Store(y + 6 * ldy + 48);
+        if (TB.Count > 7) a70.Store(y + 7 * ldy + 0);
+        if (TB.Count > 7 && TP.Count > 1) a71.Store(y + 7 * ldy + 16);
+        if (TB.Count > 7 && TP.Count > 2) a72.Store(y + 7 * ldy + 32);
+        if (TB.Count > 7 && TP.Count > 3) a73.Store(y + 7 * ldy + 48);
+    }
+
+    // 256-bit: each panel as two halves of 8 rows, against up to four inputs of the group at a time.
+    private static void Tiles256<TW>(in PanelMatrix m, float* xt, int nb, float* y, int ldy, int p0, int p1) where TW : struct, IWeights
+    {
+        int cols = m.Cols;
+        for (int p = p0; p < p1; p++)
+        {
+            ushort* w = m.Data + (long)p * PanelRows * cols;
+            float* yp = y + p * PanelRows;
+            for (int b = 0; b < nb; b += 4)
+                switch (Math.Min(4, nb - b))
+                {
+                    case 1: Tile256<TW, N1>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    case 2: Tile256<TW, N2>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    case 3: Tile256<TW, N3>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    default: Tile256<TW, N4>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                }
+        }
+    }
+
+    // One panel (two 8-lane halves) × TB inputs, the inputs at x + k·stride + b.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile256<TW, TB>(ushort* w, int cols, float* x, int stride, float* y, int ldy) where TW : struct, IWeights where TB : struct, ICount
+    {
+        Vector256<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
+        for (int k = 0; k < cols; k++, x += stride)
+        {
+            var lo = TW.Load8(w + k * PanelRows);
+            var hi = TW.Load8(w + k * PanelRows + 8);
+            var x0 = Vector256.Create(x[0]);
+            l0 = Vector256.FusedMultiplyAdd(lo, x0, l0);
+            h0 = Vector256.FusedMultiplyAdd(hi, x0, h0);
+            if (TB.Count > 1)
+            {
+                var x1 = Vector256.Create(x[1]);
+                l1 = Vector256.FusedMultiplyAdd(lo, x1, l1);
+                h1 = Vector256.FusedMultiplyAdd(hi, x1, h1);
+            }
+            if (TB.Count > 2)
+            {
+                var x2 = Vector256.Create(x[2]);
+                l2 = Vector256.FusedMultiplyAdd(lo, x2, l2);
+                h2 = Vector256.FusedMultiplyAdd(hi, x2, h2);
+            }
+            if (TB.Count > 3)
+            {
+                var x3 = Vector256.Create(x[3]);
+                l3 = Vector256.FusedMultiplyAdd(lo, x3, l3);
+                h3 = Vector256.FusedMultiplyAdd(hi, x3, h3);
+            }
+        }
+        l0.Store(y);
+        h0.Store(y + 8);
+        if (TB.Count > 1) { l1.Store(y + ldy); h1.Store(y + ldy + 8); }
+        if (TB.Count > 2) { l2.Store(y + 2 * ldy); h2.Store(y + 2 * ldy + 8); }
+        if (TB.Count > 3) { l3.Store(y + 3 * ldy); h3.Store(y + 3 * ldy + 8); }
+    }
+
+    // A block of 16 (or 8) weights as floats.
+    private interface IWeights
+    {
+        static abstract Vector512<float> Load16(ushort* p);
+        static abstract Vector256<float> Load8(ushort* p);
+    }
+
+    private readonly struct Bf16 : IWeights
+    {
+        public static Vector512<float> Load16(ushort* p) => HalfBits.WidenBf16x16(ref *p);
+        public static Vector256<float> Load8(ushort* p) => HalfBits.WidenBf16(ref *p);
+    }
+
+    private readonly struct F16Exact : IWeights
+    {
+        public static Vector512<float> Load16(ushort* p) => HalfBits.WidenF16x16(ref *p);
+        public static Vector256<float> Load8(ushort* p) => HalfBits.WidenF16(ref *p);
+    }
+
+    // Float16 times 2^-112 (the inputs carry 2^112): sign-extended and shifted left 13, which puts sign, exponent and
+    // mantissa in float32 places with copies of the sign in bits 30..28, masked off. Exact for every finite weight.
+    private readonly struct F16Scaled : IWeights
+    {
+        private const int Mask = unchecked((int)0x8FFFE000);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load16(ushort* p) =>
+            Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Vector256.Load((short*)p)), 13), Vector512.Create(Mask)).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load8(ushort* p) =>
+            Avx2.And(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Vector128.Load((short*)p)), 13), Vector256.Create(Mask)).AsSingle();
+    }
+}
