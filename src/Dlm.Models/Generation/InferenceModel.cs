@@ -17,7 +17,8 @@ internal readonly record struct BlockVectors(int Norm1W, int Norm1B, int QkvB, i
 /// The weights of a model as inference reads them: matrices (embedding, every linear, the head,
 /// GPT-2's positions) in their own precision — float32, or bfloat16 / float16 kept 16-bit in
 /// memory and widened inside the kernels, half the bytes per decoded token — and the 1-D tensors
-/// (norms, biases) in float32. Immutable once built, so one model serves any number of
+/// (norms, biases) in float32. 16-bit matrices are kept in panels of 16 rows (<see cref="PanelMatrix"/>),
+/// the layout the decode kernels stream; float32 ones row-major, as the GEMMs take them. Immutable once built, so one model serves any number of
 /// <see cref="InferenceSession"/>s. A LoRA adapter is either merged into the weights before they
 /// are narrowed, or kept beside them in float32 and applied on the fly (unmerged).
 /// </summary>
@@ -27,6 +28,12 @@ public sealed unsafe class InferenceModel
 {
     // The matrices in native memory on huge pages where the OS gives them (WeightMemory): float32, or 16-bit bits.
     private readonly WeightMemory _matrices;
+
+    // Rows of each matrix by layout offset (16-bit panels need them to find an element).
+    private readonly Dictionary<int, int> _rows = [];
+
+    // Whether some float16 weight is infinity or NaN (the decode kernels then widen exactly).
+    private readonly bool _hasSpecials;
 
     /// <summary>The configuration.</summary>
     public ModelConfig Config { get; }
@@ -98,9 +105,48 @@ public sealed unsafe class InferenceModel
         // Advised for huge pages before the first write, so the kernel backs them with 2 MiB pages from the start.
         _matrices = new WeightMemory((long)layout.Count * format.BytesPerWeight());
         MatrixBase = _matrices.Pointer;
-        if (format == WeightFormat.F32) weights.CopyTo(new Span<float>(MatrixBase, layout.Count));
-        else HalfBits.Narrow(weights, new Span<ushort>(MatrixBase, layout.Count), format);
+        foreach (var (offset, rows, _) in Matrices(layout)) _rows[offset] = rows;
+        if (format == WeightFormat.F32)
+        {
+            weights.CopyTo(new Span<float>(MatrixBase, layout.Count));
+            return;
+        }
+        var all = new Span<ushort>(MatrixBase, layout.Count);
+        HalfBits.Narrow(weights, all, format);
+        _hasSpecials = format == WeightFormat.F16 && PanelMatVec.HasF16Specials(all);
+        // Each matrix into panels through one scratch copy the size of the largest.
+        var matrices = Matrices(layout);
+        var scratch = new ushort[matrices.Max(m => (long)m.Rows * m.Cols)];
+        foreach (var (offset, rows, cols) in matrices)
+        {
+            var m = all.Slice(offset, rows * cols);
+            m.CopyTo(scratch);
+            PanelMatVec.Pack(scratch.AsSpan(0, m.Length), rows, cols, m);
+        }
     }
+
+    // Every matrix a kernel reads, as (offset, rows, cols): each block's q|k|v, output, fc (gate|up) and projection
+    // matrices, the embedding, GPT-2's positions and an untied head.
+    private static List<(int Offset, int Rows, int Cols)> Matrices(ParameterLayout layout)
+    {
+        var c = layout.Config;
+        int d = c.DModel, hd = c.ResolvedHeadDim, qd = c.Heads * hd, qkv = (c.Heads + 2 * c.KvHeads) * hd;
+        int fc = c.Family == ModelFamily.Gpt2 ? c.DFf : 2 * c.DFf;
+        var list = new List<(int, int, int)> { (layout.Wte, c.VocabSize, d) };
+        if (layout.Wpe >= 0) list.Add((layout.Wpe, c.ContextLength, d));
+        if (layout.Head != layout.Wte) list.Add((layout.Head, c.VocabSize, d));
+        foreach (var b in layout.Blocks)
+        {
+            list.Add((b.QkvW, qkv, d));
+            list.Add((b.OutW, d, qd));
+            list.Add((b.FcW, fc, d));
+            list.Add((b.ProjW, d, c.DFf));
+        }
+        return list;
+    }
+
+    /// <summary>The 16-bit matrix at layout offset <paramref name="offset"/> (<paramref name="rows"/> × <paramref name="cols"/>) as its panels.</summary>
+    internal PanelMatrix Panel(int offset, int rows, int cols) => new((ushort*)MatrixBase + offset, rows, cols, Format, _hasSpecials);
 
     /// <summary>
     /// Loads a Hugging Face model folder (any of F32/F16/BF16 safetensors) in <paramref name="format"/>,
@@ -151,26 +197,23 @@ public sealed unsafe class InferenceModel
     /// <summary>Row <paramref name="row"/> of a matrix at layout offset <paramref name="offset"/> (width <paramref name="width"/>), widened into <paramref name="destination"/>.</summary>
     internal void ReadRow(int offset, int row, int width, Span<float> destination)
     {
-        long at = offset + (long)row * width;
-        if (Format == WeightFormat.F32) F32Matrices.Slice((int)at, width).CopyTo(destination);
-        else HalfBits.Widen(Half16Matrices.Slice((int)at, width), destination, Format);
+        if (Format == WeightFormat.F32) F32Matrices.Slice(offset + row * width, width).CopyTo(destination);
+        else PanelMatVec.ReadRow(Panel(offset, _rows[offset], width), row, destination);
         GC.KeepAlive(this);
     }
 
-    /// <summary>Rows [row, row + count) of a matrix widened to float (for GEMM during prefill).</summary>
-    internal void ReadRows(int offset, int row, int count, int width, Span<float> destination)
+    /// <summary>
+    /// Rows [row, row + count) of a 16-bit matrix widened and transposed (<c>destination[k·count + j]</c> = W[row + j, k]),
+    /// the Wᵀ block a prefill GEMM takes; row is a multiple of <see cref="PanelMatVec.PanelRows"/>.
+    /// </summary>
+    internal void ReadTransposed(int offset, int rows, int cols, int row, int count, Span<float> destination)
     {
-        long at = offset + (long)row * width;
-        if (Format == WeightFormat.F32) F32Matrices.Slice((int)at, count * width).CopyTo(destination);
-        else HalfBits.Widen(Half16Matrices.Slice((int)at, count * width), destination, Format);
+        PanelMatVec.ReadTransposed(Panel(offset, rows, cols), row, count, destination);
         GC.KeepAlive(this);
     }
 
     /// <summary>The float32 matrix arena (only for <see cref="WeightFormat.F32"/>).</summary>
     internal ReadOnlySpan<float> F32Matrices => Format == WeightFormat.F32 ? new ReadOnlySpan<float>(MatrixBase, Layout.Count) : default;
-
-    // The 16-bit matrix arena (bf16/f16 bits).
-    private ReadOnlySpan<ushort> Half16Matrices => new(MatrixBase, Layout.Count);
 
     private static void Merge(ParameterLayout layout, LoraAdapters lora, ReadOnlySpan<float> loraWeights, float[] weights)
     {

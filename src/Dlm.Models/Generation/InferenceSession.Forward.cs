@@ -105,12 +105,14 @@ public sealed unsafe partial class InferenceSession
     }
 
     // y rows = x rows · Wᵀ for the matrix at layout offset w: a matrix-vector pass for a decode step
-    // (any number of sequences: a sequence's result does not depend on the others), a GEMM for a prefill chunk (16-bit weights widened a block of rows at a time).
+    // (any number of sequences: a sequence's result does not depend on the others), a GEMM for a prefill
+    // chunk (16-bit weights widened a block of panels at a time, as the Wᵀ block the GEMM multiplies by).
     private void LinearRows(int w, int outF, int inF, float* x, int n, float* y, int ldy)
     {
         if (!_useGemm)
         {
-            ParallelMatVec.Run(_pool, _m.Format, MatrixAt(w), outF, inF, x, inF, n, y, ldy);
+            if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, _m.Format, (float*)_m.MatrixBase + w, outF, inF, x, inF, n, y, ldy);
+            else ParallelMatVec.Run(_pool, _m.Panel(w, outF, inF), x, inF, n, y, ldy);
             return;
         }
         var xs = new ReadOnlySpan<float>(x, n * inF);
@@ -119,12 +121,12 @@ public sealed unsafe partial class InferenceSession
             _gemm.Sgemm(false, true, n, outF, inF, 1f, xs, inF, _m.F32Matrices.Slice(w, outF * inF), inF, 0f, new Span<float>(y, (n - 1) * ldy + outF), ldy);
             return;
         }
-        int block = Math.Max(1, _widen.Length / inF);
+        int block = Math.Max(PanelMatVec.PanelRows, _widen.Length / inF / PanelMatVec.PanelRows * PanelMatVec.PanelRows);
         for (int r0 = 0; r0 < outF; r0 += block)
         {
             int rows = Math.Min(block, outF - r0);
-            _m.ReadRows(w, r0, rows, inF, _widen);
-            _gemm.Sgemm(false, true, n, rows, inF, 1f, xs, inF, _widen.AsSpan(0, rows * inF), inF, 0f, new Span<float>(y + r0, (n - 1) * ldy + rows), ldy);
+            _m.ReadTransposed(w, outF, inF, r0, rows, _widen);
+            _gemm.Sgemm(false, false, n, rows, inF, 1f, xs, inF, _widen.AsSpan(0, rows * inF), rows, 0f, new Span<float>(y + r0, (n - 1) * ldy + rows), ldy);
         }
     }
 

@@ -293,8 +293,9 @@ public sealed unsafe partial class InferenceSession
     // logits rows = head · h rows (h already final-normed), n ≤ MatVecRows rows.
     private void Head(float* h, int n, float* logits)
     {
-        var lay = _m.Layout;
-        ParallelMatVec.Run(_pool, _m.Format, MatrixAt(lay.Head), _c.VocabSize, _c.DModel, h, _c.DModel, n, logits, _c.VocabSize);
+        int head = _m.Layout.Head, v = _c.VocabSize, c = _c.DModel;
+        if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, _m.Format, (float*)_m.MatrixBase + head, v, c, h, c, n, logits, v);
+        else ParallelMatVec.Run(_pool, _m.Panel(head, v, c), h, c, n, logits, v);
     }
 
     private void NextTokenLogprobs(int n, ReadOnlySpan<int> tokens, int start, Span<float> nextLogprobs)
@@ -314,7 +315,4 @@ public sealed unsafe partial class InferenceSession
             }
         }
     }
-
-    private void* MatrixAt(int offset) =>
-        _m.Format == WeightFormat.F32 ? (float*)_m.MatrixBase + offset : (ushort*)_m.MatrixBase + offset;
 }
