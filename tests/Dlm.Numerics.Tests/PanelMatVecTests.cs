@@ -110,6 +110,66 @@ public sealed class PanelMatVecTests
         }
     }
 
+    public static TheoryData<MatVecPath, string> HardF16Cases()
+    {
+        var data = new TheoryData<MatVecPath, string>();
+        foreach (var p in Enum.GetValues<MatVecPath>())
+            foreach (var c in new[] { "subnormal", "infinity", "nan", "large-input", "large-negative-input", "infinite-input", "wide" })
+                data.Add(p, c);
+        return data;
+    }
+
+    // Float16 weights across the whole range (subnormals, ±0, normals up to 2^15) against inputs from 2^-140 to 2^15,
+    // with one hard value: an infinity or NaN weight (the exact widening for the whole matrix), an input of ±2^16 or
+    // infinity in the last input only (the exact widening for the product), or 4097+ columns. Every output keeps the
+    // ordered chain's bits and its bits alone.
+    [Theory]
+    [MemberData(nameof(HardF16Cases))]
+    public void Float16_hard_cases_keep_the_ordered_bits_alone_and_in_batches(MatVecPath path, string hard)
+    {
+        if (!MatVecPaths.IsSupported(path)) return;
+        int[] widths = hard == "wide" ? [4097, 4111] : [1, 15, 16, 31, 48, 100, 576];
+        const int rows = 40; // two whole panels and a partial one
+        foreach (int cols in widths)
+            foreach (int batch in new[] { 1, 2, 8, 11 })
+            {
+                var rng = new Random(cols * 13 + batch + hard.Length);
+                var w16 = new ushort[rows * cols];
+                for (int i = 0; i < w16.Length; i++)
+                    w16[i] = rng.Next(4) switch
+                    {
+                        0 => (ushort)rng.Next(0x0400) /* subnormal or +0 */,
+                        1 => (ushort)(0x8000 | rng.Next(0x0400)) /* negative subnormal or -0 */,
+                        _ => (ushort)(rng.Next(2) << 15 | rng.Next(0x0400, 0x7C00)) /* any normal */,
+                    };
+                int ldx = cols + 3, ldy = rows + 1;
+                var x = Enumerable.Range(0, batch * ldx).Select(_ => (float)(rng.NextDouble() * 2 - 1) * MathF.Pow(2, rng.Next(-140, 15))).ToArray();
+                int last = (batch - 1) * ldx;
+                switch (hard)
+                {
+                    case "infinity": w16[(rows / 2) * cols + cols / 2] = 0xFC00; break;
+                    case "nan": w16[(rows - 1) * cols + cols - 1] = 0x7E01; break;
+                    case "large-input": x[last + cols / 2] = 65536f; break;
+                    case "large-negative-input": x[last + cols / 2] = -65536f; break;
+                    case "infinite-input": x[last] = float.NegativeInfinity; break;
+                }
+                var w = new float[w16.Length];
+                HalfBits.Widen(w16, w, WeightFormat.F16);
+                var panels = new ushort[w16.Length];
+                PanelMatVec.Pack(w16, rows, cols, panels);
+                bool specials = PanelMatVec.HasF16Specials(w16);
+                Assert.Equal(hard is "infinity" or "nan", specials);
+                var want = new float[batch * ldy];
+                var got = new float[batch * ldy];
+                PanelMatVec.Ordered(w, cols, x, ldx, batch, want, ldy, 0, rows);
+                Run(panels, rows, cols, WeightFormat.F16, x, ldx, batch, got, ldy, 0, rows, path, specials);
+                AssertBits(want, got, $"{path} {hard} cols={cols} batch={batch}");
+                var alone = new float[rows];
+                Run(panels, rows, cols, WeightFormat.F16, x.AsSpan(last, cols).ToArray(), cols, 1, alone, rows, 0, rows, path, specials);
+                AssertBits(want.AsSpan(last / ldx * ldy, rows).ToArray(), alone, $"{path} {hard} cols={cols} batch={batch}, the last input alone");
+            }
+    }
+
     [Fact]
     public void Pack_and_the_row_readers_agree_with_IndexOf()
     {

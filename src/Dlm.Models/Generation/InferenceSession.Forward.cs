@@ -111,7 +111,7 @@ public sealed unsafe partial class InferenceSession
     {
         if (!_useGemm)
         {
-            if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, _m.Format, (float*)_m.MatrixBase + w, outF, inF, x, inF, n, y, ldy);
+            if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, (float*)_m.MatrixBase + w, outF, inF, x, inF, n, y, ldy);
             else ParallelMatVec.Run(_pool, _m.Panel(w, outF, inF), x, inF, n, y, ldy);
             return;
         }

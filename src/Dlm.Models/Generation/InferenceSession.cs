@@ -294,7 +294,7 @@ public sealed unsafe partial class InferenceSession
     private void Head(float* h, int n, float* logits)
     {
         int head = _m.Layout.Head, v = _c.VocabSize, c = _c.DModel;
-        if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, _m.Format, (float*)_m.MatrixBase + head, v, c, h, c, n, logits, v);
+        if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, (float*)_m.MatrixBase + head, v, c, h, c, n, logits, v);
         else ParallelMatVec.Run(_pool, _m.Panel(head, v, c), h, c, n, logits, v);
     }
 

@@ -5,12 +5,12 @@ using System.Runtime.Intrinsics;
 namespace Dlm.Numerics.Kernels;
 
 /// <summary>
-/// Matrix times a few vectors, the decode-step product: for a weight matrix W [rows, cols]
+/// Matrix times a few vectors, the decode-step product for float32 weights: for a weight matrix W [rows, cols]
 /// (row-major, the Hugging Face [out, in] layout) and a batch of input rows x[b],
 /// <c>y[b, r] = Σ_i W[r, i]·x[b, i]</c>. Decoding is bound by the bytes of W read per step, so
-/// the rows are walked in memory order (one long stream the prefetcher can follow), each row is
+/// the rows are walked in memory order (one long stream the prefetcher can follow), and each row is
 /// read once for every input of the batch (four at a time in registers, the row staying in L1 for
-/// the next four), and 16-bit weights are widened to float in registers, never in memory.
+/// the next four). 16-bit weights are kept in panels and take <see cref="PanelMatVec"/>.
 /// </summary>
 /// <remarks>
 /// Every output is the same sum in the same order whatever the row range, the batch size or the
@@ -20,7 +20,7 @@ namespace Dlm.Numerics.Kernels;
 /// fused in one by one. <see cref="Ordered"/> is that sum written as a scalar loop, the reference
 /// each vector path is tested against bit for bit; <see cref="Reference"/> is the plain float64 loop.
 /// </remarks>
-public static partial class MatVec
+public static class MatVec
 {
     /// <summary>Rows [rowStart, rowEnd) of y = W·x for float32 weights.</summary>
     /// <param name="w">W, rows × <paramref name="cols"/> (at least rowEnd rows).</param>
@@ -40,39 +40,6 @@ public static partial class MatVec
     {
         Check(w.Length, cols, x.Length, ldx, batch, y.Length, ldy, rowStart, rowEnd);
         Dispatch<F32Weights, float>(path, ref MemoryMarshal.GetReference(w), cols, ref MemoryMarshal.GetReference(x), ldx, batch, ref MemoryMarshal.GetReference(y), ldy, rowStart, rowEnd);
-    }
-
-    /// <summary>Rows [rowStart, rowEnd) of y = W·x for 16-bit weights (<see cref="WeightFormat.Bf16"/> or <see cref="WeightFormat.F16"/> bits).</summary>
-    /// <param name="w">W as 16-bit bits, rows × <paramref name="cols"/>.</param>
-    /// <param name="format">The 16-bit format of <paramref name="w"/>.</param>
-    /// <param name="cols">Columns of W.</param>
-    /// <param name="x">Inputs: <paramref name="batch"/> rows of stride <paramref name="ldx"/>.</param>
-    /// <param name="ldx">Row stride of x.</param>
-    /// <param name="batch">Number of input vectors.</param>
-    /// <param name="y">Outputs, batch rows of stride <paramref name="ldy"/>.</param>
-    /// <param name="ldy">Row stride of y.</param>
-    /// <param name="rowStart">First row of W to use.</param>
-    /// <param name="rowEnd">One past the last row.</param>
-    public static void Half16(ReadOnlySpan<ushort> w, WeightFormat format, int cols, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd) =>
-        Half16(w, format, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, MatVecPaths.Best);
-
-    /// <summary><see cref="Half16(ReadOnlySpan{ushort}, WeightFormat, int, ReadOnlySpan{float}, int, int, Span{float}, int, int, int)"/> on a chosen path.</summary>
-    internal static void Half16(ReadOnlySpan<ushort> w, WeightFormat format, int cols, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd, MatVecPath path)
-    {
-        Check(w.Length, cols, x.Length, ldx, batch, y.Length, ldy, rowStart, rowEnd);
-        ref ushort wr = ref MemoryMarshal.GetReference(w);
-        ref float xr = ref MemoryMarshal.GetReference(x), yr = ref MemoryMarshal.GetReference(y);
-        switch (format)
-        {
-            case WeightFormat.Bf16: Dispatch<Bf16Weights, ushort>(path, ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd); break;
-            case WeightFormat.F16:
-                // One input on a vector path: the widening's scale goes onto the input (MatVec.F16Scaled.cs), same bits.
-                if (batch == 1 && rowEnd > rowStart && path != MatVecPath.Scalar && MatVecPaths.IsSupported(path)
-                    && F16ScaledRows(path, ref wr, cols, x[..cols], ref yr, rowStart, rowEnd)) break;
-                Dispatch<F16Weights, ushort>(path, ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd);
-                break;
-            default: throw new ArgumentException($"{format} is not a 16-bit format", nameof(format));
-        }
     }
 
     /// <summary>The scalar loop (float64 sums), for tolerance checks. W is given widened to float.</summary>
@@ -217,20 +184,6 @@ public static partial class MatVec
         public static Vector512<float> Load16(ref float p) => Vector512.LoadUnsafe(ref p);
         public static Vector256<float> Load8(ref float p) => Vector256.LoadUnsafe(ref p);
         public static float Load1(float value) => value;
-    }
-
-    private readonly struct Bf16Weights : IWeights<ushort>
-    {
-        public static Vector512<float> Load16(ref ushort p) => HalfBits.WidenBf16x16(ref p);
-        public static Vector256<float> Load8(ref ushort p) => HalfBits.WidenBf16(ref p);
-        public static float Load1(ushort value) => HalfBits.Bf16ToSingle(value);
-    }
-
-    private readonly struct F16Weights : IWeights<ushort>
-    {
-        public static Vector512<float> Load16(ref ushort p) => HalfBits.WidenF16x16(ref p);
-        public static Vector256<float> Load8(ref ushort p) => HalfBits.WidenF16(ref p);
-        public static float Load1(ushort value) => HalfBits.F16ToSingle(value);
     }
 
     // One implementation of the ordered dot product per path: one input, or four inputs sharing each widened block of the row.

@@ -6,9 +6,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Dlm.Numerics.Kernels;
 
 /// <summary>
-/// The batched decode product: y[b, r] = Σ_i W[r, i]·x[b, i] for 2–8 inputs at once (more in
-/// groups of eight), reading each block of W once for every input of the group and widening
-/// 16-bit weights once per block, never in memory. Every output is the same bits as
+/// The batched decode product for float32 weights: y[b, r] = Σ_i W[r, i]·x[b, i] for 2–8 inputs at once (more in
+/// groups of eight), reading each block of W once for every input of the group (16-bit weights are kept in
+/// panels and take <see cref="PanelMatVec"/>). Every output is the same bits as
 /// <see cref="MatVec"/> gives it (alone or in any batch): the same lanes, the same FMA chains, the
 /// same reduction tree.
 /// </summary>
@@ -21,8 +21,8 @@ namespace Dlm.Numerics.Kernels;
 /// columns past the last whole block fused in one by one. The chains do not depend on each other, so
 /// this kernel runs them one after the other: a tile of three rows × up to eight inputs keeps 24
 /// accumulators of 16 lanes in zmm registers for chain 1, stores them, does the same for chain 0, then
-/// reduces each output in the same tree. Per block of 16 columns that is 3 weight loads (widened once
-/// each) and 8 input loads for 24 FMAs, where two chains at once would need 48 accumulators.
+/// reduces each output in the same tree. Per block of 16 columns that is 3 weight loads
+/// and 8 input loads for 24 FMAs, where two chains at once would need 48 accumulators.
 /// </para>
 /// <para>
 /// The inputs of a group are first copied block-interleaved (block k of input 0, of input 1, …) into a
@@ -50,8 +50,6 @@ public static class MatVecBatch
     // which chunk is not fixed); wider inputs use a per-thread array grown to the widest matrix.
     private const int StackPackFloats = MaxInputs * 2048;
 
-    // A float16's bits doubled (sign shifted out) are at least this when its exponent is 31 (infinity, NaN).
-    private const ushort SpecialDoubled = 0xF800;
 
     [ThreadStatic]
     private static float[]? t_packed;
@@ -85,45 +83,6 @@ public static class MatVecBatch
             default:
                 // One input (the single-sequence kernel is tuned for it) or the 256-bit path: MatVec's own loop.
                 MatVec.F32(w, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, path);
-                break;
-        }
-    }
-
-    /// <summary>Rows [rowStart, rowEnd) of y = W·x for 16-bit weights, the bits <see cref="MatVec.Half16(ReadOnlySpan{ushort}, WeightFormat, int, ReadOnlySpan{float}, int, int, Span{float}, int, int, int)"/> gives.</summary>
-    /// <param name="w">W as 16-bit bits, rows × <paramref name="cols"/>.</param>
-    /// <param name="format">The 16-bit format of <paramref name="w"/>.</param>
-    /// <param name="cols">Columns of W.</param>
-    /// <param name="x">Inputs: <paramref name="batch"/> rows of stride <paramref name="ldx"/>.</param>
-    /// <param name="ldx">Row stride of x.</param>
-    /// <param name="batch">Number of input vectors.</param>
-    /// <param name="y">Outputs, batch rows of stride <paramref name="ldy"/>.</param>
-    /// <param name="ldy">Row stride of y.</param>
-    /// <param name="rowStart">First row of W to use.</param>
-    /// <param name="rowEnd">One past the last row.</param>
-    public static void Half16(ReadOnlySpan<ushort> w, WeightFormat format, int cols, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd) =>
-        Half16(w, format, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, MatVecPaths.Best);
-
-    /// <summary><see cref="Half16(ReadOnlySpan{ushort}, WeightFormat, int, ReadOnlySpan{float}, int, int, Span{float}, int, int, int)"/> on a chosen path.</summary>
-    internal static void Half16(ReadOnlySpan<ushort> w, WeightFormat format, int cols, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd, MatVecPath path)
-    {
-        if (format is not (WeightFormat.Bf16 or WeightFormat.F16)) throw new ArgumentException($"{format} is not a 16-bit format", nameof(format));
-        Check(w.Length, cols, x.Length, ldx, batch, y.Length, ldy, rowStart, rowEnd, path);
-        if (batch == 0 || rowEnd == rowStart) return;
-        ref ushort wr = ref MemoryMarshal.GetReference(w);
-        ref float xr = ref MemoryMarshal.GetReference(x), yr = ref MemoryMarshal.GetReference(y);
-        bool bf16 = format == WeightFormat.Bf16;
-        switch (path)
-        {
-            case MatVecPath.Vector512 when batch > 1:
-                if (bf16) Groups<Bf16Weights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd);
-                else Groups<F16ScaledWeights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd);
-                break;
-            case MatVecPath.Scalar:
-                if (bf16) OrderedRows<Bf16Weights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd, MatVecPaths.Lanes(path));
-                else OrderedRows<F16Weights, ushort>(ref wr, cols, ref xr, ldx, batch, ref yr, ldy, rowStart, rowEnd, MatVecPaths.Lanes(path));
-                break;
-            default:
-                MatVec.Half16(w, format, cols, x, ldx, batch, y, ldy, rowStart, rowEnd, path);
                 break;
         }
     }
@@ -191,8 +150,7 @@ public static class MatVecBatch
         return packed;
     }
 
-    // 512-bit: groups of up to eight inputs, each packed and run against all the rows. Float16 takes
-    // the scaled path (F16ScaledWeights) where it can and the widening one where it cannot.
+    // 512-bit: groups of up to eight inputs, each packed and run against all the rows.
     [SkipLocalsInit]
     private static void Groups<TW, T>(ref T w, int cols, ref float x, int ldx, int batch, ref float y, int ldy, int rowStart, int rowEnd)
         where TW : struct, IWeights<T> where T : unmanaged
@@ -208,80 +166,52 @@ public static class MatVecBatch
             int nb = Math.Min(MaxInputs, batch - b0);
             ref float xg = ref Unsafe.Add(ref x, (nint)b0 * ldx);
             ref float yg = ref Unsafe.Add(ref y, (nint)b0 * ldy);
-            if (typeof(TW) == typeof(F16ScaledWeights))
-            {
-                ref ushort wh = ref Unsafe.As<T, ushort>(ref w);
-                if (Scalable(ref xg, ldx, nb, cols))
-                {
-                    Pack(ref xg, ldx, nb, blocks, ref xp, MatVec.F16Scale);
-                    Vector256<ushort> seen = default;
-                    GroupRows<F16ScaledWeights, ushort>(nb, ref wh, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen);
-                    if (!Vector256.GreaterThanOrEqualAny(seen, Vector256.Create(SpecialDoubled))) continue;
-                }
-                // An input too large to scale or a weight that is infinity or NaN: the widening path overwrites the group's outputs.
-                Pack(ref xg, ldx, nb, blocks, ref xp, 1f);
-                Vector256<ushort> unused = default;
-                GroupRows<F16Weights, ushort>(nb, ref wh, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref unused);
-                continue;
-            }
-            Pack(ref xg, ldx, nb, blocks, ref xp, 1f);
-            Vector256<ushort> none = default;
-            GroupRows<TW, T>(nb, ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref none);
+            Pack(ref xg, ldx, nb, blocks, ref xp);
+            GroupRows<TW, T>(nb, ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a);
         }
     }
 
-    // Block k of input b to xp[(k·nb + b)·16], times scale (1, or 2^112 for the scaled float16 path: exact).
-    private static void Pack(ref float xg, int ldx, int nb, int blocks, ref float xp, float scale)
+    // Block k of input b to xp[(k·nb + b)·16].
+    private static void Pack(ref float xg, int ldx, int nb, int blocks, ref float xp)
     {
-        var s = Vector512.Create(scale);
         for (int k = 0; k < blocks; k++)
             for (int b = 0; b < nb; b++)
-                (Vector512.LoadUnsafe(ref Unsafe.Add(ref xg, (nint)b * ldx + k * 16)) * s).StoreUnsafe(ref Unsafe.Add(ref xp, (k * nb + b) * 16));
-    }
-
-    // Whether every input of the group stays finite times 2^112 (MatVec.ScalableInput).
-    private static bool Scalable(ref float xg, int ldx, int nb, int cols)
-    {
-        for (int b = 0; b < nb; b++)
-            if (!MatVec.ScalableInput(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref xg, (nint)b * ldx), cols))) return false;
-        return true;
+                Vector512.LoadUnsafe(ref Unsafe.Add(ref xg, (nint)b * ldx + k * 16)).StoreUnsafe(ref Unsafe.Add(ref xp, (k * nb + b) * 16));
     }
 
     private static void GroupRows<TW, T>(int nb, ref T w, int cols, int blocks, ref float xp, ref float xg, int ldx, ref float yg, int ldy, int rowStart, int rowEnd,
-        ref Vector512<float> a, ref Vector256<ushort> seen) where TW : struct, IWeights<T> where T : unmanaged
+        ref Vector512<float> a) where TW : struct, IWeights<T> where T : unmanaged
     {
         switch (nb)
         {
-            case 1: Rows<TW, T, N1>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
-            case 2: Rows<TW, T, N2>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
-            case 3: Rows<TW, T, N3>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
-            case 4: Rows<TW, T, N4>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
-            case 5: Rows<TW, T, N5>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
-            case 6: Rows<TW, T, N6>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
-            case 7: Rows<TW, T, N7>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
-            default: Rows<TW, T, N8>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a, ref seen); break;
+            case 1: Rows<TW, T, N1>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+            case 2: Rows<TW, T, N2>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+            case 3: Rows<TW, T, N3>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+            case 4: Rows<TW, T, N4>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+            case 5: Rows<TW, T, N5>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+            case 6: Rows<TW, T, N6>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+            case 7: Rows<TW, T, N7>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
+            default: Rows<TW, T, N8>(ref w, cols, blocks, ref xp, ref xg, ldx, ref yg, ldy, rowStart, rowEnd, ref a); break;
         }
     }
 
     // Rows in memory order, three at a time (then the one or two left).
-    private static void Rows<TW, T, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, int rowStart, int rowEnd, ref Vector512<float> acc,
-        ref Vector256<ushort> seen) where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
+    private static void Rows<TW, T, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, int rowStart, int rowEnd, ref Vector512<float> acc) where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
     {
         int r = rowStart;
         for (; r <= rowEnd - TileRows; r += TileRows)
-            Tile<TW, T, N3, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc, ref seen);
-        if (rowEnd - r == 2) Tile<TW, T, N2, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc, ref seen);
-        else if (rowEnd - r == 1) Tile<TW, T, N1, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc, ref seen);
+            Tile<TW, T, N3, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc);
+        if (rowEnd - r == 2) Tile<TW, T, N2, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc);
+        else if (rowEnd - r == 1) Tile<TW, T, N1, TB>(ref Unsafe.Add(ref w, (nint)r * cols), cols, blocks, ref xp, ref x, ldx, ref Unsafe.Add(ref y, r), ldy, ref acc);
     }
 
     // TR rows (at w, w + cols, …) against TB packed inputs: chain 1, chain 0, then each output's tree and leftover columns.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, ref Vector512<float> acc,
-        ref Vector256<ushort> seen) where TW : struct, IWeights<T> where T : unmanaged where TR : struct, ICount where TB : struct, ICount
+    private static void Tile<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, ref float x, int ldx, ref float y, int ldy, ref Vector512<float> acc) where TW : struct, IWeights<T> where T : unmanaged where TR : struct, ICount where TB : struct, ICount
     {
         ref var chain1 = ref Unsafe.Add(ref acc, TileRows * MaxInputs);
-        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 1, ref chain1, ref seen);
-        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 0, ref acc, ref seen);
+        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 1, ref chain1);
+        Chain<TW, T, TR, TB>(ref w, cols, blocks, ref xp, 0, ref acc);
         int whole = blocks * 16;
         for (int r = 0; r < TR.Count; r++)
         {
@@ -341,22 +271,20 @@ public static class MatVecBatch
     // One chain (blocks first, first + 2, … of 16 columns) of TR rows × TB inputs, accumulators in registers,
     // stored to acc[r · MaxInputs + b].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Chain<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, int first, ref Vector512<float> acc, ref Vector256<ushort> seen)
+    private static unsafe void Chain<TW, T, TR, TB>(ref T w, int cols, int blocks, ref float xp, int first, ref Vector512<float> acc)
         where TW : struct, IWeights<T> where T : unmanaged where TR : struct, ICount where TB : struct, ICount
     {
             Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default, a06 = default, a07 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default, a16 = default, a17 = default, a20 = default, a21 = default, a22 = default, a23 = default, a24 = default, a25 = default, a26 = default, a27 = default;
             int stride = TB.Count * 16;
-            var seenHere = seen;
             nint rowBytes = (nint)cols * Unsafe.SizeOf<T>();
             for (int k = first; k < blocks; k += 2)
             {
                 int i = k * 16;
                 ref float xk = ref Unsafe.Add(ref xp, k * stride);
-                var w0 = TW.Load16(ref Unsafe.Add(ref w, i), ref seenHere);
-                var w1 = TR.Count > 1 ? TW.Load16(ref Unsafe.Add(ref w, cols + i), ref seenHere) : default;
-                var w2 = TR.Count > 2 ? TW.Load16(ref Unsafe.Add(ref w, 2 * cols + i), ref seenHere) : default;
-                // 16-bit rows: a chain's blocks are 64 bytes apart, so chain 1 (which runs first) alone touches every line.
-                if (Sse.IsSupported && (Unsafe.SizeOf<T>() == 4 || first == 1))
+                var w0 = TW.Load16(ref Unsafe.Add(ref w, i));
+                var w1 = TR.Count > 1 ? TW.Load16(ref Unsafe.Add(ref w, cols + i)) : default;
+                var w2 = TR.Count > 2 ? TW.Load16(ref Unsafe.Add(ref w, 2 * cols + i)) : default;
+                if (Sse.IsSupported)
                 {
                     // The next tile's rows at the same columns: this tile's FMAs hide their memory latency.
                     byte* p = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref w, PrefetchRows * cols + i));
@@ -418,7 +346,6 @@ public static class MatVecBatch
                     if (TR.Count > 2) a27 = Vector512.FusedMultiplyAdd(w2, x7, a27);
                 }
             }
-            seen = seenHere;
             Unsafe.Add(ref acc, 0) = a00;
             if (TB.Count > 1) Unsafe.Add(ref acc, 1) = a01;
             if (TB.Count > 2) Unsafe.Add(ref acc, 2) = a02;
@@ -452,47 +379,16 @@ public static class MatVecBatch
         private Vector512<float> _element;
     }
 
-    // The weights of one block of 16 columns as floats; Load16 may note what it loaded in seen (only the scaled float16 type does).
+    // The weights of one block of 16 columns as floats.
     private interface IWeights<T> where T : unmanaged
     {
-        static abstract Vector512<float> Load16(ref T p, ref Vector256<ushort> seen);
+        static abstract Vector512<float> Load16(ref T p);
         static abstract float Load1(T value);
     }
 
     private readonly struct F32Weights : IWeights<float>
     {
-        public static Vector512<float> Load16(ref float p, ref Vector256<ushort> seen) => Vector512.LoadUnsafe(ref p);
+        public static Vector512<float> Load16(ref float p) => Vector512.LoadUnsafe(ref p);
         public static float Load1(float value) => value;
-    }
-
-    private readonly struct Bf16Weights : IWeights<ushort>
-    {
-        public static Vector512<float> Load16(ref ushort p, ref Vector256<ushort> seen) => HalfBits.WidenBf16x16(ref p);
-        public static float Load1(ushort value) => HalfBits.Bf16ToSingle(value);
-    }
-
-    private readonly struct F16Weights : IWeights<ushort>
-    {
-        public static Vector512<float> Load16(ref ushort p, ref Vector256<ushort> seen) => HalfBits.WidenF16x16(ref p);
-        public static float Load1(ushort value) => HalfBits.F16ToSingle(value);
-    }
-
-    // Float16 with the widening's 2^112 moved onto the packed inputs (MatVec.F16Scaled.cs has the
-    // argument: r = w·2^-112 exactly, so FMA(r, x·2^112, acc) rounds as FMA(w, x, acc) does, bit for
-    // bit): sign-extend, shift and mask, three integer operations where the widening takes seven, one
-    // of them a multiply on the FMA ports. seen keeps the largest doubled bits (the sign shifted out),
-    // at least SpecialDoubled when some weight is infinity or NaN, which r does not carry; the group is
-    // then redone on the widening path. The leftover columns use the exact widening and the unscaled inputs.
-    private readonly struct F16ScaledWeights : IWeights<ushort>
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load16(ref ushort p, ref Vector256<ushort> seen)
-        {
-            var h = Vector256.LoadUnsafe(ref p);
-            seen = Vector256.Max(seen, h + h);
-            return Avx512F.And(Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(h.AsInt16()), 13), Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
-        }
-
-        public static float Load1(ushort value) => HalfBits.F16ToSingle(value);
     }
 }

@@ -24,8 +24,9 @@ namespace Dlm.Numerics.Kernels;
 /// runs at about 125 (SmolLM2-135M shapes, 8 inputs, float16).
 /// </para>
 /// <para>
-/// Float16 takes the scaled widening where it may (<see cref="MatVec.F16Scale"/>: sign-extend, shift and
-/// mask, with 2^112 moved onto the inputs, which gives the same products bit for bit): when the matrix
+/// Float16 takes the scaled widening where it may (sign-extend, shift and mask, with 2^112 moved onto the
+/// inputs: the masked bits are the weight times 2^-112 exactly, subnormals included, so
+/// FMA(w·2^-112, x·2^112, acc) rounds as FMA(w, x, acc) does, bit for bit): when the matrix
 /// holds no infinity or NaN (<see cref="PanelMatrix.HasSpecials"/>, found once when it is packed) and every
 /// input of the group stays finite times 2^112. Otherwise the exact widening runs, with the same bits.
 /// </para>
@@ -49,6 +50,12 @@ public static unsafe class PanelMatVec
 
     [ThreadStatic]
     private static float[]? t_packed;
+
+    /// <summary>2^112 as a float: float32's exponent bias (127) less float16's (15).</summary>
+    private static readonly float F16Scale = BitConverter.Int32BitsToSingle(0x77800000);
+
+    /// <summary>Largest input magnitude the scaled widening takes: x·2^112 stays finite below 2^16.</summary>
+    private const float MaxScaledInput = 65536f;
 
     /// <summary>Where element (<paramref name="row"/>, <paramref name="col"/>) of a <paramref name="rows"/> × <paramref name="cols"/> panel matrix lies.</summary>
     public static long IndexOf(int rows, int cols, int row, int col)
@@ -203,7 +210,7 @@ public static unsafe class PanelMatVec
         if (path == MatVecPath.Scalar) return false;
         int cols = m.Cols;
         bool scaled = m.Format == WeightFormat.F16 && !m.HasSpecials && (path == MatVecPath.Vector512 || Avx2.IsSupported) && Scalable(x, ldx, batch, cols);
-        float scale = scaled ? MatVec.F16Scale : 1f;
+        float scale = scaled ? F16Scale : 1f;
         for (int b0 = 0; b0 < batch; b0 += MaxInputs)
         {
             int nb = Math.Min(MaxInputs, batch - b0);
@@ -307,11 +314,12 @@ public static unsafe class PanelMatVec
         return packed;
     }
 
-    // Whether every input stays finite times 2^112 (MatVec.ScalableInput).
+    // Whether every input stays finite times 2^112: every magnitude below 2^16 (NaN fails). MaxMagnitude returns
+    // the signed value (−65536 for an input holding it), hence the Abs.
     private static bool Scalable(float* x, int ldx, int nb, int cols)
     {
         for (int b = 0; b < nb; b++)
-            if (!MatVec.ScalableInput(new ReadOnlySpan<float>(x + (long)b * ldx, cols))) return false;
+            if (!(MathF.Abs(TensorPrimitives.MaxMagnitude(new ReadOnlySpan<float>(x + (long)b * ldx, cols))) < MaxScaledInput)) return false;
         return true;
     }
 

@@ -17,9 +17,8 @@ public static unsafe class ParallelMatVec
     /// <summary>Fewest multiply-adds worth a chunk of their own (about 10 µs of work).</summary>
     private const long MinChunkWork = 1 << 16;
 
-    /// <summary>y[b, r] = Σ_i W[r, i]·x[b, i] for every row r &lt; <paramref name="rows"/> and b &lt; <paramref name="batch"/>.</summary>
+    /// <summary>y[b, r] = Σ_i W[r, i]·x[b, i] for a row-major float32 W, every row r &lt; <paramref name="rows"/> and b &lt; <paramref name="batch"/>.</summary>
     /// <param name="pool">Threads to split the rows over.</param>
-    /// <param name="format">Element type of W (float for F32, 16-bit bits otherwise).</param>
     /// <param name="w">W, rows × cols, pinned.</param>
     /// <param name="rows">Rows of W (outputs).</param>
     /// <param name="cols">Columns of W (inputs).</param>
@@ -28,12 +27,12 @@ public static unsafe class ParallelMatVec
     /// <param name="batch">Number of inputs.</param>
     /// <param name="y">Outputs, batch rows of stride ldy, pinned.</param>
     /// <param name="ldy">Row stride of y.</param>
-    public static void Run(WorkerPool pool, WeightFormat format, void* w, int rows, int cols, float* x, int ldx, int batch, float* y, int ldy)
+    public static void Run(WorkerPool pool, float* w, int rows, int cols, float* x, int ldx, int batch, float* y, int ldy)
     {
         ArgumentNullException.ThrowIfNull(pool);
         if (rows <= 0 || batch <= 0) return;
         int chunks = Chunks(pool, rows, cols, batch);
-        var body = new Body(format, w, rows, cols, x, ldx, batch, y, ldy, chunks);
+        var body = new Body(w, rows, cols, x, ldx, batch, y, ldy, chunks);
         if (chunks == 1) body.Invoke(0);
         else pool.For(chunks, body);
     }
@@ -96,28 +95,18 @@ public static unsafe class ParallelMatVec
         }
     }
 
-    private readonly struct Body(WeightFormat format, void* w, int rows, int cols, float* x, int ldx, int batch, float* y, int ldy, int chunks) : IParallelBody
+    private readonly struct Body(float* w, int rows, int cols, float* x, int ldx, int batch, float* y, int ldy, int chunks) : IParallelBody
     {
         public void Invoke(int index)
         {
             int start = Boundary(index, chunks, rows), end = Boundary(index + 1, chunks, rows);
             if (end <= start) return;
-            long wl = (long)rows * cols;
+            var ws = new ReadOnlySpan<float>(w, checked(rows * cols));
             var xs = new ReadOnlySpan<float>(x, (batch - 1) * ldx + cols);
             var ys = new Span<float>(y, (batch - 1) * ldy + rows);
             // One input: the single-vector kernel; several: the multi-input one (the same bits per output).
-            if (format == WeightFormat.F32)
-            {
-                var ws = new ReadOnlySpan<float>(w, checked((int)wl));
-                if (batch == 1) MatVec.F32(ws, cols, xs, ldx, batch, ys, ldy, start, end);
-                else MatVecBatch.F32(ws, cols, xs, ldx, batch, ys, ldy, start, end);
-            }
-            else
-            {
-                var ws = new ReadOnlySpan<ushort>(w, checked((int)wl));
-                if (batch == 1) MatVec.Half16(ws, format, cols, xs, ldx, batch, ys, ldy, start, end);
-                else MatVecBatch.Half16(ws, format, cols, xs, ldx, batch, ys, ldy, start, end);
-            }
+            if (batch == 1) MatVec.F32(ws, cols, xs, ldx, batch, ys, ldy, start, end);
+            else MatVecBatch.F32(ws, cols, xs, ldx, batch, ys, ldy, start, end);
         }
     }
 }
