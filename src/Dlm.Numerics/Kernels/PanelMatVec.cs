@@ -57,6 +57,9 @@ public static unsafe class PanelMatVec
     /// <summary>Largest input magnitude the scaled widening takes: x·2^112 stays finite below 2^16.</summary>
     private const float MaxScaledInput = 65536f;
 
+    /// <summary>Panels per tile for <paramref name="batch"/> inputs: four for one input, three for several.</summary>
+    public static int TilePanels(int batch) => batch == 1 ? 4 : 3;
+
     /// <summary>Where element (<paramref name="row"/>, <paramref name="col"/>) of a <paramref name="rows"/> × <paramref name="cols"/> panel matrix lies.</summary>
     public static long IndexOf(int rows, int cols, int row, int col)
     {
