@@ -98,11 +98,13 @@ public sealed unsafe partial class InferenceSession
         int kv = _c.KvHeads, threads = _pool.Threads;
         _unitCount = 0;
         int entries = 0;
-        _unitsPrepareRows = n * kv >= 2 * threads;
+        _unitsPrepareRows = n * kv >= threads;
         if (!_unitsPrepareRows)
         {
-            // Too few (row, group) pairs to share out: one unit per query head, so that a single sequence
-            // still spreads over the threads (a head alone has the bits it has in its group).
+            // Fewer (row, group) pairs than threads: one unit per query head, so that the step still spreads over
+            // the threads (a head alone has the bits it has in its group). With a pair per thread or more, whole
+            // groups read their keys and values once for all their heads, which beat the better balance of heads:
+            // one SmolLM2-135M sequence (3 groups, 2 threads) took 1.9-2.0 ms of attention per step against 2.9-3.8.
             for (int i = 0; i < n; i++)
                 for (int h = 0; h < _c.Heads; h++)
                 {
