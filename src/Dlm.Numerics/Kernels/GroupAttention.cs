@@ -196,6 +196,7 @@ public static unsafe class GroupAttention
             // shared scores instead of taking turns with the own rows' arithmetic, which is too little to hide them.
             float* pad = stackalloc float[KeysPerTile * MaxBlocks * 16];
             int width = headDim;
+            bool pairs = blocks <= 4;
             // Only calls over a shared prefix prefetch: their scores of the shared keys give the time to fetch everything
             // else; a sequence alone (a few queries per key) leaves the stream to the hardware prefetcher, which keeps up.
             if (shared > 0) PrefetchPart(kp + sharedAt, 0, Math.Min(shared, KeysPerL1) * width, 0, 1, l2: false);
@@ -204,13 +205,26 @@ public static unsafe class GroupAttention
                 int je = Math.Min(shared, j + KeysPerL1);
                 int nf = (Math.Min(shared, je + KeysPerL1) - je) * width;
                 float* nk = je < shared ? kp + sharedAt + (nint)je * width : OwnStretch(rp, rows.Length, 0, shared, kp, width, out nf);
-                for (int t = 0; t < total; t++)
+                // Two queries at a time where the head is narrow enough for the pair tile (each key block loaded once for both).
+                for (int t = 0; t < total; t += pairs && t + 1 < total ? 2 : 1)
                 {
+                    bool pair = pairs && t + 1 < total;
+                    for (int u = t; u <= (pair ? t + 1 : t); u++)
+                    {
+                        PrefetchPart(nk, 0, nf, u, total, l2: false);
+                        PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, (j / KeysPerL1) * total + u, (shared + KeysPerL1 - 1) / KeysPerL1 * total);
+                    }
                     var r = rp[t / heads];
                     int h = t % heads;
-                    PrefetchPart(nk, 0, nf, t, total, l2: false);
-                    PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, (j / KeysPerL1) * total + t, (shared + KeysPerL1 - 1) / KeysPerL1 * total);
-                    ScoreRows(kp + sharedAt, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
+                    float* qa = qp + r.Query + h * ldq, pa = pp + r.Probs + h * ldp;
+                    if (!pair)
+                    {
+                        ScoreRows(kp + sharedAt, j, je, blocks, qa, pa, scale, pad);
+                        continue;
+                    }
+                    var r2 = rp[(t + 1) / heads];
+                    int h2 = (t + 1) % heads;
+                    ScorePairRows(kp + sharedAt, j, je, blocks, qa, qp + r2.Query + h2 * ldq, pa, pp + r2.Probs + h2 * ldp, scale, pad);
                 }
             }
             for (int m = 0; m < rows.Length; m++)
@@ -221,10 +235,14 @@ public static unsafe class GroupAttention
                     int je = Math.Min(r.Length, j + KeysPerL1);
                     int nf = (Math.Min(r.Length, je + KeysPerL1) - je) * width;
                     float* nk = je < r.Length ? kp + r.Cache + (nint)je * width : OwnStretch(rp, rows.Length, m + 1, shared, kp, width, out nf);
-                    for (int h = 0; h < heads; h++)
+                    for (int h = 0; h < heads; h += pairs && h + 1 < heads ? 2 : 1)
                     {
-                        if (shared > 0) PrefetchPart(nk, 0, nf, h, heads, l2: false);
-                        ScoreRows(kp + r.Cache, j, je, blocks, qp + r.Query + h * ldq, pp + r.Probs + h * ldp, scale, pad);
+                        bool pair = pairs && h + 1 < heads;
+                        if (shared > 0)
+                            for (int u = h; u <= (pair ? h + 1 : h); u++) PrefetchPart(nk, 0, nf, u, heads, l2: false);
+                        float* qa = qp + r.Query + h * ldq, pa = pp + r.Probs + h * ldp;
+                        if (pair) ScorePairRows(kp + r.Cache, j, je, blocks, qa, qa + ldq, pa, pa + ldp, scale, pad);
+                        else ScoreRows(kp + r.Cache, j, je, blocks, qa, pa, scale, pad);
                     }
                 }
             }
@@ -458,6 +476,22 @@ public static unsafe class GroupAttention
             a14 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 14 * w + 112), q7, a14);
             a15 = Vector512.FusedMultiplyAdd(Vector512.Load(k + 15 * w + 112), q7, a15);
         }
+        var scores = Reduce16(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15) * scale;
+        if (count == KeysPerTile)
+        {
+            scores.Store(p);
+            return;
+        }
+        for (int i = 0; i < count; i++) p[i] = scores.GetElement(i);
+    }
+
+    // Sixteen accumulators to their sixteen lane sums, in order: each sum by one fixed tree (lanes 8 apart, then 4, 2
+    // and 1), whatever the other accumulators hold, so a score has the same bits in every tile that reduces it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reduce16(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, Vector512<float> a4,
+        Vector512<float> a5, Vector512<float> a6, Vector512<float> a7, Vector512<float> a8, Vector512<float> a9, Vector512<float> a10,
+        Vector512<float> a11, Vector512<float> a12, Vector512<float> a13, Vector512<float> a14, Vector512<float> a15)
+    {
         var z0 = Avx512F.Shuffle4x128(a0, a1, 0x44) + Avx512F.Shuffle4x128(a0, a1, 0xEE);
         var z1 = Avx512F.Shuffle4x128(a2, a3, 0x44) + Avx512F.Shuffle4x128(a2, a3, 0xEE);
         var z2 = Avx512F.Shuffle4x128(a4, a5, 0x44) + Avx512F.Shuffle4x128(a4, a5, 0xEE);
@@ -473,13 +507,81 @@ public static unsafe class GroupAttention
         var r0 = Avx512F.Shuffle(t0, t1, 0x44) + Avx512F.Shuffle(t0, t1, 0xEE);
         var r1 = Avx512F.Shuffle(t2, t3, 0x44) + Avx512F.Shuffle(t2, t3, 0xEE);
         var sums = Avx512F.Shuffle(r0, r1, 0x88) + Avx512F.Shuffle(r0, r1, 0xDD); // lane L holds score (L % 4)·4 + L / 4
-        var scores = Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)) * scale;
-        if (count == KeysPerTile)
+        return Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    }
+
+    // p[j] = scale · (K[j]·qa) and pb[j] = scale · (K[j]·qb) for key rows [j0, j1): ScoreRows for two queries at once,
+    // eight keys a tile, each key block loaded once for both (head widths up to 64: 16 accumulators and 8 query blocks
+    // in registers). Every score has ScoreRows' bits: the same products, FMAs and reduction tree.
+    private static void ScorePairRows(float* k, int j0, int j1, int blocks, float* qa, float* qb, float* pa, float* pb, float scale, float* pad)
+    {
+        switch (blocks)
         {
-            scores.Store(p);
+            case 1: ScorePairRows<N1>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            case 2: ScorePairRows<N2>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            case 3: ScorePairRows<N3>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            case 4: ScorePairRows<N4>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            default: throw new ArgumentOutOfRangeException(nameof(blocks));
+        }
+    }
+
+    private static void ScorePairRows<TB>(float* k, int j0, int j1, float* qa, float* qb, float* pa, float* pb, float scale, float* pad) where TB : struct, ICount
+    {
+        int width = TB.Count * 16, j = j0;
+        for (; j + PairKeys <= j1; j += PairKeys) ScorePairTile<TB>(k + (nint)j * width, qa, qb, pa + j, pb + j, scale, PairKeys);
+        if (j == j1) return;
+        Buffer.MemoryCopy(k + (nint)j * width, pad, (long)PairKeys * width * sizeof(float), (long)(j1 - j) * width * sizeof(float));
+        ScorePairTile<TB>(pad, qa, qb, pa + j, pb + j, scale, j1 - j);
+    }
+
+    // Keys a pair tile takes.
+    private const int PairKeys = 8;
+
+    // Accumulators 0-7 hold query a's products with keys 0-7, 8-15 query b's; Reduce16 gives the sixteen scores in that order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScorePairTile<TB>(float* k, float* qa, float* qb, float* pa, float* pb, float scale, int count) where TB : struct, ICount
+    {
+        int w = TB.Count * 16;
+        Vector512<float> a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
+        {
+            var x = Vector512.Load(qa);
+            var y = Vector512.Load(qb);
+            Vector512<float> v;
+            v = Vector512.Load(k + 0 * w); a0 = v * x; b0 = v * y;
+            v = Vector512.Load(k + 1 * w); a1 = v * x; b1 = v * y;
+            v = Vector512.Load(k + 2 * w); a2 = v * x; b2 = v * y;
+            v = Vector512.Load(k + 3 * w); a3 = v * x; b3 = v * y;
+            v = Vector512.Load(k + 4 * w); a4 = v * x; b4 = v * y;
+            v = Vector512.Load(k + 5 * w); a5 = v * x; b5 = v * y;
+            v = Vector512.Load(k + 6 * w); a6 = v * x; b6 = v * y;
+            v = Vector512.Load(k + 7 * w); a7 = v * x; b7 = v * y;
+        }
+        for (int c = 16; c < w; c += 16)
+        {
+            var x = Vector512.Load(qa + c);
+            var y = Vector512.Load(qb + c);
+            Vector512<float> v;
+            v = Vector512.Load(k + 0 * w + c); a0 = Vector512.FusedMultiplyAdd(v, x, a0); b0 = Vector512.FusedMultiplyAdd(v, y, b0);
+            v = Vector512.Load(k + 1 * w + c); a1 = Vector512.FusedMultiplyAdd(v, x, a1); b1 = Vector512.FusedMultiplyAdd(v, y, b1);
+            v = Vector512.Load(k + 2 * w + c); a2 = Vector512.FusedMultiplyAdd(v, x, a2); b2 = Vector512.FusedMultiplyAdd(v, y, b2);
+            v = Vector512.Load(k + 3 * w + c); a3 = Vector512.FusedMultiplyAdd(v, x, a3); b3 = Vector512.FusedMultiplyAdd(v, y, b3);
+            v = Vector512.Load(k + 4 * w + c); a4 = Vector512.FusedMultiplyAdd(v, x, a4); b4 = Vector512.FusedMultiplyAdd(v, y, b4);
+            v = Vector512.Load(k + 5 * w + c); a5 = Vector512.FusedMultiplyAdd(v, x, a5); b5 = Vector512.FusedMultiplyAdd(v, y, b5);
+            v = Vector512.Load(k + 6 * w + c); a6 = Vector512.FusedMultiplyAdd(v, x, a6); b6 = Vector512.FusedMultiplyAdd(v, y, b6);
+            v = Vector512.Load(k + 7 * w + c); a7 = Vector512.FusedMultiplyAdd(v, x, a7); b7 = Vector512.FusedMultiplyAdd(v, y, b7);
+        }
+        var scores = Reduce16(a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7) * scale;
+        if (count == PairKeys)
+        {
+            scores.GetLower().Store(pa);
+            scores.GetUpper().Store(pb);
             return;
         }
-        for (int i = 0; i < count; i++) p[i] = scores.GetElement(i);
+        for (int i = 0; i < count; i++)
+        {
+            pa[i] = scores.GetElement(i);
+            pb[i] = scores.GetElement(PairKeys + i);
+        }
     }
 
     // y[t] (+)= Σ_j p[t][j]·V[j] over value rows [j0, j1) at v + j·headDim, for nq queries, in panels of up to four blocks.
