@@ -18,7 +18,8 @@ internal readonly record struct BlockVectors(int Norm1W, int Norm1B, int QkvB, i
 /// GPT-2's positions) in their own precision — float32, or bfloat16 / float16 kept 16-bit in
 /// memory and widened inside the kernels, half the bytes per decoded token — and the 1-D tensors
 /// (norms, biases) in float32. 16-bit matrices are kept in panels of 16 rows (<see cref="PanelMatrix"/>),
-/// the layout the decode kernels stream; float32 ones row-major, as the GEMMs take them. Immutable once built, so one model serves any number of
+/// the layout the decode kernels stream; float32 ones row-major, as the GEMMs take them. Immutable
+/// once built, so one model serves any number of
 /// <see cref="InferenceSession"/>s. A LoRA adapter is either merged into the weights before they
 /// are narrowed, or kept beside them in float32 and applied on the fly (unmerged).
 /// </summary>
@@ -105,7 +106,8 @@ public sealed unsafe class InferenceModel
         // Advised for huge pages before the first write, so the kernel backs them with 2 MiB pages from the start.
         _matrices = new WeightMemory((long)layout.Count * format.BytesPerWeight());
         MatrixBase = _matrices.Pointer;
-        foreach (var (offset, rows, _) in Matrices(layout)) _rows[offset] = rows;
+        var matrices = Matrices(layout);
+        foreach (var (offset, rows, _) in matrices) _rows[offset] = rows;
         if (format == WeightFormat.F32)
         {
             weights.CopyTo(new Span<float>(MatrixBase, layout.Count));
@@ -115,7 +117,6 @@ public sealed unsafe class InferenceModel
         HalfBits.Narrow(weights, all, format);
         _hasSpecials = format == WeightFormat.F16 && PanelMatVec.HasF16Specials(all);
         // Each matrix into panels through one scratch copy the size of the largest.
-        var matrices = Matrices(layout);
         var scratch = new ushort[matrices.Max(m => (long)m.Rows * m.Cols)];
         foreach (var (offset, rows, cols) in matrices)
         {

@@ -111,8 +111,7 @@ public sealed unsafe partial class InferenceSession
     {
         if (!_useGemm)
         {
-            if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, (float*)_m.MatrixBase + w, outF, inF, x, inF, n, y, ldy);
-            else ParallelMatVec.Run(_pool, _m.Panel(w, outF, inF), x, inF, n, y, ldy);
+            MatVecPass(w, outF, inF, x, n, y, ldy);
             return;
         }
         var xs = new ReadOnlySpan<float>(x, n * inF);
@@ -128,6 +127,13 @@ public sealed unsafe partial class InferenceSession
             _m.ReadTransposed(w, outF, inF, r0, rows, _widen);
             _gemm.Sgemm(false, false, n, rows, inF, 1f, xs, inF, _widen.AsSpan(0, rows * inF), rows, 0f, new Span<float>(y + r0, (n - 1) * ldy + rows), ldy);
         }
+    }
+
+    // y rows = x rows · Wᵀ by matrix-vector passes: row-major float32, or 16-bit panels.
+    private void MatVecPass(int w, int outF, int inF, float* x, int n, float* y, int ldy)
+    {
+        if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, (float*)_m.MatrixBase + w, outF, inF, x, inF, n, y, ldy);
+        else ParallelMatVec.Run(_pool, _m.Panel(w, outF, inF), x, inF, n, y, ldy);
     }
 
     private enum LoopKind { BlockAttention, UnitAttention, Activation }

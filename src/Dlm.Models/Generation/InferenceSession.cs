@@ -291,12 +291,7 @@ public sealed unsafe partial class InferenceSession
     private static float* Ptr(float[] a) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(a));
 
     // logits rows = head · h rows (h already final-normed), n ≤ MatVecRows rows.
-    private void Head(float* h, int n, float* logits)
-    {
-        int head = _m.Layout.Head, v = _c.VocabSize, c = _c.DModel;
-        if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, (float*)_m.MatrixBase + head, v, c, h, c, n, logits, v);
-        else ParallelMatVec.Run(_pool, _m.Panel(head, v, c), h, c, n, logits, v);
-    }
+    private void Head(float* h, int n, float* logits) => MatVecPass(_m.Layout.Head, _c.VocabSize, _c.DModel, h, n, logits, _c.VocabSize);
 
     private void NextTokenLogprobs(int n, ReadOnlySpan<int> tokens, int start, Span<float> nextLogprobs)
     {
