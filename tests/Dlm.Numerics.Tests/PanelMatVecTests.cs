@@ -11,9 +11,9 @@ namespace Dlm.Numerics.Tests;
 public sealed class PanelMatVecTests
 {
     // Rows below, at and past whole panels and tiles (3 and 4 panels, the split tails), a partial last panel;
-    // columns from 1 to the model's widths.
+    // columns from 0 to the model's widths.
     private static readonly (int Rows, int Cols)[] Shapes =
-        [(1, 1), (15, 7), (16, 1), (17, 33), (32, 16), (48, 5), (50, 64), (64, 3), (80, 100), (112, 576), (100, 17)];
+        [(1, 1), (15, 7), (16, 1), (17, 33), (32, 16), (48, 5), (50, 64), (64, 3), (80, 100), (112, 576), (100, 17), (32, 0)];
 
     private static readonly int[] Batches = [1, 2, 3, 4, 5, 7, 8, 9, 11, 17];
 
