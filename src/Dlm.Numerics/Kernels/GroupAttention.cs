@@ -196,7 +196,6 @@ public static unsafe class GroupAttention
             // shared scores instead of taking turns with the own rows' arithmetic, which is too little to hide them.
             float* pad = stackalloc float[KeysPerTile * MaxBlocks * 16];
             int width = headDim;
-            bool pairs = blocks <= 4;
             // Only calls over a shared prefix prefetch: their scores of the shared keys give the time to fetch everything
             // else; a sequence alone (a few queries per key) leaves the stream to the hardware prefetcher, which keeps up.
             if (shared > 0) PrefetchPart(kp + sharedAt, 0, Math.Min(shared, KeysPerL1) * width, 0, 1, l2: false);
@@ -205,10 +204,10 @@ public static unsafe class GroupAttention
                 int je = Math.Min(shared, j + KeysPerL1);
                 int nf = (Math.Min(shared, je + KeysPerL1) - je) * width;
                 float* nk = je < shared ? kp + sharedAt + (nint)je * width : OwnStretch(rp, rows.Length, 0, shared, kp, width, out nf);
-                // Two queries at a time where the head is narrow enough for the pair tile (each key block loaded once for both).
-                for (int t = 0; t < total; t += pairs && t + 1 < total ? 2 : 1)
+                // Two queries at a time (the pair tile loads each key block once for both), the last one alone.
+                for (int t = 0; t < total; t += t + 1 < total ? 2 : 1)
                 {
-                    bool pair = pairs && t + 1 < total;
+                    bool pair = t + 1 < total;
                     for (int u = t; u <= (pair ? t + 1 : t); u++)
                     {
                         PrefetchPart(nk, 0, nf, u, total, l2: false);
@@ -235,9 +234,9 @@ public static unsafe class GroupAttention
                     int je = Math.Min(r.Length, j + KeysPerL1);
                     int nf = (Math.Min(r.Length, je + KeysPerL1) - je) * width;
                     float* nk = je < r.Length ? kp + r.Cache + (nint)je * width : OwnStretch(rp, rows.Length, m + 1, shared, kp, width, out nf);
-                    for (int h = 0; h < heads; h += pairs && h + 1 < heads ? 2 : 1)
+                    for (int h = 0; h < heads; h += h + 1 < heads ? 2 : 1)
                     {
-                        bool pair = pairs && h + 1 < heads;
+                        bool pair = h + 1 < heads;
                         if (shared > 0)
                             for (int u = h; u <= (pair ? h + 1 : h); u++) PrefetchPart(nk, 0, nf, u, heads, l2: false);
                         float* qa = qp + r.Query + h * ldq, pa = pp + r.Probs + h * ldp;
@@ -510,9 +509,9 @@ public static unsafe class GroupAttention
         return Avx512F.PermuteVar16x32(sums, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
     }
 
-    // p[j] = scale · (K[j]·qa) and pb[j] = scale · (K[j]·qb) for key rows [j0, j1): ScoreRows for two queries at once,
-    // eight keys a tile, each key block loaded once for both (head widths up to 64: 16 accumulators and 8 query blocks
-    // in registers). Every score has ScoreRows' bits: the same products, FMAs and reduction tree.
+    // pa[j] = scale · (K[j]·qa) and pb[j] = scale · (K[j]·qb) for key rows [j0, j1): ScoreRows for two queries at once,
+    // eight keys a tile, each key block loaded once for both (16 accumulators and the two queries' current block in
+    // registers). Every score has ScoreRows' bits: the same products, FMAs and reduction tree.
     private static void ScorePairRows(float* k, int j0, int j1, int blocks, float* qa, float* qb, float* pa, float* pb, float scale, float* pad)
     {
         switch (blocks)
@@ -521,6 +520,10 @@ public static unsafe class GroupAttention
             case 2: ScorePairRows<N2>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
             case 3: ScorePairRows<N3>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
             case 4: ScorePairRows<N4>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            case 5: ScorePairRows<N5>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            case 6: ScorePairRows<N6>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            case 7: ScorePairRows<N7>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
+            case 8: ScorePairRows<N8>(k, j0, j1, qa, qb, pa, pb, scale, pad); break;
             default: throw new ArgumentOutOfRangeException(nameof(blocks));
         }
     }
