@@ -182,6 +182,10 @@ public sealed class PanelMatVecTests
                 for (int r = 0; r < rows; r++)
                     for (int k = 0; k < cols; k++)
                         Assert.Equal(w16[r * cols + k], panels[PanelMatVec.IndexOf(rows, cols, r, k)]);
+                // In place: the same panels.
+                var inPlace = (ushort[])w16.Clone();
+                PanelMatVec.Pack(inPlace, rows, cols, inPlace);
+                Assert.Equal(panels, inPlace);
                 unsafe
                 {
                     fixed (ushort* p = panels)
@@ -243,7 +247,7 @@ public sealed class PanelMatVecTests
                 Assert.Throws<ArgumentOutOfRangeException>(() => PanelMatVec.ReadRow(m, 40, new float[3]));
             }
         }
-        Assert.Throws<ArgumentException>(() => PanelMatVec.Pack(panels, 40, 3, panels)); // not in place
+        Assert.Throws<ArgumentException>(() => PanelMatVec.Pack(panels, 39, 3, panels.AsSpan(1))); // overlapping, not the same span
         Assert.Throws<ArgumentException>(() => PanelMatVec.Pack(panels, 41, 3, new ushort[123])); // too few values
     }
 

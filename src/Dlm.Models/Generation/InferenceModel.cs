@@ -116,13 +116,11 @@ public sealed unsafe class InferenceModel
         var all = new Span<ushort>(MatrixBase, layout.Count);
         HalfBits.Narrow(weights, all, format);
         _hasSpecials = format == WeightFormat.F16 && PanelMatVec.HasF16Specials(all);
-        // Each matrix into panels through one scratch copy the size of the largest.
-        var scratch = new ushort[matrices.Max(m => (long)m.Rows * m.Cols)];
+        // Each matrix into panels in place (a panel at a time through a copy of its 16 rows).
         foreach (var (offset, rows, cols) in matrices)
         {
             var m = all.Slice(offset, rows * cols);
-            m.CopyTo(scratch);
-            PanelMatVec.Pack(scratch.AsSpan(0, m.Length), rows, cols, m);
+            PanelMatVec.Pack(m, rows, cols, m);
         }
     }
 

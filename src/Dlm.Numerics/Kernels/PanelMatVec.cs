@@ -66,21 +66,30 @@ public static unsafe class PanelMatVec
         return (long)p0 * cols + (long)col * width + (row - p0);
     }
 
-    /// <summary>Writes the row-major matrix <paramref name="rowMajor"/> (rows × cols) into <paramref name="panels"/> in panel order.</summary>
+    /// <summary>
+    /// Writes the row-major matrix <paramref name="rowMajor"/> (rows × cols) into <paramref name="panels"/> in panel order.
+    /// The two may be the same memory (packing in place): a panel takes exactly the values its 16 rows took, so each
+    /// panel goes through a copy of its own rows only.
+    /// </summary>
     public static void Pack(ReadOnlySpan<ushort> rowMajor, int rows, int cols, Span<ushort> panels)
     {
         long n = (long)rows * cols;
         if (rows < 0 || cols < 0 || rowMajor.Length < n || panels.Length < n) throw new ArgumentException("the spans hold fewer than rows × cols values");
-        if (rowMajor.Overlaps(panels)) throw new ArgumentException("packing cannot run in place", nameof(panels));
+        bool inPlace = rowMajor.Overlaps(panels, out int offset);
+        if (inPlace && offset != 0) throw new ArgumentException("packing in place needs the same span for both", nameof(panels));
+        ushort[]? copy = inPlace ? new ushort[Math.Min(rows, PanelRows) * cols] : null;
         for (int p0 = 0; p0 < rows; p0 += PanelRows)
         {
             int width = Math.Min(PanelRows, rows - p0);
+            var src = rowMajor.Slice(p0 * cols, width * cols);
+            if (copy is not null)
+            {
+                src.CopyTo(copy);
+                src = copy.AsSpan(0, width * cols);
+            }
             var dst = panels.Slice(p0 * cols, width * cols);
             for (int j = 0; j < width; j++)
-            {
-                var src = rowMajor.Slice((p0 + j) * cols, cols);
-                for (int k = 0; k < src.Length; k++) dst[k * width + j] = src[k];
-            }
+                for (int k = 0; k < cols; k++) dst[k * width + j] = src[j * cols + k];
         }
     }
 
