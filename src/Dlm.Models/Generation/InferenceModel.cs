@@ -115,11 +115,12 @@ public sealed unsafe class InferenceModel
         }
         var all = new Span<ushort>(MatrixBase, layout.Count);
         HalfBits.Narrow(weights, all, format);
-        _hasSpecials = format == WeightFormat.F16 && PanelMatVec.HasF16Specials(all);
-        // Each matrix into panels in place (a panel at a time through a copy of its 16 rows).
+        // Each matrix into panels in place (a panel at a time through a copy of its 16 rows). Whether a float16 matrix
+        // holds infinity or NaN is noted (the 1-D tensors' slots of this arena are never read, so they do not count).
         foreach (var (offset, rows, cols) in matrices)
         {
             var m = all.Slice(offset, rows * cols);
+            _hasSpecials |= format == WeightFormat.F16 && PanelMatVec.HasF16Specials(m);
             PanelMatVec.Pack(m, rows, cols, m);
         }
     }
