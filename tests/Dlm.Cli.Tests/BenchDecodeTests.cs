@@ -41,9 +41,28 @@ public class BenchDecodeTests
         }
     }
 
+    [Fact]
+    public void Rounds_report_the_median_of_each_rate_and_of_each_rounds_own_speedup()
+    {
+        var r = CliRunner.Run("bench", "decode", "--preset", "tiny", "--prompt-tokens", "16", "--new-tokens", "3",
+            "--batch", "2", "--threads", "1", "--rounds", "3", "--reference", "none", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var last = JsonNode.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!.AsObject();
+        Assert.Equal(3, last["rounds"]!.GetValue<int>());
+        var rounds = last["per_round"]!.AsObject();
+        foreach (var key in new[] { "prefill_tokens_per_s", "decode_tokens_per_s", "batched_decode_tokens_per_s", "batched_speedup" })
+        {
+            var values = rounds[key]!.AsArray().Select(x => x!.GetValue<double>()).Order().ToArray();
+            Assert.Equal(3, values.Length);
+            Assert.Equal(values[1], last[key]!.GetValue<double>(), 3);
+        }
+        Assert.Equal(3, r.StderrLines.Count(l => l.StartsWith("round ", StringComparison.Ordinal)));
+    }
+
     [Theory]
     [InlineData("--preset", "nope")]
     [InlineData("--dtype", "q4")]
+    [InlineData("--rounds", "0")]
     public void A_wrong_value_is_one_line_and_exit_2(string option, string value)
     {
         var r = CliRunner.Run("bench", "decode", option, value, "--reference", "none", "--json");

@@ -27,47 +27,51 @@ internal static class BenchDecodeCommand
         var batch = new Option<int>("--batch") { Description = "Sequences in the batched measurement.", DefaultValueFactory = _ => 8 };
         var reference = new Option<string>("--reference") { Description = "References to run: all, torch, llama.cpp or none.", DefaultValueFactory = _ => "all" };
         var json = new Option<bool>("--json") { Description = "Progress on stderr; the last line is one JSON object." };
-        var profile = new Option<bool>("--profile") { Description = "Also time one more decode run by phase (norm, qkv, attention, ..., head): milliseconds per step." };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Rounds of the whole measurement, each followed by the references; rates are medians over the rounds " +
+                "and each ratio the median of its rounds' own ratios (a shared machine's speed drifts between runs minutes apart).",
+            DefaultValueFactory = _ => 3,
+        };
+        var profile = new Option<bool>("--profile") { Description = "Also time one more decode run (in the last round) by phase (norm, qkv, attention, ..., head): milliseconds per step." };
         var cmd = new Command("decode",
             "Measure generation speed with the KV cache: prefill tokens/s (only the last position through the LM head), " +
             "decode tokens/s for one sequence and for a batch, and bytes of weights read per second against the machine's " +
             "read bandwidth, beside PyTorch with a KV cache and llama.cpp (same weights as GGUF, same bytes per weight) in the same run.")
-        { preset, dtype, threads, promptTokens, newTokens, batch, reference, json, profile };
+        { preset, dtype, threads, promptTokens, newTokens, batch, rounds, reference, json, profile };
         cmd.SetAction(parse =>
         {
             var format = WeightFormats.Parse(parse.GetValue(dtype)!);
             var refs = parse.GetValue(reference)!;
             if (refs is not ("all" or "torch" or "llama.cpp" or "none")) throw new UsageException($"--reference must be all, torch, llama.cpp or none, not '{refs}'");
-            int t = parse.GetValue(threads) is > 0 and var n ? n : WorkerPool.ThreadsFromEnvironment();
-            var r = DecodeBenchmark.Run(parse.GetValue(preset)!, format, t, parse.GetValue(promptTokens), parse.GetValue(newTokens),
-                parse.GetValue(batch), msg => Console.Error.WriteLine(msg), parse.GetValue(profile));
-            var report = JsonSerializer.SerializeToNode(r, Json.Compact)!.AsObject();
-            if (refs is "all" or "torch")
+            int n = parse.GetValue(rounds);
+            if (n < 1) throw new UsageException($"--rounds must be at least 1, not {n}");
+            int t = parse.GetValue(threads) is > 0 and var th ? th : WorkerPool.ThreadsFromEnvironment();
+            using var rig = DecodeBenchmark.Open(parse.GetValue(preset)!, format, t, parse.GetValue(promptTokens), parse.GetValue(newTokens),
+                parse.GetValue(batch), msg => Console.Error.WriteLine(msg));
+            var torch = new ReferenceRounds("torch", refs is "all" or "torch", RunTorch);
+            var llama = new ReferenceRounds("llama_cpp", refs is "all" or "llama.cpp", RunLlamaCpp);
+            var ours = new List<DecodeBenchmarkResult>();
+            for (int i = 0; i < n; i++)
             {
-                Console.Error.WriteLine("running the PyTorch reference");
-                var torch = RunTorch(r, out var why);
-                if (torch is null) report["torch"] = new JsonObject { ["skipped"] = why };
-                else
-                {
-                    report["torch"] = torch;
-                    report["prefill_vs_torch"] = Ratio(r.PrefillTokensPerS, torch["prefill_tokens_per_s"]);
-                    report["decode_vs_torch"] = Ratio(r.DecodeTokensPerS, torch["decode_tokens_per_s"]);
-                    report["batched_vs_torch"] = Ratio(r.BatchedDecodeTokensPerS, torch["batched_decode_tokens_per_s"]);
-                }
+                if (n > 1) Console.Error.WriteLine($"round {i + 1}/{n}");
+                // Profiling adds two decode runs: once, in the last round, after its timed runs.
+                var r = rig.Measure(parse.GetValue(profile) && i == n - 1);
+                ours.Add(r);
+                if (torch.Wanted) Console.Error.WriteLine("running the PyTorch reference");
+                torch.RunAfter(r);
+                if (llama.Wanted) Console.Error.WriteLine("running the llama.cpp reference (LLamaSharp; the first run builds tools/reference/llamacpp-decode)");
+                llama.RunAfter(r);
             }
-            if (refs is "all" or "llama.cpp")
-            {
-                Console.Error.WriteLine("running the llama.cpp reference (LLamaSharp; the first run builds tools/reference/llamacpp-decode)");
-                var llama = RunLlamaCpp(r, out var why);
-                if (llama is null) report["llama_cpp"] = new JsonObject { ["skipped"] = why };
-                else
-                {
-                    report["llama_cpp"] = llama;
-                    report["prefill_vs_llama_cpp"] = Ratio(r.PrefillTokensPerS, llama["prefill_tokens_per_s"]);
-                    report["decode_vs_llama_cpp"] = Ratio(r.DecodeTokensPerS, llama["decode_tokens_per_s"]);
-                    report["batched_vs_llama_cpp"] = Ratio(r.BatchedDecodeTokensPerS, llama["batched_decode_tokens_per_s"]);
-                }
-            }
+            var report = JsonSerializer.SerializeToNode(DecodeBenchmark.Median(ours), Json.Compact)!.AsObject();
+            report["rounds"] = n;
+            var perRound = new JsonObject();
+            var oursJson = ours.Select(r => JsonSerializer.SerializeToNode(r, Json.Compact)!.AsObject()).ToArray();
+            foreach (var key in PerRoundKeys)
+                perRound[key] = new JsonArray([.. oursJson.Select(r => r[key]!.DeepClone())]);
+            torch.Report(report, perRound, ours);
+            llama.Report(report, perRound, ours);
+            if (n > 1) report["per_round"] = perRound;
             if (parse.GetValue(json))
             {
                 Console.WriteLine(report.ToJsonString(Json.Compact));
@@ -80,8 +84,62 @@ internal static class BenchDecodeCommand
         return cmd;
     }
 
+    // Our figures listed round by round in "per_round".
+    private static readonly string[] PerRoundKeys =
+        ["prefill_tokens_per_s", "decode_tokens_per_s", "batched_decode_tokens_per_s", "batched_speedup", "measured_read_bandwidth_gb_per_s"];
+
     private static double? Ratio(double ours, JsonNode? theirs) =>
         theirs?.GetValue<double>() is > 0 and var d ? Math.Round(ours / d, 3) : null;
+
+    // One reference over the rounds: run after each of ours until it fails once (then it is skipped, with the reason).
+    private sealed class ReferenceRounds(string name, bool wanted, ReferenceRounds.Runner run)
+    {
+        public delegate JsonObject? Runner(DecodeBenchmarkResult r, out string why);
+
+        private static readonly string[] Rates = ["prefill_tokens_per_s", "decode_tokens_per_s", "batched_decode_tokens_per_s"];
+        private static readonly string[] RateNames = ["prefill", "decode", "batched"];
+        private readonly List<JsonObject> _results = [];
+        private string? _skipped;
+
+        public bool Wanted => wanted && _skipped is null;
+
+        public void RunAfter(DecodeBenchmarkResult ours)
+        {
+            if (!Wanted) return;
+            var result = run(ours, out var why);
+            if (result is null) _skipped = why;
+            else _results.Add(result);
+        }
+
+        // The reference's medians under its name, the medians of the per-round ratios as <rate>_vs_<name>, each round's figures in perRound.
+        public void Report(JsonObject report, JsonObject perRound, IReadOnlyList<DecodeBenchmarkResult> ours)
+        {
+            if (!wanted) return;
+            if (_skipped is not null) { report[name] = new JsonObject { ["skipped"] = _skipped }; return; }
+            var summary = (JsonObject)_results[^1].DeepClone();
+            foreach (var rate in Rates)
+                if (_results.All(r => r[rate] is not null))
+                {
+                    summary[rate] = Math.Round(Statistics.Median(_results.Select(r => r[rate]!.GetValue<double>())), 3);
+                    perRound[$"{name}_{rate}"] = new JsonArray([.. _results.Select(r => r[rate]!.DeepClone())]);
+                }
+            report[name] = summary;
+            foreach (var (rate, key) in Rates.Zip(RateNames))
+            {
+                var ratios = ours.Zip(_results, (o, r) => Ratio(Rate(o, rate), r[rate])).ToArray();
+                if (ratios.Any(x => x is null)) continue;
+                report[$"{key}_vs_{name}"] = Math.Round(Statistics.Median(ratios.Select(x => x!.Value)), 3);
+                perRound[$"{key}_vs_{name}"] = new JsonArray([.. ratios.Select(x => (JsonNode?)x!.Value)]);
+            }
+        }
+
+        private static double Rate(DecodeBenchmarkResult r, string rate) => rate switch
+        {
+            "prefill_tokens_per_s" => r.PrefillTokensPerS,
+            "decode_tokens_per_s" => r.DecodeTokensPerS,
+            _ => r.BatchedDecodeTokensPerS,
+        };
+    }
 
     private static string[] Shape(DecodeBenchmarkResult r) =>
         ["--preset", r.Preset, "--threads", r.Threads.ToString(CultureInfo.InvariantCulture),

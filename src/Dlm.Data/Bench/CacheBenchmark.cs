@@ -77,12 +77,7 @@ public sealed record CacheBenchmarkResult(int Documents, long Bytes, int Threads
     /// <summary>Median CPU seconds of one build.</summary>
     public double BuildCpuSeconds => Median(Rounds.Select(r => r.BuildCpuSeconds)) / BuildsPerRound;
 
-    internal static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        if (v.Length == 0) return double.NaN;
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
+    internal static double Median(IEnumerable<double> values) => Statistics.Median(values);
 }
 
 /// <summary>How <see cref="CacheBenchmark.Run"/> measures.</summary>

@@ -1,12 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Dlm.Core;
 using Dlm.Models.Config;
 using Dlm.Models.Layers;
 using Dlm.Models.Transformer;
-using Dlm.Numerics.Diagnostics;
 using Dlm.Numerics.Kernels;
-using Dlm.Numerics.Threading;
 
 namespace Dlm.Models.Generation;
 
@@ -85,79 +82,48 @@ public static class DecodeBenchmark
     }
 
     /// <summary>
-    /// Runs the measurements; <paramref name="log"/> gets progress lines. With <paramref name="profile"/>,
-    /// single and batched decode are run once more with per-phase timers (after the timed runs, which stay untimed by phase).
+    /// Builds the model and the session once, for <see cref="DecodeBenchmarkRig.Measure"/> to time as many rounds as asked
+    /// (a reference can run between rounds, so each ratio compares measurements minutes apart at most).
     /// </summary>
-    public static DecodeBenchmarkResult Run(string preset, WeightFormat format, int threads, int promptTokens = 512, int newTokens = 128,
-        int batch = 8, Action<string>? log = null, bool profile = false)
+    public static DecodeBenchmarkRig Open(string preset, WeightFormat format, int threads, int promptTokens = 512, int newTokens = 128,
+        int batch = 8, Action<string>? log = null)
     {
         if (threads < 1) throw new UsageException($"--threads must be at least 1, not {threads}");
         if (promptTokens < 1 || newTokens < 1 || batch < 1) throw new UsageException("prompt tokens, new tokens and batch must be positive");
-        double load0 = LoadAverage();
-        int capacity = promptTokens + newTokens;
-        var config = Preset(preset, capacity);
+        var config = Preset(preset, promptTokens + newTokens);
         log?.Invoke($"building {preset} with random {format.Name()} weights");
-        var model = RandomModel(config, format);
-        using var pool = new WorkerPool(threads);
-        log?.Invoke("measuring read bandwidth");
-        double bandwidth = MemoryBandwidth.MeasureRead(pool);
-        var rng = new Random(3);
-        var prompt = Enumerable.Range(0, promptTokens).Select(_ => rng.Next(config.VocabSize)).ToArray();
-        int v = config.VocabSize;
-
-        var session = new InferenceSession(model, batch, capacity, pool, prefillChunk: Math.Min(promptTokens, 512));
-        var logits = new float[batch * v];
-        session.Prefill(0, prompt.AsSpan(0, Math.Min(16, promptTokens)), logits); // warm up
-        double prefillBest = double.MaxValue;
-        for (int i = 0; i < 2; i++)
-        {
-            session.Reset(0);
-            long t0 = Stopwatch.GetTimestamp();
-            session.Prefill(0, prompt, logits);
-            prefillBest = Math.Min(prefillBest, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-        }
-        double prefill = promptTokens / prefillBest;
-        log?.Invoke($"prefill: {prefill:F1} tokens/s");
-
-        double Decode(int n, DecodeProfile? phases = null)
-        {
-            session.Profile = phases;
-            for (int s = 1; s < n; s++) session.CopySequence(0, s);
-            var seqs = Enumerable.Range(0, n).ToArray();
-            var next = new int[n];
-            for (int s = 0; s < n; s++) next[s] = TinyArgMax(logits.AsSpan(0, v));
-            long t0 = Stopwatch.GetTimestamp();
-            for (int step = 0; step < newTokens; step++)
-            {
-                session.Step(seqs, next, logits.AsSpan(0, n * v));
-                for (int s = 0; s < n; s++) next[s] = TinyArgMax(logits.AsSpan(s * v, v));
-            }
-            double sec = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            for (int s = 0; s < n; s++) session.Truncate(s, promptTokens);
-            session.Profile = null;
-            return n * newTokens / sec;
-        }
-        double single = Decode(1);
-        log?.Invoke($"decode: {single:F1} tokens/s");
-        double batched = Decode(batch);
-        log?.Invoke($"batched decode ({batch}): {batched:F1} tokens/s");
-        DecodeProfile? singlePhases = null, batchedPhases = null;
-        if (profile)
-        {
-            Decode(1, singlePhases = new DecodeProfile());
-            Decode(batch, batchedPhases = new DecodeProfile());
-            log?.Invoke("profile (ms per step): " + string.Join(", ", singlePhases.MillisecondsPerStep().Select(kv => $"{kv.Key} {kv.Value}")));
-            log?.Invoke($"profile of a batch of {batch} (ms per step): " + string.Join(", ", batchedPhases.MillisecondsPerStep().Select(kv => $"{kv.Key} {kv.Value}")));
-        }
-        long bytes = model.WeightBytesPerToken;
-        double gbps = bytes * single / 1e9;
-        return new DecodeBenchmarkResult(preset, format.Name(), threads, model.Layout.Count, promptTokens, newTokens, Math.Round(prefill, 2),
-            Math.Round(single, 2), batch, Math.Round(batched, 2), Math.Round(batched / single, 3), bytes, Math.Round(gbps, 3),
-            Math.Round(bandwidth, 3), Math.Round(gbps / bandwidth, 3), [load0, LoadAverage()],
-            singlePhases?.MillisecondsPerStep(), batchedPhases?.MillisecondsPerStep());
+        return new DecodeBenchmarkRig(preset, format, RandomModel(config, format), threads, promptTokens, newTokens, batch, log);
     }
 
-    private static int TinyArgMax(ReadOnlySpan<float> x) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(x);
+    /// <summary>One round: <see cref="Open"/> and a single <see cref="DecodeBenchmarkRig.Measure"/>.</summary>
+    public static DecodeBenchmarkResult Run(string preset, WeightFormat format, int threads, int promptTokens = 512, int newTokens = 128,
+        int batch = 8, Action<string>? log = null, bool profile = false)
+    {
+        using var rig = Open(preset, format, threads, promptTokens, newTokens, batch, log);
+        return rig.Measure(profile);
+    }
+
+    /// <summary>
+    /// The rounds summarised: each rate and bandwidth is its median over the rounds, the batched speedup and the bandwidth
+    /// fraction the medians of each round's own ratio, the load average the first round's before and the last's after,
+    /// the phase profiles the last round's that has them.
+    /// </summary>
+    public static DecodeBenchmarkResult Median(IReadOnlyList<DecodeBenchmarkResult> rounds)
+    {
+        ArgumentNullException.ThrowIfNull(rounds);
+        if (rounds.Count == 0) throw new ArgumentException("no rounds to summarise", nameof(rounds));
+        if (rounds.Count == 1) return rounds[0];
+        double M(Func<DecodeBenchmarkResult, double> f) => Math.Round(Statistics.Median(rounds.Select(f)), 3);
+        var profiled = rounds.LastOrDefault(r => r.ProfileMsPerStep is not null);
+        return rounds[0] with
+        {
+            PrefillTokensPerS = M(r => r.PrefillTokensPerS), DecodeTokensPerS = M(r => r.DecodeTokensPerS),
+            BatchedDecodeTokensPerS = M(r => r.BatchedDecodeTokensPerS), BatchedSpeedup = M(r => r.BatchedSpeedup),
+            BandwidthGbPerS = M(r => r.BandwidthGbPerS), MeasuredReadBandwidthGbPerS = M(r => r.MeasuredReadBandwidthGbPerS),
+            BandwidthFraction = M(r => r.BandwidthFraction), LoadAvg1m = [rounds[0].LoadAvg1m[0], rounds[^1].LoadAvg1m[^1]],
+            ProfileMsPerStep = profiled?.ProfileMsPerStep, BatchedProfileMsPerStep = profiled?.BatchedProfileMsPerStep,
+        };
+    }
 
     /// <summary>The 1-minute load average from /proc/loadavg (NaN where there is none).</summary>
     public static double LoadAverage()

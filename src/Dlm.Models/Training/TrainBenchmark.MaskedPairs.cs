@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dlm.Core;
 
 namespace Dlm.Models.Training;
 
@@ -130,14 +131,9 @@ public static partial class TrainBenchmark
                 $"round {r + 1}/{rounds}: full {f.Ms:F0} ms, masked {m.Ms:F0} ms a step: {round.Ratio:F3}x (CPU {round.CpuRatio:F3}x)"));
         }
         double loadAfter = LoadAverage();
-        static double Median(IEnumerable<double> xs)
-        {
-            var s = xs.Order().ToArray();
-            return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-        }
         return new MaskedVsFullResult(preset, b, t, model.Pool.Threads, lora ? LoraDescription : "", stepsPerHalf,
-            Median(list.Select(x => x.Ratio)), Median(list.Select(x => x.CpuRatio)),
-            n / (Median(list.Select(x => x.FullStepMs)) / 1000), n / (Median(list.Select(x => x.MaskedStepMs)) / 1000),
+            Statistics.Median(list.Select(x => x.Ratio)), Statistics.Median(list.Select(x => x.CpuRatio)),
+            n / (Statistics.Median(list.Select(x => x.FullStepMs)) / 1000), n / (Statistics.Median(list.Select(x => x.MaskedStepMs)) / 1000),
             allocated / (2.0 * rounds * stepsPerHalf), double.IsNaN(loadBefore) ? [] : [loadBefore, loadAfter], list,
             model.Gemm.Name, (model.Gemm as Dlm.Numerics.Gemm.PerShapeGemm)?.Choices);
     }

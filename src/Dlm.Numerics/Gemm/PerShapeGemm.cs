@@ -184,7 +184,7 @@ public sealed class PerShapeGemm : IGemm
                     (wm[t - 1], wo[t - 1], um[t - 1], uo[t - 1]) = (xm, xo, ym, yo);
                 }
                 // Medians: one run that lost its core to another process (or won it back) decides nothing.
-                double tm = Median(wm), to = Median(wo), cm = Median(um), co = Median(uo);
+                double tm = Statistics.Median(wm), to = Statistics.Median(wo), cm = Statistics.Median(um), co = Statistics.Median(uo);
                 // NaN CPU times (no clock) compare false: the wall-time test alone decides.
                 bool ob = to * (1 + Margin) < tm && !(co * (1 + Margin) >= cm);
                 choice = new(trans, m, n, k, beta != 0f, ob ? _openBlas.Name : _managed.Name,
@@ -218,13 +218,6 @@ public sealed class PerShapeGemm : IGemm
     private static ShapeClass Key(bool transA, bool transB, int m, int n, int k, bool accumulate) => transA
         ? new ShapeClass(transA, transB, accumulate, Class(m), Class(n), Math.Min(Class(k), LargeRows))
         : new ShapeClass(transA, transB, accumulate, Class(n), Class(k), Math.Min(Class(m), LargeRows));
-
-    private static double Median(double[] xs)
-    {
-        Array.Sort(xs);
-        int h = xs.Length / 2;
-        return xs.Length % 2 == 1 ? xs[h] : (xs[h - 1] + xs[h]) / 2;
-    }
 
     /// <summary>The reason of a decision taken from <see cref="Decisions"/> rather than timed by this process.</summary>
     public const string RecordedReason = "measured earlier on this machine";
