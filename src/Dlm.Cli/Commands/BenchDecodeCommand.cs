@@ -69,8 +69,8 @@ internal static class BenchDecodeCommand
             var oursJson = ours.Select(r => JsonSerializer.SerializeToNode(r, Json.Compact)!.AsObject()).ToArray();
             foreach (var key in PerRoundKeys)
                 perRound[key] = new JsonArray([.. oursJson.Select(r => r[key]!.DeepClone())]);
-            torch.Report(report, perRound, ours);
-            llama.Report(report, perRound, ours);
+            torch.Report(report, perRound, oursJson);
+            llama.Report(report, perRound, oursJson);
             if (n > 1) report["per_round"] = perRound;
             if (parse.GetValue(json))
             {
@@ -96,8 +96,9 @@ internal static class BenchDecodeCommand
     {
         public delegate JsonObject? Runner(DecodeBenchmarkResult r, out string why);
 
-        private static readonly string[] Rates = ["prefill_tokens_per_s", "decode_tokens_per_s", "batched_decode_tokens_per_s"];
-        private static readonly string[] RateNames = ["prefill", "decode", "batched"];
+        // Each rate compared, and the name of its ratio (<short>_vs_<reference>).
+        private static readonly (string Rate, string Short)[] Rates =
+            [("prefill_tokens_per_s", "prefill"), ("decode_tokens_per_s", "decode"), ("batched_decode_tokens_per_s", "batched")];
         private readonly List<JsonObject> _results = [];
         private string? _skipped;
 
@@ -112,33 +113,26 @@ internal static class BenchDecodeCommand
         }
 
         // The reference's medians under its name, the medians of the per-round ratios as <rate>_vs_<name>, each round's figures in perRound.
-        public void Report(JsonObject report, JsonObject perRound, IReadOnlyList<DecodeBenchmarkResult> ours)
+        public void Report(JsonObject report, JsonObject perRound, IReadOnlyList<JsonObject> ours)
         {
             if (!wanted) return;
             if (_skipped is not null) { report[name] = new JsonObject { ["skipped"] = _skipped }; return; }
             var summary = (JsonObject)_results[^1].DeepClone();
-            foreach (var rate in Rates)
+            foreach (var (rate, _) in Rates)
                 if (_results.All(r => r[rate] is not null))
                 {
                     summary[rate] = Math.Round(Statistics.Median(_results.Select(r => r[rate]!.GetValue<double>())), 3);
                     perRound[$"{name}_{rate}"] = new JsonArray([.. _results.Select(r => r[rate]!.DeepClone())]);
                 }
             report[name] = summary;
-            foreach (var (rate, key) in Rates.Zip(RateNames))
+            foreach (var (rate, key) in Rates)
             {
-                var ratios = ours.Zip(_results, (o, r) => Ratio(Rate(o, rate), r[rate])).ToArray();
+                var ratios = ours.Zip(_results, (o, r) => Ratio(o[rate]!.GetValue<double>(), r[rate])).ToArray();
                 if (ratios.Any(x => x is null)) continue;
                 report[$"{key}_vs_{name}"] = Math.Round(Statistics.Median(ratios.Select(x => x!.Value)), 3);
                 perRound[$"{key}_vs_{name}"] = new JsonArray([.. ratios.Select(x => (JsonNode?)x!.Value)]);
             }
         }
-
-        private static double Rate(DecodeBenchmarkResult r, string rate) => rate switch
-        {
-            "prefill_tokens_per_s" => r.PrefillTokensPerS,
-            "decode_tokens_per_s" => r.DecodeTokensPerS,
-            _ => r.BatchedDecodeTokensPerS,
-        };
     }
 
     private static string[] Shape(DecodeBenchmarkResult r) =>

@@ -60,24 +60,22 @@ public sealed record CacheBenchmarkResult(int Documents, long Bytes, int Threads
     public CacheBuildProfileSummary? Profile { get; init; }
 
     /// <summary>The tokenizer alone on the documents, all threads (<c>bench tokenize</c>'s pass): median round.</summary>
-    public double TokenizeAllThreadsMbPerS => Bytes * (double)BuildsPerRound / 1e6 / Median(Rounds.Select(r => r.TokenizeSeconds));
+    public double TokenizeAllThreadsMbPerS => Bytes * (double)BuildsPerRound / 1e6 / Statistics.Median(Rounds.Select(r => r.TokenizeSeconds));
 
     /// <summary>Building the pretrain cache of the same documents from the corpus files: median round.</summary>
-    public double BuildMbPerS => Bytes * (double)BuildsPerRound / 1e6 / Median(Rounds.Select(r => r.BuildSeconds));
+    public double BuildMbPerS => Bytes * (double)BuildsPerRound / 1e6 / Statistics.Median(Rounds.Select(r => r.BuildSeconds));
 
     /// <summary>Median of the rounds' build-over-tokenize ratios (target at least 0.8).</summary>
-    public double Ratio => Median(Rounds.Select(r => r.Ratio));
+    public double Ratio => Statistics.Median(Rounds.Select(r => r.Ratio));
 
     /// <summary>Median of the rounds' CPU-time ratios (tokenize CPU seconds over build CPU seconds).</summary>
-    public double CpuRatio => Median(Rounds.Select(r => r.CpuRatio));
+    public double CpuRatio => Statistics.Median(Rounds.Select(r => r.CpuRatio));
 
     /// <summary>Median CPU seconds of one encode pass.</summary>
-    public double TokenizeCpuSeconds => Median(Rounds.Select(r => r.TokenizeCpuSeconds)) / BuildsPerRound;
+    public double TokenizeCpuSeconds => Statistics.Median(Rounds.Select(r => r.TokenizeCpuSeconds)) / BuildsPerRound;
 
     /// <summary>Median CPU seconds of one build.</summary>
-    public double BuildCpuSeconds => Median(Rounds.Select(r => r.BuildCpuSeconds)) / BuildsPerRound;
-
-    internal static double Median(IEnumerable<double> values) => Statistics.Median(values);
+    public double BuildCpuSeconds => Statistics.Median(Rounds.Select(r => r.BuildCpuSeconds)) / BuildsPerRound;
 }
 
 /// <summary>How <see cref="CacheBenchmark.Run"/> measures.</summary>
@@ -207,9 +205,9 @@ public static class CacheBenchmark
                     var p = new BuildProfile();
                     profiles.Add((p, Build(p).Cpu));
                 }
-                var phases = Enum.GetValues<BuildPhase>().ToDictionary(ph => ph, ph => CacheBenchmarkResult.Median(profiles.Select(x => x.Profile.Seconds(ph))));
-                profileSummary = new CacheBuildProfileSummary(profiles.Count, phases, CacheBenchmarkResult.Median(profiles.Select(x => x.Cpu)),
-                    CacheBenchmarkResult.Median(profiles.Select(x => x.Cpu - x.Profile.Total)));
+                var phases = Enum.GetValues<BuildPhase>().ToDictionary(ph => ph, ph => Statistics.Median(profiles.Select(x => x.Profile.Seconds(ph))));
+                profileSummary = new CacheBuildProfileSummary(profiles.Count, phases, Statistics.Median(profiles.Select(x => x.Cpu)),
+                    Statistics.Median(profiles.Select(x => x.Cpu - x.Profile.Total)));
                 log?.Invoke("profiled build (thread CPU ms, median of " + profiles.Count + "): "
                     + string.Join(", ", phases.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 1e3:F1}")))
                     + string.Create(CultureInfo.InvariantCulture, $", other {profileSummary.OtherSeconds * 1e3:F1}, process {profileSummary.ProcessCpuSeconds * 1e3:F1}"));

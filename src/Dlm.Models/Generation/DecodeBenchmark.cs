@@ -7,7 +7,7 @@ using Dlm.Numerics.Kernels;
 
 namespace Dlm.Models.Generation;
 
-/// <summary>What <see cref="DecodeBenchmark.Run"/> measured.</summary>
+/// <summary>What one round of <see cref="DecodeBenchmarkRig.Measure"/> measured, or the median of rounds (<see cref="DecodeBenchmark.Median"/>).</summary>
 /// <param name="Preset">The model shape.</param>
 /// <param name="Dtype">Weight format (f32, bf16, f16).</param>
 /// <param name="Threads">Threads of the pool.</param>
@@ -95,14 +95,6 @@ public static class DecodeBenchmark
         return new DecodeBenchmarkRig(preset, format, RandomModel(config, format), threads, promptTokens, newTokens, batch, log);
     }
 
-    /// <summary>One round: <see cref="Open"/> and a single <see cref="DecodeBenchmarkRig.Measure"/>.</summary>
-    public static DecodeBenchmarkResult Run(string preset, WeightFormat format, int threads, int promptTokens = 512, int newTokens = 128,
-        int batch = 8, Action<string>? log = null, bool profile = false)
-    {
-        using var rig = Open(preset, format, threads, promptTokens, newTokens, batch, log);
-        return rig.Measure(profile);
-    }
-
     /// <summary>
     /// The rounds summarised: each rate and bandwidth is its median over the rounds, the batched speedup and the bandwidth
     /// fraction the medians of each round's own ratio, the load average the first round's before and the last's after,
@@ -112,7 +104,6 @@ public static class DecodeBenchmark
     {
         ArgumentNullException.ThrowIfNull(rounds);
         if (rounds.Count == 0) throw new ArgumentException("no rounds to summarise", nameof(rounds));
-        if (rounds.Count == 1) return rounds[0];
         double M(Func<DecodeBenchmarkResult, double> f) => Math.Round(Statistics.Median(rounds.Select(f)), 3);
         var profiled = rounds.LastOrDefault(r => r.ProfileMsPerStep is not null);
         return rounds[0] with
