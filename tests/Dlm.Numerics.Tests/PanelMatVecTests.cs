@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Dlm.Numerics.Kernels;
 using Dlm.Numerics.Threading;
 
@@ -17,11 +18,13 @@ public sealed class PanelMatVecTests
 
     private static readonly int[] Batches = [1, 2, 3, 4, 5, 7, 8, 9, 11, 17];
 
+    private static readonly WeightFormat[] Formats = [WeightFormat.F32, WeightFormat.Bf16, WeightFormat.F16];
+
     public static TheoryData<MatVecPath, WeightFormat> Paths()
     {
         var data = new TheoryData<MatVecPath, WeightFormat>();
         foreach (var path in new[] { MatVecPath.Scalar, MatVecPath.Vector256, MatVecPath.Vector512 })
-            foreach (var format in new[] { WeightFormat.Bf16, WeightFormat.F16 })
+            foreach (var format in Formats)
                 data.Add(path, format);
         return data;
     }
@@ -53,7 +56,7 @@ public sealed class PanelMatVecTests
     public void A_sequence_has_its_bits_alone_or_in_any_batch_on_any_thread_count()
     {
         const int rows = 500, cols = 200;
-        foreach (var format in new[] { WeightFormat.Bf16, WeightFormat.F16 })
+        foreach (var format in Formats)
         {
             var (_, panels, x) = Random(rows, cols, 8, format, 5);
             var alone = new float[rows];
@@ -65,7 +68,7 @@ public sealed class PanelMatVecTests
                     var y = new float[batch * rows];
                     unsafe
                     {
-                        fixed (ushort* p = panels)
+                        fixed (byte* p = panels)
                         fixed (float* px = x.AsSpan((8 - batch) * cols), py = y)
                             ParallelMatVec.Run(pool, new PanelMatrix(p, rows, cols, format, false), px, cols, batch, py, rows);
                     }
@@ -174,21 +177,22 @@ public sealed class PanelMatVecTests
     public void Pack_and_the_row_readers_agree_with_IndexOf()
     {
         foreach (var (rows, cols) in Shapes)
-            foreach (var format in new[] { WeightFormat.Bf16, WeightFormat.F16 })
+            foreach (var format in Formats)
             {
                 var (w, panels, _) = Random(rows, cols, 1, format, rows + cols);
-                var w16 = new ushort[w.Length];
-                HalfBits.Narrow(w, w16, format);
+                var rowMajor = Stored(w, format);
+                int size = format.BytesPerWeight();
                 for (int r = 0; r < rows; r++)
                     for (int k = 0; k < cols; k++)
-                        Assert.Equal(w16[r * cols + k], panels[PanelMatVec.IndexOf(rows, cols, r, k)]);
+                        Assert.True(rowMajor.AsSpan((r * cols + k) * size, size).SequenceEqual(panels.AsSpan((int)PanelMatVec.IndexOf(rows, cols, r, k) * size, size)),
+                            $"{format} {rows}x{cols}: element ({r}, {k})");
                 // In place: the same panels.
-                var inPlace = (ushort[])w16.Clone();
-                PanelMatVec.Pack(inPlace, rows, cols, inPlace);
+                var inPlace = (byte[])rowMajor.Clone();
+                Pack(inPlace, rows, cols, inPlace, format);
                 Assert.Equal(panels, inPlace);
                 unsafe
                 {
-                    fixed (ushort* p = panels)
+                    fixed (byte* p = panels)
                     {
                         var m = new PanelMatrix(p, rows, cols, format, false);
                         var row = new float[cols];
@@ -242,7 +246,6 @@ public sealed class PanelMatVecTests
                 Assert.Throws<ArgumentException>(() => PanelMatVec.Run(m, x, 3, 1, y, 40, 0, 48)); // past the last row
                 Assert.Throws<ArgumentException>(() => PanelMatVec.Run(m, x, 3, 2, y, 40, 0, 40)); // x holds one input
                 Assert.Throws<ArgumentException>(() => PanelMatVec.Run(m, x, 3, 1, y.AsSpan(0, 30), 40, 0, 40)); // y too short
-                Assert.Throws<ArgumentException>(() => PanelMatVec.Run(new PanelMatrix(p, 40, 3, WeightFormat.F32, false), x, 3, 1, y, 40, 0, 40));
                 Assert.Throws<ArgumentException>(() => PanelMatVec.ReadTransposed(m, 4, 16, new float[48]));
                 Assert.Throws<ArgumentOutOfRangeException>(() => PanelMatVec.ReadRow(m, 40, new float[3]));
             }
@@ -251,12 +254,12 @@ public sealed class PanelMatVecTests
         Assert.Throws<ArgumentException>(() => PanelMatVec.Pack(panels, 41, 3, new ushort[123])); // too few values
     }
 
-    private static void Run(ushort[] panels, int rows, int cols, WeightFormat format, float[] x, int ldx, int batch, float[] y, int ldy, int start, int end,
-        MatVecPath path, bool hasSpecials = false)
+    private static void Run<T>(T[] panels, int rows, int cols, WeightFormat format, float[] x, int ldx, int batch, float[] y, int ldy, int start, int end,
+        MatVecPath path, bool hasSpecials = false) where T : unmanaged
     {
         unsafe
         {
-            fixed (ushort* p = panels)
+            fixed (T* p = panels)
                 PanelMatVec.Run(new PanelMatrix(p, rows, cols, format, hasSpecials), x, ldx, batch, y, ldy, start, end, path);
         }
     }
@@ -270,20 +273,40 @@ public sealed class PanelMatVecTests
         }
     }
 
-    // Weights as widened 16-bit values (row-major floats, and the same bits packed into panels) and inputs.
-    private static (float[] W, ushort[] Panels, float[] X) Random(int rows, int cols, int batch, WeightFormat format, int seed)
+    // Weights as the format keeps them (row-major floats of the stored values, and those values packed into panels, as
+    // bytes) and inputs.
+    private static (float[] W, byte[] Panels, float[] X) Random(int rows, int cols, int batch, WeightFormat format, int seed)
     {
         var rng = new Random(seed);
         var w = new float[rows * cols];
         for (int i = 0; i < w.Length; i++) w[i] = (rng.NextSingle() - 0.5f) * 4;
-        var w16 = new ushort[w.Length];
-        HalfBits.Narrow(w, w16, format);
-        HalfBits.Widen(w16, w, format);
-        var panels = new ushort[w16.Length];
-        PanelMatVec.Pack(w16, rows, cols, panels);
+        if (format != WeightFormat.F32)
+        {
+            var w16 = new ushort[w.Length];
+            HalfBits.Narrow(w, w16, format);
+            HalfBits.Widen(w16, w, format);
+        }
+        var panels = new byte[w.Length * format.BytesPerWeight()];
+        Pack(Stored(w, format), rows, cols, panels, format);
         var x = new float[batch * cols];
         for (int i = 0; i < x.Length; i++) x[i] = rng.NextSingle() * 2 - 1;
         return (w, panels, x);
+    }
+
+    // The bytes a row-major matrix takes in the format: the floats themselves, or their 16-bit values.
+    private static byte[] Stored(float[] w, WeightFormat format)
+    {
+        if (format == WeightFormat.F32) return MemoryMarshal.AsBytes(w.AsSpan()).ToArray();
+        var w16 = new ushort[w.Length];
+        HalfBits.Narrow(w, w16, format);
+        return MemoryMarshal.AsBytes(w16.AsSpan()).ToArray();
+    }
+
+    // PanelMatVec.Pack on the bytes of the format's elements.
+    private static void Pack(byte[] rowMajor, int rows, int cols, byte[] panels, WeightFormat format)
+    {
+        if (format == WeightFormat.F32) PanelMatVec.Pack(MemoryMarshal.Cast<byte, float>(rowMajor), rows, cols, MemoryMarshal.Cast<byte, float>(panels.AsSpan()));
+        else PanelMatVec.Pack(MemoryMarshal.Cast<byte, ushort>(rowMajor), rows, cols, MemoryMarshal.Cast<byte, ushort>(panels.AsSpan()));
     }
 
     // batch rows of cols values laid out at stride ld (the gaps hold a value no output may read).

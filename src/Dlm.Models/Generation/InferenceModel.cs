@@ -17,8 +17,8 @@ internal readonly record struct BlockVectors(int Norm1W, int Norm1B, int QkvB, i
 /// The weights of a model as inference reads them: matrices (embedding, every linear, the head,
 /// GPT-2's positions) in their own precision — float32, or bfloat16 / float16 kept 16-bit in
 /// memory and widened inside the kernels, half the bytes per decoded token — and the 1-D tensors
-/// (norms, biases) in float32. 16-bit matrices are kept in panels of 16 rows (<see cref="PanelMatrix"/>),
-/// the layout the decode kernels stream; float32 ones row-major, as the GEMMs take them. Immutable
+/// (norms, biases) in float32. Every matrix is kept in panels of 16 rows (<see cref="PanelMatrix"/>),
+/// the layout the decode kernels stream; a prefill GEMM copies out (and widens) a block of panels at a time. Immutable
 /// once built, so one model serves any number of
 /// <see cref="InferenceSession"/>s. A LoRA adapter is either merged into the weights before they
 /// are narrowed, or kept beside them in float32 and applied on the fly (unmerged).
@@ -30,7 +30,7 @@ public sealed unsafe class InferenceModel
     // The matrices in native memory on huge pages where the OS gives them (WeightMemory): float32, or 16-bit bits.
     private readonly WeightMemory _matrices;
 
-    // Rows of each matrix by layout offset (16-bit panels need them to find an element).
+    // Rows of each matrix by layout offset (the panels need them to find an element).
     private readonly Dictionary<int, int> _rows = [];
 
     // Whether some float16 weight is infinity or NaN (the decode kernels then widen exactly).
@@ -57,7 +57,7 @@ public sealed unsafe class InferenceModel
     /// <summary>Whether the matrices' memory was advised for transparent huge pages (Linux with THP).</summary>
     internal bool HugePagesAdvised => _matrices.HugePagesAdvised;
 
-    /// <summary>The matrices (native, 2 MiB aligned, alive as long as this model): float* for F32, ushort* (16-bit bits) otherwise.</summary>
+    /// <summary>The matrices in panels (native, 2 MiB aligned, alive as long as this model): floats for F32, 16-bit bits otherwise.</summary>
     internal void* MatrixBase { get; }
 
     /// <summary>
@@ -108,20 +108,26 @@ public sealed unsafe class InferenceModel
         MatrixBase = _matrices.Pointer;
         var matrices = Matrices(layout);
         foreach (var (offset, rows, _) in matrices) _rows[offset] = rows;
+        // Each matrix into panels in place (a panel at a time through a copy of its 16 rows). Whether a float16 matrix
+        // holds infinity or NaN is noted (the 1-D tensors' slots of this arena are never read, so they do not count).
         if (format == WeightFormat.F32)
         {
-            weights.CopyTo(new Span<float>(MatrixBase, layout.Count));
+            var floats = new Span<float>(MatrixBase, layout.Count);
+            weights.CopyTo(floats);
+            foreach (var (offset, rows, cols) in matrices)
+            {
+                var m = floats.Slice(offset, rows * cols);
+                PanelMatVec.Pack<float>(m, rows, cols, m);
+            }
             return;
         }
         var all = new Span<ushort>(MatrixBase, layout.Count);
         HalfBits.Narrow(weights, all, format);
-        // Each matrix into panels in place (a panel at a time through a copy of its 16 rows). Whether a float16 matrix
-        // holds infinity or NaN is noted (the 1-D tensors' slots of this arena are never read, so they do not count).
         foreach (var (offset, rows, cols) in matrices)
         {
             var m = all.Slice(offset, rows * cols);
             _hasSpecials |= format == WeightFormat.F16 && PanelMatVec.HasF16Specials(m);
-            PanelMatVec.Pack(m, rows, cols, m);
+            PanelMatVec.Pack<ushort>(m, rows, cols, m);
         }
     }
 
@@ -145,8 +151,9 @@ public sealed unsafe class InferenceModel
         return list;
     }
 
-    /// <summary>The 16-bit matrix at layout offset <paramref name="offset"/> (<paramref name="rows"/> × <paramref name="cols"/>) as its panels.</summary>
-    internal PanelMatrix Panel(int offset, int rows, int cols) => new((ushort*)MatrixBase + offset, rows, cols, Format, _hasSpecials);
+    /// <summary>The matrix at layout offset <paramref name="offset"/> (<paramref name="rows"/> × <paramref name="cols"/>) as its panels.</summary>
+    internal PanelMatrix Panel(int offset, int rows, int cols) =>
+        new((byte*)MatrixBase + (long)offset * Format.BytesPerWeight(), rows, cols, Format, _hasSpecials);
 
     /// <summary>
     /// Loads a Hugging Face model folder (any of F32/F16/BF16 safetensors) in <paramref name="format"/>,
@@ -197,13 +204,12 @@ public sealed unsafe class InferenceModel
     /// <summary>Row <paramref name="row"/> of a matrix at layout offset <paramref name="offset"/> (width <paramref name="width"/>), widened into <paramref name="destination"/>.</summary>
     internal void ReadRow(int offset, int row, int width, Span<float> destination)
     {
-        if (Format == WeightFormat.F32) F32Matrices.Slice(offset + row * width, width).CopyTo(destination);
-        else PanelMatVec.ReadRow(Panel(offset, _rows[offset], width), row, destination);
+        PanelMatVec.ReadRow(Panel(offset, _rows[offset], width), row, destination);
         GC.KeepAlive(this);
     }
 
     /// <summary>
-    /// Rows [row, row + count) of a 16-bit matrix widened and transposed (<c>destination[k·count + j]</c> = W[row + j, k]),
+    /// Rows [row, row + count) of a matrix widened and transposed (<c>destination[k·count + j]</c> = W[row + j, k]),
     /// the Wᵀ block a prefill GEMM takes; row is a multiple of <see cref="PanelMatVec.PanelRows"/>.
     /// </summary>
     internal void ReadTransposed(int offset, int rows, int cols, int row, int count, Span<float> destination)
@@ -211,9 +217,6 @@ public sealed unsafe class InferenceModel
         PanelMatVec.ReadTransposed(Panel(offset, rows, cols), row, count, destination);
         GC.KeepAlive(this);
     }
-
-    /// <summary>The float32 matrix arena (only for <see cref="WeightFormat.F32"/>).</summary>
-    internal ReadOnlySpan<float> F32Matrices => Format == WeightFormat.F32 ? new ReadOnlySpan<float>(MatrixBase, Layout.Count) : default;
 
     private static void Merge(ParameterLayout layout, LoraAdapters lora, ReadOnlySpan<float> loraWeights, float[] weights)
     {

@@ -106,7 +106,7 @@ public sealed unsafe partial class InferenceSession
 
     // y rows = x rows · Wᵀ for the matrix at layout offset w: a matrix-vector pass for a decode step
     // (any number of sequences: a sequence's result does not depend on the others), a GEMM for a prefill
-    // chunk (16-bit weights widened a block of panels at a time, as the Wᵀ block the GEMM multiplies by).
+    // chunk (a block of panels at a time copied out, 16-bit weights widened, as the Wᵀ block the GEMM multiplies by).
     private void LinearRows(int w, int outF, int inF, float* x, int n, float* y, int ldy)
     {
         if (!_useGemm)
@@ -115,11 +115,6 @@ public sealed unsafe partial class InferenceSession
             return;
         }
         var xs = new ReadOnlySpan<float>(x, n * inF);
-        if (_m.Format == WeightFormat.F32)
-        {
-            _gemm.Sgemm(false, true, n, outF, inF, 1f, xs, inF, _m.F32Matrices.Slice(w, outF * inF), inF, 0f, new Span<float>(y, (n - 1) * ldy + outF), ldy);
-            return;
-        }
         int block = Math.Max(PanelMatVec.PanelRows, _widen.Length / inF / PanelMatVec.PanelRows * PanelMatVec.PanelRows);
         for (int r0 = 0; r0 < outF; r0 += block)
         {
@@ -129,12 +124,9 @@ public sealed unsafe partial class InferenceSession
         }
     }
 
-    // y rows = x rows · Wᵀ by matrix-vector passes: row-major float32, or 16-bit panels.
-    private void MatVecPass(int w, int outF, int inF, float* x, int n, float* y, int ldy)
-    {
-        if (_m.Format == WeightFormat.F32) ParallelMatVec.Run(_pool, (float*)_m.MatrixBase + w, outF, inF, x, inF, n, y, ldy);
-        else ParallelMatVec.Run(_pool, _m.Panel(w, outF, inF), x, inF, n, y, ldy);
-    }
+    // y rows = x rows · Wᵀ by matrix-vector passes over the matrix's panels.
+    private void MatVecPass(int w, int outF, int inF, float* x, int n, float* y, int ldy) =>
+        ParallelMatVec.Run(_pool, _m.Panel(w, outF, inF), x, inF, n, y, ldy);
 
     private enum LoopKind { BlockAttention, UnitAttention, Activation }
 

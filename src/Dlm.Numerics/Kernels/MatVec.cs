@@ -5,12 +5,12 @@ using System.Runtime.Intrinsics;
 namespace Dlm.Numerics.Kernels;
 
 /// <summary>
-/// Matrix times a few vectors, the decode-step product for float32 weights: for a weight matrix W [rows, cols]
+/// Matrix times a few vectors for row-major float32 (attention's scores over cached keys): for a matrix W [rows, cols]
 /// (row-major, the Hugging Face [out, in] layout) and a batch of input rows x[b],
 /// <c>y[b, r] = Σ_i W[r, i]·x[b, i]</c>. Decoding is bound by the bytes of W read per step, so
 /// the rows are walked in memory order (one long stream the prefetcher can follow), and each row is
 /// read once for every input of the batch (four at a time in registers, the row staying in L1 for
-/// the next four). 16-bit weights are kept in panels and take <see cref="PanelMatVec"/>.
+/// the next four). Model weights are kept in panels and take <see cref="PanelMatVec"/>.
 /// </summary>
 /// <remarks>
 /// Every output is the same sum in the same order whatever the row range, the batch size or the

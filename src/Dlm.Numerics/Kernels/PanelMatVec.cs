@@ -7,8 +7,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Dlm.Numerics.Kernels;
 
 /// <summary>
-/// Decode products y[b, r] = Σ_k W[r, k]·x[b, k] over 16-bit weights kept in panels
-/// (<see cref="PanelMatrix"/>), for one input or several at once, the weights widened in registers.
+/// Decode products y[b, r] = Σ_k W[r, k]·x[b, k] over float32 or 16-bit weights kept in panels
+/// (<see cref="PanelMatrix"/>), for one input or several at once, 16-bit weights widened in registers.
 /// Each output is one FMA chain over the columns in order, k = 0, 1, …, from zero: one lane of a
 /// vector that runs down a panel's 16 rows. So every output has the same bits on every path (512-bit,
 /// 256-bit, scalar), alone or in a batch of any size, on any number of threads, and
@@ -19,9 +19,9 @@ namespace Dlm.Numerics.Kernels;
 /// The batched kernel is a GEMM micro-kernel: a tile of three panels (48 rows) × eight inputs keeps
 /// 24 accumulators in zmm registers; per column it loads and widens three blocks of 16 weights and
 /// broadcasts each input's value once, 24 FMAs for 3 weight loads. There is no horizontal sum: the
-/// earlier row-major kernel reduced every output across lanes and read three rows as three strided
-/// streams; against weights out of memory on two threads this one runs at 1.1–1.7x its rate
-/// (SmolLM2-135M shapes, 8 inputs, paired rounds), about 130–165 GFLOP/s.
+/// earlier row-major kernels reduced every output across lanes and read three rows as three strided
+/// streams; against weights out of memory on two threads this one runs at 1.1–1.7x their rate for
+/// 16-bit weights and 1.4–1.5x for float32 (SmolLM2-135M shapes, 8 inputs, alternating rounds).
 /// </para>
 /// <para>
 /// Float16 takes the scaled widening where it may (sign-extend, shift and mask, with 2^112 moved onto the
@@ -42,7 +42,7 @@ public static unsafe class PanelMatVec
     // How far ahead of the column in flight the tiles prefetch each panel. Several inputs: 32 columns, into L1, while
     // the FMAs run. One input (a stream at the memory's rate, little arithmetic to hide behind): 128 columns, into
     // L2. Measured in paired rounds on SmolLM2-135M shapes: the L1 distance cost a single input about 15 %.
-    private const int PrefetchBytes = 1024, SinglePrefetchBytes = 4096;
+    private const int PrefetchColumns = 32, SinglePrefetchColumns = 128;
 
     // The packed inputs ([k][b] per group, scaled or not) live on the stack up to this many floats (64 KiB).
     private const int StackFloats = 16384;
@@ -56,8 +56,8 @@ public static unsafe class PanelMatVec
     /// <summary>Largest input magnitude the scaled widening takes: x·2^112 stays finite below 2^16.</summary>
     private const float MaxScaledInput = 65536f;
 
-    /// <summary>Panels per tile for <paramref name="batch"/> inputs: four for one input, three for several.</summary>
-    public static int TilePanels(int batch) => batch == 1 ? 4 : 3;
+    /// <summary>Panels per tile of the 512-bit path for several inputs (the whole tiles a batched chunk is made of).</summary>
+    public const int BatchTilePanels = 3;
 
     /// <summary>Where element (<paramref name="row"/>, <paramref name="col"/>) of a <paramref name="rows"/> × <paramref name="cols"/> panel matrix lies.</summary>
     public static long IndexOf(int rows, int cols, int row, int col)
@@ -71,13 +71,13 @@ public static unsafe class PanelMatVec
     /// The two may be the same memory (packing in place): a panel takes exactly the values its 16 rows took, so each
     /// panel goes through a copy of its own rows only.
     /// </summary>
-    public static void Pack(ReadOnlySpan<ushort> rowMajor, int rows, int cols, Span<ushort> panels)
+    public static void Pack<T>(ReadOnlySpan<T> rowMajor, int rows, int cols, Span<T> panels) where T : unmanaged
     {
         long n = (long)rows * cols;
         if (rows < 0 || cols < 0 || rowMajor.Length < n || panels.Length < n) throw new ArgumentException("the spans hold fewer than rows × cols values");
         bool inPlace = rowMajor.Overlaps(panels, out int offset);
         if (inPlace && offset != 0) throw new ArgumentException("packing in place needs the same span for both", nameof(panels));
-        ushort[]? copy = inPlace ? new ushort[Math.Min(rows, PanelRows) * cols] : null;
+        T[]? copy = inPlace ? new T[Math.Min(rows, PanelRows) * cols] : null;
         for (int p0 = 0; p0 < rows; p0 += PanelRows)
         {
             int width = Math.Min(PanelRows, rows - p0);
@@ -121,14 +121,17 @@ public static unsafe class PanelMatVec
         if ((uint)row >= (uint)m.Rows) throw new ArgumentOutOfRangeException(nameof(row));
         if (destination.Length < m.Cols) throw new ArgumentException("destination is shorter than a row", nameof(destination));
         int p0 = row / PanelRows * PanelRows, width = Math.Min(PanelRows, m.Rows - p0);
-        ushort* p = m.Data + (long)p0 * m.Cols + (row - p0);
-        bool bf16 = m.Format == WeightFormat.Bf16;
-        for (int k = 0; k < m.Cols; k++)
-        {
-            ushort bits = p[(long)k * width];
-            destination[k] = bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits);
-        }
+        long at = (long)p0 * m.Cols + (row - p0);
+        for (int k = 0; k < m.Cols; k++) destination[k] = Element(m, at + (long)k * width);
     }
+
+    // The value at index i of the panels, widened.
+    private static float Element(in PanelMatrix m, long i) => m.Format switch
+    {
+        WeightFormat.F32 => ((float*)m.Data)[i],
+        WeightFormat.Bf16 => HalfBits.Bf16ToSingle(((ushort*)m.Data)[i]),
+        _ => HalfBits.F16ToSingle(((ushort*)m.Data)[i]),
+    };
 
     /// <summary>
     /// Rows [<paramref name="rowStart"/>, rowStart + <paramref name="count"/>) widened and transposed:
@@ -146,8 +149,25 @@ public static unsafe class PanelMatVec
             for (int p0 = rowStart; p0 < rowStart + count; p0 += PanelRows)
             {
                 int width = Math.Min(PanelRows, m.Rows - p0);
-                ushort* src = m.Data + (long)p0 * cols;
                 float* dst = d + (p0 - rowStart);
+                if (m.Format == WeightFormat.F32)
+                {
+                    // Each column of the panel is `width` contiguous floats: a copy, no widening.
+                    float* f = (float*)m.Data + (long)p0 * cols;
+                    if (width == PanelRows && Vector512.IsHardwareAccelerated)
+                        for (int k = 0; k < cols; k++) Vector512.Load(f + k * PanelRows).Store(dst + (long)k * count);
+                    else if (width == PanelRows && Vector256.IsHardwareAccelerated)
+                        for (int k = 0; k < cols; k++)
+                        {
+                            Vector256.Load(f + k * PanelRows).Store(dst + (long)k * count);
+                            Vector256.Load(f + k * PanelRows + 8).Store(dst + (long)k * count + 8);
+                        }
+                    else
+                        for (int k = 0; k < cols; k++)
+                            for (int j = 0; j < width; j++) dst[(long)k * count + j] = f[(long)k * width + j];
+                    continue;
+                }
+                ushort* src = (ushort*)m.Data + (long)p0 * cols;
                 if (width == PanelRows && Avx512F.IsSupported)
                 {
                     for (int k = 0; k < cols; k++)
@@ -192,7 +212,6 @@ public static unsafe class PanelMatVec
     [SkipLocalsInit]
     internal static void Run(in PanelMatrix m, ReadOnlySpan<float> x, int ldx, int batch, Span<float> y, int ldy, int rowStart, int rowEnd, MatVecPath path)
     {
-        if (m.Format is not (WeightFormat.Bf16 or WeightFormat.F16)) throw new ArgumentException($"{m.Format} is not a 16-bit format", nameof(m));
         if (!MatVecPaths.IsSupported(path)) throw new PlatformNotSupportedException($"the {path} matrix-vector path needs hardware this machine lacks");
         CheckRange(m, rowStart, rowEnd);
         int cols = m.Cols;
@@ -256,13 +275,15 @@ public static unsafe class PanelMatVec
                 float* xt = packed + (long)b0 * cols, yg = y + (long)b0 * ldy;
                 if (path == MatVecPath.Vector512)
                 {
-                    if (scaled) Tiles512<F16Scaled>(m, xt, nb, yg, ldy, p0, p1);
-                    else if (m.Format == WeightFormat.F16) Tiles512<F16Exact>(m, xt, nb, yg, ldy, p0, p1);
-                    else Tiles512<Bf16>(m, xt, nb, yg, ldy, p0, p1);
+                    if (m.Format == WeightFormat.F32) Tiles512<F32, float>(m, xt, nb, yg, ldy, p0, p1);
+                    else if (scaled) Tiles512<F16Scaled, ushort>(m, xt, nb, yg, ldy, p0, p1);
+                    else if (m.Format == WeightFormat.F16) Tiles512<F16Exact, ushort>(m, xt, nb, yg, ldy, p0, p1);
+                    else Tiles512<Bf16, ushort>(m, xt, nb, yg, ldy, p0, p1);
                 }
-                else if (scaled) Tiles256<F16Scaled>(m, xt, nb, yg, ldy, p0, p1);
-                else if (m.Format == WeightFormat.F16) Tiles256<F16Exact>(m, xt, nb, yg, ldy, p0, p1);
-                else Tiles256<Bf16>(m, xt, nb, yg, ldy, p0, p1);
+                else if (m.Format == WeightFormat.F32) Tiles256<F32, float>(m, xt, nb, yg, ldy, p0, p1);
+                else if (scaled) Tiles256<F16Scaled, ushort>(m, xt, nb, yg, ldy, p0, p1);
+                else if (m.Format == WeightFormat.F16) Tiles256<F16Exact, ushort>(m, xt, nb, yg, ldy, p0, p1);
+                else Tiles256<Bf16, ushort>(m, xt, nb, yg, ldy, p0, p1);
             }
         if (wholeEnd < rowEnd) OrderedRows(m, x, ldx, batch, y, ldy, wholeEnd, rowEnd);
     }
@@ -299,20 +320,15 @@ public static unsafe class PanelMatVec
     private static void OrderedRows(in PanelMatrix m, float* x, int ldx, int batch, float* y, int ldy, int rowStart, int rowEnd)
     {
         int cols = m.Cols;
-        bool bf16 = m.Format == WeightFormat.Bf16;
         for (int r = rowStart; r < rowEnd; r++)
         {
             int p0 = r / PanelRows * PanelRows, width = Math.Min(PanelRows, m.Rows - p0);
-            ushort* p = m.Data + (long)p0 * cols + (r - p0);
+            long at = (long)p0 * cols + (r - p0);
             for (int b = 0; b < batch; b++)
             {
                 float* xb = x + (long)b * ldx;
                 float s = 0;
-                for (int k = 0; k < cols; k++)
-                {
-                    ushort bits = p[(long)k * width];
-                    s = MathF.FusedMultiplyAdd(bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits), xb[k], s);
-                }
+                for (int k = 0; k < cols; k++) s = MathF.FusedMultiplyAdd(Element(m, at + (long)k * width), xb[k], s);
                 y[(long)b * ldy + r] = s;
             }
         }
@@ -334,40 +350,43 @@ public static unsafe class PanelMatVec
         return true;
     }
 
-    // 512-bit: tiles of three panels (four for a single input) against the group.
-    private static void Tiles512<TW>(in PanelMatrix m, float* xt, int nb, float* y, int ldy, int p0, int p1) where TW : struct, IWeights
+    // 512-bit: tiles of three panels against the group (for a single input, one float32 panel or four 16-bit).
+    private static void Tiles512<TW, T>(in PanelMatrix m, float* xt, int nb, float* y, int ldy, int p0, int p1) where TW : struct, IWeights<T> where T : unmanaged
     {
         switch (nb)
         {
-            case 1: Panels512<TW, N4, N1>(m, xt, y, ldy, p0, p1); break;
-            case 2: Panels512<TW, N3, N2>(m, xt, y, ldy, p0, p1); break;
-            case 3: Panels512<TW, N3, N3>(m, xt, y, ldy, p0, p1); break;
-            case 4: Panels512<TW, N3, N4>(m, xt, y, ldy, p0, p1); break;
-            case 5: Panels512<TW, N3, N5>(m, xt, y, ldy, p0, p1); break;
-            case 6: Panels512<TW, N3, N6>(m, xt, y, ldy, p0, p1); break;
-            case 7: Panels512<TW, N3, N7>(m, xt, y, ldy, p0, p1); break;
-            default: Panels512<TW, N3, N8>(m, xt, y, ldy, p0, p1); break;
+            // One input: float32 one panel at a time (a single stream; each column is a whole cache line, which one FMA
+            // chain per lane keeps up with), 16-bit four (half a line per column: one chain per lane waits on the FMA).
+            case 1 when sizeof(T) == 4: Panels512<TW, T, N1, N1>(m, xt, y, ldy, p0, p1); break;
+            case 1: Panels512<TW, T, N4, N1>(m, xt, y, ldy, p0, p1); break;
+            case 2: Panels512<TW, T, N3, N2>(m, xt, y, ldy, p0, p1); break;
+            case 3: Panels512<TW, T, N3, N3>(m, xt, y, ldy, p0, p1); break;
+            case 4: Panels512<TW, T, N3, N4>(m, xt, y, ldy, p0, p1); break;
+            case 5: Panels512<TW, T, N3, N5>(m, xt, y, ldy, p0, p1); break;
+            case 6: Panels512<TW, T, N3, N6>(m, xt, y, ldy, p0, p1); break;
+            case 7: Panels512<TW, T, N3, N7>(m, xt, y, ldy, p0, p1); break;
+            default: Panels512<TW, T, N3, N8>(m, xt, y, ldy, p0, p1); break;
         }
     }
 
-    private static void Panels512<TW, TP, TB>(in PanelMatrix m, float* xt, float* y, int ldy, int p0, int p1)
-        where TW : struct, IWeights where TP : struct, ICount where TB : struct, ICount
+    private static void Panels512<TW, T, TP, TB>(in PanelMatrix m, float* xt, float* y, int ldy, int p0, int p1)
+        where TW : struct, IWeights<T> where T : unmanaged where TP : struct, ICount where TB : struct, ICount
     {
         int cols = m.Cols;
-        ushort* w = m.Data;
+        T* w = (T*)m.Data;
         for (int p = p0; p < p1;)
         {
             // Whole tiles, and the panels left split into two narrower tiles rather than one tile and a panel alone:
             // a single panel is one FMA chain per lane for a single input, which waits on the FMA latency.
             int left = p1 - p, t = left >= 2 * TP.Count || left == TP.Count ? TP.Count : left > TP.Count ? (left + 1) / 2 : left;
-            ushort* wp = w + (long)p * PanelRows * cols;
+            T* wp = w + (long)p * PanelRows * cols;
             float* yp = y + p * PanelRows;
             switch (t)
             {
-                case 4: Tile512<TW, N4, TB>(wp, cols, xt, yp, ldy); break;
-                case 3: Tile512<TW, N3, TB>(wp, cols, xt, yp, ldy); break;
-                case 2: Tile512<TW, N2, TB>(wp, cols, xt, yp, ldy); break;
-                default: Tile512<TW, N1, TB>(wp, cols, xt, yp, ldy); break;
+                case 4: Tile512<TW, T, N4, TB>(wp, cols, xt, yp, ldy); break;
+                case 3: Tile512<TW, T, N3, TB>(wp, cols, xt, yp, ldy); break;
+                case 2: Tile512<TW, T, N2, TB>(wp, cols, xt, yp, ldy); break;
+                default: Tile512<TW, T, N1, TB>(wp, cols, xt, yp, ldy); break;
             }
             p += t;
         }
@@ -375,30 +394,33 @@ public static unsafe class PanelMatVec
 
     // TP whole panels at w (16·cols apart) × TB packed inputs: per column, TP widened blocks and TB broadcasts, TP·TB FMAs.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile512<TW, TP, TB>(ushort* w, int cols, float* x, float* y, int ldy)
-        where TW : struct, IWeights where TP : struct, ICount where TB : struct, ICount
+    private static void Tile512<TW, T, TP, TB>(T* w, int cols, float* x, float* y, int ldy)
+        where TW : struct, IWeights<T> where T : unmanaged where TP : struct, ICount where TB : struct, ICount
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default, a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default, a40 = default, a41 = default, a42 = default, a43 = default, a50 = default, a51 = default, a52 = default, a53 = default, a60 = default, a61 = default, a62 = default, a63 = default, a70 = default, a71 = default, a72 = default, a73 = default;
-        ushort* w0 = w, w1 = w + 16 * cols, w2 = w + 32 * cols, w3 = w + 48 * cols;
+        T* w0 = w, w1 = w + 16 * cols, w2 = w + 32 * cols, w3 = w + 48 * cols;
         for (int k = 0; k < cols; k++, x += TB.Count)
         {
             int o = k * PanelRows;
-            // Every other column starts a new cache line of each panel.
-            if ((k & 1) == 0 && Sse.IsSupported)
+            // A column of a panel is 64 bytes of float32 or 32 of 16-bit weights: every column, or every other, starts a
+            // new cache line of each panel.
+            if ((sizeof(T) == 4 || (k & 1) == 0) && Sse.IsSupported)
             {
                 if (TB.Count == 1)
                 {
-                    Sse.Prefetch1((byte*)(w0 + o) + SinglePrefetchBytes);
-                    if (TP.Count > 1) Sse.Prefetch1((byte*)(w1 + o) + SinglePrefetchBytes);
-                    if (TP.Count > 2) Sse.Prefetch1((byte*)(w2 + o) + SinglePrefetchBytes);
-                    if (TP.Count > 3) Sse.Prefetch1((byte*)(w3 + o) + SinglePrefetchBytes);
+                    int ahead = SinglePrefetchColumns * PanelRows * 2 / sizeof(T);
+                    Sse.Prefetch1(w0 + o + ahead);
+                    if (TP.Count > 1) Sse.Prefetch1(w1 + o + ahead);
+                    if (TP.Count > 2) Sse.Prefetch1(w2 + o + ahead);
+                    if (TP.Count > 3) Sse.Prefetch1(w3 + o + ahead);
                 }
                 else
                 {
-                    Sse.Prefetch0((byte*)(w0 + o) + PrefetchBytes);
-                    if (TP.Count > 1) Sse.Prefetch0((byte*)(w1 + o) + PrefetchBytes);
-                    if (TP.Count > 2) Sse.Prefetch0((byte*)(w2 + o) + PrefetchBytes);
-                    if (TP.Count > 3) Sse.Prefetch0((byte*)(w3 + o) + PrefetchBytes);
+                    int ahead = PrefetchColumns * PanelRows * 2 / sizeof(T);
+                    Sse.Prefetch0(w0 + o + ahead);
+                    if (TP.Count > 1) Sse.Prefetch0(w1 + o + ahead);
+                    if (TP.Count > 2) Sse.Prefetch0(w2 + o + ahead);
+                    if (TP.Count > 3) Sse.Prefetch0(w3 + o + ahead);
                 }
             }
             var v0 = TW.Load16(w0 + o);
@@ -502,27 +524,27 @@ public static unsafe class PanelMatVec
     }
 
     // 256-bit: each panel as two halves of 8 rows, against up to four inputs of the group at a time.
-    private static void Tiles256<TW>(in PanelMatrix m, float* xt, int nb, float* y, int ldy, int p0, int p1) where TW : struct, IWeights
+    private static void Tiles256<TW, T>(in PanelMatrix m, float* xt, int nb, float* y, int ldy, int p0, int p1) where TW : struct, IWeights<T> where T : unmanaged
     {
         int cols = m.Cols;
         for (int p = p0; p < p1; p++)
         {
-            ushort* w = m.Data + (long)p * PanelRows * cols;
+            T* w = (T*)m.Data + (long)p * PanelRows * cols;
             float* yp = y + p * PanelRows;
             for (int b = 0; b < nb; b += 4)
                 switch (Math.Min(4, nb - b))
                 {
-                    case 1: Tile256<TW, N1>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
-                    case 2: Tile256<TW, N2>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
-                    case 3: Tile256<TW, N3>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
-                    default: Tile256<TW, N4>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    case 1: Tile256<TW, T, N1>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    case 2: Tile256<TW, T, N2>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    case 3: Tile256<TW, T, N3>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    default: Tile256<TW, T, N4>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
                 }
         }
     }
 
     // One panel (two 8-lane halves) × TB inputs, the inputs at x + k·stride + b.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile256<TW, TB>(ushort* w, int cols, float* x, int stride, float* y, int ldy) where TW : struct, IWeights where TB : struct, ICount
+    private static void Tile256<TW, T, TB>(T* w, int cols, float* x, int stride, float* y, int ldy) where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
     {
         Vector256<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
         for (int k = 0; k < cols; k++, x += stride)
@@ -558,20 +580,26 @@ public static unsafe class PanelMatVec
         if (TB.Count > 3) { l3.Store(y + 3 * ldy); h3.Store(y + 3 * ldy + 8); }
     }
 
-    // A block of 16 (or 8) weights as floats.
-    private interface IWeights
+    // A block of 16 (or 8) weights of element type T as floats.
+    private interface IWeights<T> where T : unmanaged
     {
-        static abstract Vector512<float> Load16(ushort* p);
-        static abstract Vector256<float> Load8(ushort* p);
+        static abstract Vector512<float> Load16(T* p);
+        static abstract Vector256<float> Load8(T* p);
     }
 
-    private readonly struct Bf16 : IWeights
+    private readonly struct F32 : IWeights<float>
+    {
+        public static Vector512<float> Load16(float* p) => Vector512.Load(p);
+        public static Vector256<float> Load8(float* p) => Vector256.Load(p);
+    }
+
+    private readonly struct Bf16 : IWeights<ushort>
     {
         public static Vector512<float> Load16(ushort* p) => HalfBits.WidenBf16x16(ref *p);
         public static Vector256<float> Load8(ushort* p) => HalfBits.WidenBf16(ref *p);
     }
 
-    private readonly struct F16Exact : IWeights
+    private readonly struct F16Exact : IWeights<ushort>
     {
         public static Vector512<float> Load16(ushort* p) => HalfBits.WidenF16x16(ref *p);
         public static Vector256<float> Load8(ushort* p) => HalfBits.WidenF16(ref *p);
@@ -579,7 +607,7 @@ public static unsafe class PanelMatVec
 
     // Float16 times 2^-112 (the inputs carry 2^112): sign-extended and shifted left 13, which puts sign, exponent and
     // mantissa in float32 places with copies of the sign in bits 30..28, masked off. Exact for every finite weight.
-    private readonly struct F16Scaled : IWeights
+    private readonly struct F16Scaled : IWeights<ushort>
     {
         private const int Mask = unchecked((int)0x8FFFE000);
 
