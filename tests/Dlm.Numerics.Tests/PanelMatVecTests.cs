@@ -209,6 +209,25 @@ public sealed class PanelMatVecTests
                             for (int j = 0; j < count; j++)
                                 for (int k = 0; k < cols; k++)
                                     Assert.Equal(w[(start + j) * cols + k], t[k * count + j]);
+                            // Split over threads (each thread writes its panels' columns of the same Wᵀ): the same floats.
+                            foreach (int threads in new[] { 1, 2, 3 })
+                            {
+                                using var pool = new WorkerPool(threads);
+                                var split = new float[count * cols];
+                                fixed (float* d = split) ParallelMatVec.ReadTransposed(pool, m, start, count, d);
+                                Assert.Equal(t, split);
+                            }
+                        }
+                        // Into rows of a wider stride: the gaps keep what they held.
+                        if (rows >= 16 && cols > 0)
+                        {
+                            const int ld = 21;
+                            var wide = new float[(cols - 1) * ld + 16];
+                            Array.Fill(wide, -7f);
+                            PanelMatVec.ReadTransposed(m, 0, 16, wide, ld);
+                            for (int k = 0; k < cols; k++)
+                                for (int j = 0; j < ld && k * ld + j < wide.Length; j++)
+                                    Assert.Equal(j < 16 ? w[j * cols + k] : -7f, wide[k * ld + j]);
                         }
                     }
                 }
@@ -247,6 +266,8 @@ public sealed class PanelMatVecTests
                 Assert.Throws<ArgumentException>(() => PanelMatVec.Run(m, x, 3, 2, y, 40, 0, 40)); // x holds one input
                 Assert.Throws<ArgumentException>(() => PanelMatVec.Run(m, x, 3, 1, y.AsSpan(0, 30), 40, 0, 40)); // y too short
                 Assert.Throws<ArgumentException>(() => PanelMatVec.ReadTransposed(m, 4, 16, new float[48]));
+                Assert.Throws<ArgumentException>(() => PanelMatVec.ReadTransposed(m, 0, 16, new float[48], 15)); // stride below count
+                Assert.Throws<ArgumentException>(() => PanelMatVec.ReadTransposed(m, 0, 16, new float[2 * 20 + 15], 20)); // one float short
                 Assert.Throws<ArgumentOutOfRangeException>(() => PanelMatVec.ReadRow(m, 40, new float[3]));
             }
         }

@@ -7,6 +7,7 @@ using Dlm.Models.Lora;
 using Dlm.Models.Transformer;
 using Dlm.Numerics.Gemm;
 using Dlm.Numerics.Kernels;
+using Dlm.Numerics.Threading;
 
 namespace Dlm.Models.Generation;
 
@@ -210,11 +211,12 @@ public sealed unsafe class InferenceModel
 
     /// <summary>
     /// Rows [row, row + count) of a matrix widened and transposed (<c>destination[k·count + j]</c> = W[row + j, k]),
-    /// the Wᵀ block a prefill GEMM takes; row is a multiple of <see cref="PanelMatVec.PanelRows"/>.
+    /// the Wᵀ block a prefill GEMM takes, the panels split over <paramref name="pool"/>; row is a multiple of
+    /// <see cref="PanelMatVec.PanelRows"/>, destination is pinned.
     /// </summary>
-    internal void ReadTransposed(int offset, int rows, int cols, int row, int count, Span<float> destination)
+    internal void ReadTransposed(WorkerPool pool, int offset, int rows, int cols, int row, int count, float* destination)
     {
-        PanelMatVec.ReadTransposed(Panel(offset, rows, cols), row, count, destination);
+        ParallelMatVec.ReadTransposed(pool, Panel(offset, rows, cols), row, count, destination);
         GC.KeepAlive(this);
     }
 

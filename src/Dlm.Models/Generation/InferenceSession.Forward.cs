@@ -119,7 +119,7 @@ public sealed unsafe partial class InferenceSession
         for (int r0 = 0; r0 < outF; r0 += block)
         {
             int rows = Math.Min(block, outF - r0);
-            _m.ReadTransposed(w, outF, inF, r0, rows, _widen);
+            fixed (float* widen = _widen) _m.ReadTransposed(_pool, w, outF, inF, r0, rows, widen);
             _gemm.Sgemm(false, false, n, rows, inF, 1f, xs, inF, _widen.AsSpan(0, rows * inF), rows, 0f, new Span<float>(y + r0, (n - 1) * ldy + rows), ldy);
         }
     }

@@ -139,11 +139,19 @@ public static unsafe class PanelMatVec
     /// (a copy of each panel's columns, no transpose in the arithmetic). rowStart is a multiple of
     /// <see cref="PanelRows"/>; count is too, or reaches the last row.
     /// </summary>
-    public static void ReadTransposed(in PanelMatrix m, int rowStart, int count, Span<float> destination)
+    public static void ReadTransposed(in PanelMatrix m, int rowStart, int count, Span<float> destination) =>
+        ReadTransposed(m, rowStart, count, destination, count);
+
+    /// <summary>
+    /// <see cref="ReadTransposed(in PanelMatrix, int, int, Span{float})"/> into rows of stride <paramref name="ld"/>:
+    /// <c>destination[k·ld + j] = W[rowStart + j, k]</c>, so that several calls can fill the column blocks of one Wᵀ.
+    /// </summary>
+    public static void ReadTransposed(in PanelMatrix m, int rowStart, int count, Span<float> destination, int ld)
     {
         CheckRange(m, rowStart, rowStart + count);
         int cols = m.Cols;
-        if (destination.Length < (long)count * cols) throw new ArgumentException("destination is shorter than count × cols", nameof(destination));
+        if (ld < count) throw new ArgumentException("the stride is narrower than count", nameof(ld));
+        if (cols > 0 && destination.Length < (long)(cols - 1) * ld + count) throw new ArgumentException("destination is shorter than cols rows of stride ld", nameof(destination));
         bool bf16 = m.Format == WeightFormat.Bf16;
         fixed (float* d = destination)
             for (int p0 = rowStart; p0 < rowStart + count; p0 += PanelRows)
@@ -155,23 +163,23 @@ public static unsafe class PanelMatVec
                     // Each column of the panel is `width` contiguous floats: a copy, no widening.
                     float* f = (float*)m.Data + (long)p0 * cols;
                     if (width == PanelRows && Vector512.IsHardwareAccelerated)
-                        for (int k = 0; k < cols; k++) Vector512.Load(f + k * PanelRows).Store(dst + (long)k * count);
+                        for (int k = 0; k < cols; k++) Vector512.Load(f + k * PanelRows).Store(dst + (long)k * ld);
                     else if (width == PanelRows && Vector256.IsHardwareAccelerated)
                         for (int k = 0; k < cols; k++)
                         {
-                            Vector256.Load(f + k * PanelRows).Store(dst + (long)k * count);
-                            Vector256.Load(f + k * PanelRows + 8).Store(dst + (long)k * count + 8);
+                            Vector256.Load(f + k * PanelRows).Store(dst + (long)k * ld);
+                            Vector256.Load(f + k * PanelRows + 8).Store(dst + (long)k * ld + 8);
                         }
                     else
                         for (int k = 0; k < cols; k++)
-                            for (int j = 0; j < width; j++) dst[(long)k * count + j] = f[(long)k * width + j];
+                            for (int j = 0; j < width; j++) dst[(long)k * ld + j] = f[(long)k * width + j];
                     continue;
                 }
                 ushort* src = (ushort*)m.Data + (long)p0 * cols;
                 if (width == PanelRows && Avx512F.IsSupported)
                 {
                     for (int k = 0; k < cols; k++)
-                        (bf16 ? HalfBits.WidenBf16x16(ref src[k * PanelRows]) : HalfBits.WidenF16x16(ref src[k * PanelRows])).Store(dst + (long)k * count);
+                        (bf16 ? HalfBits.WidenBf16x16(ref src[k * PanelRows]) : HalfBits.WidenF16x16(ref src[k * PanelRows])).Store(dst + (long)k * ld);
                     continue;
                 }
                 if (width == PanelRows && Vector256.IsHardwareAccelerated)
@@ -179,8 +187,8 @@ public static unsafe class PanelMatVec
                     for (int k = 0; k < cols; k++)
                     {
                         ref ushort s = ref src[k * PanelRows];
-                        (bf16 ? HalfBits.WidenBf16(ref s) : HalfBits.WidenF16(ref s)).Store(dst + (long)k * count);
-                        (bf16 ? HalfBits.WidenBf16(ref Unsafe.Add(ref s, 8)) : HalfBits.WidenF16(ref Unsafe.Add(ref s, 8))).Store(dst + (long)k * count + 8);
+                        (bf16 ? HalfBits.WidenBf16(ref s) : HalfBits.WidenF16(ref s)).Store(dst + (long)k * ld);
+                        (bf16 ? HalfBits.WidenBf16(ref Unsafe.Add(ref s, 8)) : HalfBits.WidenF16(ref Unsafe.Add(ref s, 8))).Store(dst + (long)k * ld + 8);
                     }
                     continue;
                 }
@@ -188,7 +196,7 @@ public static unsafe class PanelMatVec
                     for (int j = 0; j < width; j++)
                     {
                         ushort bits = src[k * width + j];
-                        dst[(long)k * count + j] = bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits);
+                        dst[(long)k * ld + j] = bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits);
                     }
             }
     }
