@@ -39,10 +39,11 @@ public static unsafe class PanelMatVec
     /// <summary>Inputs one pass over W serves; larger batches take one pass per group of this many.</summary>
     public const int MaxInputs = 8;
 
-    // How far ahead of the column in flight the tiles prefetch each panel. Several inputs: 32 columns, into L1, while
-    // the FMAs run. One input (a stream at the memory's rate, little arithmetic to hide behind): 128 columns, into
-    // L2. Measured in paired rounds on SmolLM2-135M shapes: the L1 distance cost a single input about 15 %.
-    private const int PrefetchColumns = 32, SinglePrefetchColumns = 128;
+    // How far ahead of the column in flight the tiles prefetch each panel. Several inputs: 1 KB (32 columns of 16-bit
+    // weights, 16 of float32), into L1, while the FMAs run. One input (a stream at the memory's rate, little arithmetic
+    // to hide behind): 4 KB, into L2. Measured in paired rounds on SmolLM2-135M shapes: the L1 distance cost a single
+    // input about 15 %; for float32, the same bytes ahead and the same columns ahead read alike.
+    private const int PrefetchBytes = 1024, SinglePrefetchBytes = 4096;
 
     // The packed inputs ([k][b] per group, scaled or not) live on the stack up to this many floats (64 KiB).
     private const int StackFloats = 16384;
@@ -152,53 +153,39 @@ public static unsafe class PanelMatVec
         int cols = m.Cols;
         if (ld < count) throw new ArgumentException("the stride is narrower than count", nameof(ld));
         if (cols > 0 && destination.Length < (long)(cols - 1) * ld + count) throw new ArgumentException("destination is shorter than cols rows of stride ld", nameof(destination));
-        bool bf16 = m.Format == WeightFormat.Bf16;
         fixed (float* d = destination)
-            for (int p0 = rowStart; p0 < rowStart + count; p0 += PanelRows)
+            switch (m.Format)
             {
-                int width = Math.Min(PanelRows, m.Rows - p0);
-                float* dst = d + (p0 - rowStart);
-                if (m.Format == WeightFormat.F32)
-                {
-                    // Each column of the panel is `width` contiguous floats: a copy, no widening.
-                    float* f = (float*)m.Data + (long)p0 * cols;
-                    if (width == PanelRows && Vector512.IsHardwareAccelerated)
-                        for (int k = 0; k < cols; k++) Vector512.Load(f + k * PanelRows).Store(dst + (long)k * ld);
-                    else if (width == PanelRows && Vector256.IsHardwareAccelerated)
-                        for (int k = 0; k < cols; k++)
-                        {
-                            Vector256.Load(f + k * PanelRows).Store(dst + (long)k * ld);
-                            Vector256.Load(f + k * PanelRows + 8).Store(dst + (long)k * ld + 8);
-                        }
-                    else
-                        for (int k = 0; k < cols; k++)
-                            for (int j = 0; j < width; j++) dst[(long)k * ld + j] = f[(long)k * width + j];
-                    continue;
-                }
-                ushort* src = (ushort*)m.Data + (long)p0 * cols;
-                if (width == PanelRows && Avx512F.IsSupported)
-                {
-                    for (int k = 0; k < cols; k++)
-                        (bf16 ? HalfBits.WidenBf16x16(ref src[k * PanelRows]) : HalfBits.WidenF16x16(ref src[k * PanelRows])).Store(dst + (long)k * ld);
-                    continue;
-                }
-                if (width == PanelRows && Vector256.IsHardwareAccelerated)
-                {
-                    for (int k = 0; k < cols; k++)
-                    {
-                        ref ushort s = ref src[k * PanelRows];
-                        (bf16 ? HalfBits.WidenBf16(ref s) : HalfBits.WidenF16(ref s)).Store(dst + (long)k * ld);
-                        (bf16 ? HalfBits.WidenBf16(ref Unsafe.Add(ref s, 8)) : HalfBits.WidenF16(ref Unsafe.Add(ref s, 8))).Store(dst + (long)k * ld + 8);
-                    }
-                    continue;
-                }
-                for (int k = 0; k < cols; k++)
-                    for (int j = 0; j < width; j++)
-                    {
-                        ushort bits = src[k * width + j];
-                        dst[(long)k * ld + j] = bf16 ? HalfBits.Bf16ToSingle(bits) : HalfBits.F16ToSingle(bits);
-                    }
+                case WeightFormat.F32: Transposed<F32, float>(m, rowStart, count, d, ld); break;
+                case WeightFormat.Bf16: Transposed<Bf16, ushort>(m, rowStart, count, d, ld); break;
+                default: Transposed<F16Exact, ushort>(m, rowStart, count, d, ld); break;
             }
+    }
+
+    // Each panel's columns as they lie, widened by TW: column k of the panel to row k of the block.
+    private static void Transposed<TW, T>(in PanelMatrix m, int rowStart, int count, float* d, int ld) where TW : struct, IWeights<T> where T : unmanaged
+    {
+        int cols = m.Cols;
+        for (int p0 = rowStart; p0 < rowStart + count; p0 += PanelRows)
+        {
+            int width = Math.Min(PanelRows, m.Rows - p0);
+            T* src = (T*)m.Data + (long)p0 * cols;
+            float* dst = d + (p0 - rowStart);
+            if (width == PanelRows && Avx512F.IsSupported)
+                for (int k = 0; k < cols; k++) TW.Load16(src + k * PanelRows).Store(dst + (long)k * ld);
+            else if (width == PanelRows && Vector256.IsHardwareAccelerated)
+                for (int k = 0; k < cols; k++)
+                {
+                    TW.Load8(src + k * PanelRows).Store(dst + (long)k * ld);
+                    TW.Load8(src + k * PanelRows + 8).Store(dst + (long)k * ld + 8);
+                }
+            else
+            {
+                long at = (long)p0 * cols;
+                for (int k = 0; k < cols; k++)
+                    for (int j = 0; j < width; j++) dst[(long)k * ld + j] = Element(m, at + (long)k * width + j);
+            }
+        }
     }
 
     /// <summary>
@@ -416,7 +403,7 @@ public static unsafe class PanelMatVec
             {
                 if (TB.Count == 1)
                 {
-                    int ahead = SinglePrefetchColumns * PanelRows * 2 / sizeof(T);
+                    int ahead = SinglePrefetchBytes / sizeof(T);
                     Sse.Prefetch1(w0 + o + ahead);
                     if (TP.Count > 1) Sse.Prefetch1(w1 + o + ahead);
                     if (TP.Count > 2) Sse.Prefetch1(w2 + o + ahead);
@@ -424,7 +411,7 @@ public static unsafe class PanelMatVec
                 }
                 else
                 {
-                    int ahead = PrefetchColumns * PanelRows * 2 / sizeof(T);
+                    int ahead = PrefetchBytes / sizeof(T);
                     Sse.Prefetch0(w0 + o + ahead);
                     if (TP.Count > 1) Sse.Prefetch0(w1 + o + ahead);
                     if (TP.Count > 2) Sse.Prefetch0(w2 + o + ahead);
