@@ -20,11 +20,20 @@ public sealed unsafe class OpenBlasGemm : IGemm
     private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
     private readonly delegate* unmanaged<int, void> _setThreads;
 
-    // The thread count plain calls run with (OpenBLAS's own default until SetThreads), and the one
-    // last set in the library: PooledOpenBlasGemm switches the library to 1 thread for its slices,
-    // and a plain call afterwards switches it back, so neither user changes the other's rate.
+    // OpenBLAS keeps one thread count for the whole process, and its results depend on it: a product
+    // on 2 threads differs in the last bits from the same product on 1 (measured: about 3.5 % of the
+    // elements of a 512x4096x64 product). PooledOpenBlasGemm runs its slices on 1 thread, plain calls
+    // on _plainThreads; when both are in use at once (two trainers in one process, one on the default
+    // backend), a slice must not run while a plain call has switched the count, or a training run's
+    // bits depend on what else the process did at that moment. So every call enters under the count it
+    // needs: calls that need the count now set share the library, one that needs another waits until
+    // the library is idle and switches it (and callers of the current count wait behind it, so it is
+    // not starved).
+    private readonly object _threadsGate = new();
     private int _plainThreads;
     private int _libraryThreads;
+    private int _inFlight;        // calls inside the library under _libraryThreads
+    private int _pendingSwitches; // callers waiting for the library to go idle to switch the count
 
     private OpenBlasGemm(string path, nint handle)
     {
@@ -63,29 +72,75 @@ public sealed unsafe class OpenBlasGemm : IGemm
         return false;
     }
 
-    /// <summary>Sets the number of threads OpenBLAS uses, when the library exposes it.</summary>
+    /// <summary>The thread count plain calls (<see cref="Sgemm"/>) run OpenBLAS with (0: the library cannot say).</summary>
+    public int Threads => Volatile.Read(ref _plainThreads);
+
+    /// <summary>Sets the number of threads plain calls (<see cref="Sgemm"/>) run OpenBLAS with, when the library exposes it.</summary>
     public void SetThreads(int threads)
     {
-        _plainThreads = threads;
-        UseThreads(threads);
-    }
-
-    /// <summary>Sets the library's thread count when it differs from the one last set (a no-op otherwise).</summary>
-    internal void UseThreads(int threads)
-    {
-        if (_setThreads == null || threads <= 0 || Volatile.Read(ref _libraryThreads) == threads) return;
-        _setThreads(threads);
-        Volatile.Write(ref _libraryThreads, threads);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        Volatile.Write(ref _plainThreads, threads);
     }
 
     /// <summary>
-    /// <c>cblas_sgemm</c> on raw row-major operands, unchecked (the caller validated the whole
-    /// product); for <see cref="PooledOpenBlasGemm"/>, which runs slices of one product on several threads.
+    /// <c>cblas_sgemm</c> on raw row-major operands on one OpenBLAS thread, unchecked (the caller
+    /// validated the whole product); for <see cref="PooledOpenBlasGemm"/>, which runs slices of one
+    /// product on several threads of its own.
     /// </summary>
-    internal void SgemmUnchecked(bool transA, bool transB, int m, int n, int k,
-        float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
-        _sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, Math.Max(ldc, 1));
+    internal void SgemmSingleThreaded(bool transA, bool transB, int m, int n, int k,
+        float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        bool entered = Enter(1);
+        try
+        {
+            _sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                m, n, k, alpha, a, Math.Max(lda, 1), b, Math.Max(ldb, 1), beta, c, Math.Max(ldc, 1));
+        }
+        finally
+        {
+            if (entered) Exit();
+        }
+    }
+
+    // Waits until the library runs `threads` threads and counts the caller in; false when the library
+    // cannot set its count (then there is nothing to keep apart).
+    private bool Enter(int threads)
+    {
+        if (_setThreads == null) return false;
+        lock (_threadsGate)
+        {
+            bool waiting = false;
+            while (true)
+            {
+                if (_libraryThreads == threads)
+                {
+                    if (waiting || _pendingSwitches == 0) break;
+                }
+                else if (_inFlight == 0)
+                {
+                    _setThreads(threads);
+                    _libraryThreads = threads;
+                    Monitor.PulseAll(_threadsGate); // callers of the old count now wait as switchers
+                    break;
+                }
+                else if (!waiting)
+                {
+                    waiting = true;
+                    _pendingSwitches++;
+                }
+                Monitor.Wait(_threadsGate);
+            }
+            if (waiting) _pendingSwitches--;
+            _inFlight++;
+        }
+        return true;
+    }
+
+    private void Exit()
+    {
+        lock (_threadsGate)
+            if (--_inFlight == 0) Monitor.PulseAll(_threadsGate);
+    }
 
     /// <inheritdoc />
     public void Sgemm(bool transA, bool transB, int m, int n, int k,
@@ -106,11 +161,19 @@ public sealed unsafe class OpenBlasGemm : IGemm
             }
             return;
         }
-        UseThreads(_plainThreads);
-        fixed (float* pa = a, pb = b, pc = c)
+        int threads = Volatile.Read(ref _plainThreads);
+        bool entered = Enter(threads > 0 ? threads : Environment.ProcessorCount);
+        try
         {
-            _sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, pa, Math.Max(lda, 1), pb, Math.Max(ldb, 1), beta, pc, Math.Max(ldc, 1));
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                _sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    m, n, k, alpha, pa, Math.Max(lda, 1), pb, Math.Max(ldb, 1), beta, pc, Math.Max(ldc, 1));
+            }
+        }
+        finally
+        {
+            if (entered) Exit();
         }
     }
 }

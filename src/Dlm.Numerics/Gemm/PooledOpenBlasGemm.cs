@@ -6,7 +6,8 @@ namespace Dlm.Numerics.Gemm;
 /// OpenBLAS run single-threaded on slices of one product spread over dlm's own
 /// <see cref="WorkerPool"/>: C is cut into as many row or column slices as the pool has threads
 /// (along its longer side, 16-aligned), and each thread calls <c>cblas_sgemm</c> on its slice.
-/// OpenBLAS's own threading is set to one thread (for the time these products run), so no second set of threads spins after a call
+/// OpenBLAS's own threading is set to one thread while these products run (<see cref="OpenBlasGemm"/> keeps plain calls
+/// on more threads from running at the same time: the count changes the bits), so no second set of threads spins after a call
 /// and takes the cores from the pool (which is what made OpenBLAS's own threading lose to the
 /// managed kernel on whole training steps). OpenBLAS 0.3.7 and later is safe to call concurrently
 /// when it runs single-threaded (its buffer allocator locks). Where a slice boundary falls decides
@@ -41,7 +42,6 @@ public sealed unsafe class PooledOpenBlasGemm : IGemm
             _blas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); // its k == 0 contract
             return;
         }
-        _blas.UseThreads(1); // OpenBLAS's own threads stay asleep: the pool's threads do the work
         var pool = _pool ?? WorkerPool.Shared;
         bool byRows = m >= n;
         int side = byRows ? m : n;
@@ -77,14 +77,14 @@ public sealed unsafe class PooledOpenBlasGemm : IGemm
                 int rows = Math.Min(Step, M - start);
                 // Row i of op(A) starts at A + i·lda when A is stored as is, at A + i when stored transposed.
                 float* a = TransA ? A + start : A + (nint)start * Lda;
-                Blas.SgemmUnchecked(TransA, TransB, rows, N, K, Alpha, a, Lda, B, Ldb, Beta, C + (nint)start * Ldc, Ldc);
+                Blas.SgemmSingleThreaded(TransA, TransB, rows, N, K, Alpha, a, Lda, B, Ldb, Beta, C + (nint)start * Ldc, Ldc);
             }
             else
             {
                 int cols = Math.Min(Step, N - start);
                 // Column j of op(B) starts at B + j when B is stored as is, at B + j·ldb when stored transposed.
                 float* b = TransB ? B + (nint)start * Ldb : B + start;
-                Blas.SgemmUnchecked(TransA, TransB, M, cols, K, Alpha, A, Lda, b, Ldb, Beta, C + start, Ldc);
+                Blas.SgemmSingleThreaded(TransA, TransB, M, cols, K, Alpha, A, Lda, b, Ldb, Beta, C + start, Ldc);
             }
         }
     }
