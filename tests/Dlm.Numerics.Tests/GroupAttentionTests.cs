@@ -8,7 +8,7 @@ public sealed class GroupAttentionTests
     public static TheoryData<int, int, int> Shapes()
     {
         var data = new TheoryData<int, int, int>();
-        foreach (int hd in new[] { 8, 16, 48, 64, 80, 128 })
+        foreach (int hd in new[] { 8, 16, 20, 48, 64, 80, 128 }) // 20: the fallback width
             foreach (int heads in new[] { 1, 3, 5 })
                 foreach (int len in new[] { 1, 37, 300 })
                     data.Add(hd, heads, len);
@@ -46,6 +46,8 @@ public sealed class GroupAttentionTests
     [InlineData(128, 5, 70)]
     [InlineData(80, 4, 9)]
     [InlineData(24, 3, 50)]
+    [InlineData(20, 3, 50)] // the fallback
+    [InlineData(8, 4, 13)]
     public void A_head_alone_has_the_bits_it_has_in_its_group(int headDim, int heads, int length)
     {
         var (q, k, v) = Random(headDim, heads, length, 7);
@@ -65,7 +67,9 @@ public sealed class GroupAttentionTests
     [InlineData(64, 3, 300, new[] { 301, 305, 302, 420 })] // the shared rows of a long prompt, sequences of different lengths
     [InlineData(64, 1, 40, new[] { 41 })]
     [InlineData(128, 5, 17, new[] { 17, 30, 18 })] // one sequence with no own rows
-    [InlineData(48, 3, 150, new[] { 151, 160 })] // the fallback widths
+    [InlineData(48, 3, 150, new[] { 151, 160 })] // widths 256-bit vectors take but not 512-bit ones
+    [InlineData(36, 3, 70, new[] { 71, 75 })] // the fallback
+    [InlineData(64, 9, 130, new[] { 131, 133, 140, 131, 131, 150, 132, 131 })] // eight sequences of nine heads
     [InlineData(80, 2, 9, new[] { 10, 11, 40 })]
     [InlineData(64, 3, 0, new[] { 5, 200 })] // nothing shared: each sequence its own rows
     public void Sequences_sharing_a_prefix_get_the_bits_each_gets_over_a_private_copy(int headDim, int heads, int shared, int[] lengths)

@@ -25,7 +25,7 @@ namespace Dlm.Numerics.Kernels;
 /// <see cref="MatVec"/> and TensorPrimitives. <see cref="Scalar"/> is the plain loop, the reference
 /// both are tested against.
 /// </remarks>
-public static unsafe class GroupAttention
+public static unsafe partial class GroupAttention
 {
     /// <summary>Heads whose p·V accumulators one pass over the values keeps in registers.</summary>
     private const int HeadsPerPass = 4;
@@ -88,6 +88,8 @@ public static unsafe class GroupAttention
     {
         if (Vector512.IsHardwareAccelerated && headDim % 16 == 0 && headDim <= 16 * MaxBlocks)
             Vector(q, ldq, heads, keys, values, sharedAt, shared, rows, headDim, scale, probs, ldp, y, ldy);
+        else if (Vector256Fits(headDim))
+            Vector256Path(q, ldq, heads, keys, values, sharedAt, shared, rows, headDim, scale, probs, ldp, y, ldy);
         else Fallback(q, ldq, heads, keys, values, sharedAt, shared, rows, headDim, scale, probs, ldp, y, ldy);
     }
 
