@@ -21,7 +21,8 @@ namespace Dlm.Numerics.Kernels;
 /// stopped), so a decode step may split a group over threads by head, or share a prefix between
 /// sequences, without changing a bit. The softmax is <see cref="FastExp"/>'s exp and sum in one pass (lane by
 /// lane from the row's start, not TensorPrimitives.Sum, whose order follows the address of a long row). The vector path takes 512-bit vectors where the
-/// head width is a multiple of 16 (up to 128); other widths and machines take each head alone through
+/// head width is a multiple of 16 (up to 128), else 256-bit ones (AVX2 and FMA) where it is a multiple of 8
+/// (GroupAttention.Vector256.cs); other widths and machines take each head alone through
 /// <see cref="MatVec"/> and TensorPrimitives. <see cref="Scalar"/> is the plain loop, the reference
 /// both are tested against.
 /// </remarks>
