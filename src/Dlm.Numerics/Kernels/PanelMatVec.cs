@@ -49,6 +49,11 @@ public static unsafe class PanelMatVec
     // other in the same step-sized run, and all 10-15 % above none (SmolLM2-135M matrices, 8 inputs, 2 threads).
     private const int HalfPrefetchBytes = 2048;
 
+    // The 256-bit panel tiles, when more than four inputs take two passes, run a block of this many columns at a time
+    // (8 KB of float32 per panel: the second pass reads it from L1), the first pass prefetching 32 KB ahead into L2.
+    // 8, 16 and 32 KB ahead read alike, and blocks of 64-256 columns within noise of each other (SmolLM2-135M matrices).
+    private const int PassColumns256 = 128, PassPrefetchBytes = 32768;
+
     // The packed inputs ([k][b] per group, scaled or not) live on the stack up to this many floats (64 KiB).
     private const int StackFloats = 16384;
 
@@ -544,24 +549,49 @@ public static unsafe class PanelMatVec
                 }
                 continue;
             }
-            for (int b = 0; b < nb; b += 4)
-                switch (Math.Min(4, nb - b))
+            // Several passes (more than four inputs): a block of columns at a time, so the later passes find the block in L1;
+            // the first pass of each block fetches the weights ahead into L2.
+            int block = nb > 4 ? PassColumns256 : cols;
+            for (int k0 = 0; k0 < cols; k0 += block)
+            {
+                int k1 = Math.Min(cols, k0 + block);
+                for (int b = 0; b < nb; b += 4)
                 {
-                    case 1: Tile256<TW, T, N1>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
-                    case 2: Tile256<TW, T, N2>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
-                    case 3: Tile256<TW, T, N3>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
-                    default: Tile256<TW, T, N4>(w, cols, xt + b, nb, yp + (long)b * ldy, ldy); break;
+                    float* xb = xt + (long)k0 * nb + b, yb = yp + (long)b * ldy;
+                    bool first = nb > 4 && b == 0, resume = k0 > 0;
+                    switch (Math.Min(4, nb - b))
+                    {
+                        case 1: Tile256<TW, T, N1>(w, k0, k1, xb, nb, yb, ldy, resume, first); break;
+                        case 2: Tile256<TW, T, N2>(w, k0, k1, xb, nb, yb, ldy, resume, first); break;
+                        case 3: Tile256<TW, T, N3>(w, k0, k1, xb, nb, yb, ldy, resume, first); break;
+                        default: Tile256<TW, T, N4>(w, k0, k1, xb, nb, yb, ldy, resume, first); break;
+                    }
                 }
+            }
         }
     }
 
-    // One panel (two 8-lane halves) × TB inputs, the inputs at x + k·stride + b.
+    // One panel (two 8-lane halves) × TB inputs over columns [k0, k1), the inputs at x + (k - k0)·stride + b: from zero, or
+    // (resume) on from the sums y holds, which a float store and load keep exactly, so the chain is the one over all columns.
+    // With prefetch, each column's line PassPrefetchBytes ahead is fetched into L2 (weights out of memory, read by several
+    // passes: the hardware's own prefetching kept two threads near 23 GB/s; this, near 29).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile256<TW, T, TB>(T* w, int cols, float* x, int stride, float* y, int ldy) where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
+    private static void Tile256<TW, T, TB>(T* w, int k0, int k1, float* x, int stride, float* y, int ldy, bool resume, bool prefetch)
+        where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
     {
         Vector256<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
-        for (int k = 0; k < cols; k++, x += stride)
+        if (resume)
         {
+            l0 = Vector256.Load(y);
+            h0 = Vector256.Load(y + 8);
+            if (TB.Count > 1) { l1 = Vector256.Load(y + ldy); h1 = Vector256.Load(y + ldy + 8); }
+            if (TB.Count > 2) { l2 = Vector256.Load(y + 2 * ldy); h2 = Vector256.Load(y + 2 * ldy + 8); }
+            if (TB.Count > 3) { l3 = Vector256.Load(y + 3 * ldy); h3 = Vector256.Load(y + 3 * ldy + 8); }
+        }
+        int ahead = PassPrefetchBytes / sizeof(T), perLine = 64 / (PanelRows * sizeof(T));
+        for (int k = k0; k < k1; k++, x += stride)
+        {
+            if (prefetch && k % perLine == 0 && Sse.IsSupported) Sse.Prefetch1(w + k * PanelRows + ahead);
             var lo = TW.Load8(w + k * PanelRows);
             var hi = TW.Load8(w + k * PanelRows + 8);
             var x0 = Vector256.Create(x[0]);
