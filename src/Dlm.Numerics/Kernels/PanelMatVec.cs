@@ -45,9 +45,11 @@ public static unsafe class PanelMatVec
     // input about 15 %; for float32, the same bytes ahead and the same columns ahead read alike.
     private const int PrefetchBytes = 1024, SinglePrefetchBytes = 4096;
 
-    // The 256-bit half tiles (several 16-bit inputs) prefetch 2 KB ahead into L1: 1, 2 and 4 KB read within 3 % of each
-    // other in the same step-sized run, and all 10-15 % above none (SmolLM2-135M matrices, 8 inputs, 2 threads).
-    private const int HalfPrefetchBytes = 2048;
+    // The 256-bit half tiles (five to eight 16-bit inputs) prefetch 16 KB ahead into L2. On SmolLM2-135M shapes, 8 inputs,
+    // 2 threads: 1-4 KB ahead into L1 read 10-15 % above no prefetch in a step-sized run; 16 KB into L2 was 9 % above 2 KB
+    // into L1 over four alternating rounds of the decode benchmark; running the halves a block of columns at a time
+    // (resuming the sums, as Tile256 does) lost 3-15 % in all of four.
+    private const int HalfPrefetchBytes = 16384;
 
     // The 256-bit panel tiles, when more than four inputs take two passes, run a block of this many columns at a time
     // (8 KB of float32 per panel: the second pass reads it from L1), the first pass prefetching 32 KB ahead into L2.
@@ -631,7 +633,7 @@ public static unsafe class PanelMatVec
     }
 
     // Eight rows (half a panel, 16 weights apart per column) × TB inputs: per column one widened block, TB broadcasts and
-    // TB FMAs. The first half prefetches the panel's lines (each holds both halves) into L1; the second finds them there.
+    // TB FMAs. The first half prefetches the panel's lines (each holds both halves) into L2.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Half256<TW, T, TB>(T* w, int cols, float* x, float* y, int ldy, bool prefetch) where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
     {
@@ -639,7 +641,7 @@ public static unsafe class PanelMatVec
         int ahead = HalfPrefetchBytes / sizeof(T), perLine = 64 / (PanelRows * sizeof(T));
         for (int k = 0; k < cols; k++, x += TB.Count)
         {
-            if (prefetch && k % perLine == 0 && Sse.IsSupported) Sse.Prefetch0(w + k * PanelRows + ahead);
+            if (prefetch && k % perLine == 0 && Sse.IsSupported) Sse.Prefetch1(w + k * PanelRows + ahead);
             var v = TW.Load8(w + k * PanelRows);
             a0 = Vector256.FusedMultiplyAdd(v, Vector256.Create(x[0]), a0);
             if (TB.Count > 1) a1 = Vector256.FusedMultiplyAdd(v, Vector256.Create(x[1]), a1);
