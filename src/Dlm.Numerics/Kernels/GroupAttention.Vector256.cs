@@ -7,7 +7,7 @@ namespace Dlm.Numerics.Kernels;
 // The 256-bit path of GroupAttention, for machines without 512-bit vectors (AVX2 and FMA) and head widths
 // that are a multiple of 8 (up to 128): the same plan as the 512-bit path (each key row loaded once for the
 // queries of a pair of heads or sequences, the shared prefix's rows once for the queries of every sequence,
-// each value row once for the queries of a panel), without its explicit prefetching. A score is its key's
+// each value row once for the queries of a panel, and the prefetching of calls over a shared prefix). A score is its key's
 // block products summed by one FMA chain in block order, then the eight lanes by one fixed tree (Reduce8),
 // whatever tile computes it; a p·V output is one FMA chain per (query, block) over the rows in order. So, as
 // on the 512-bit path, a head's bits do not depend on the heads or sequences it is computed with.
@@ -33,11 +33,22 @@ public static unsafe partial class GroupAttention
         fixed (AttentionRow* rp = rows)
         {
             // Scores of the shared rows, a stretch of keys at a time, every query of the call against the stretch while it is in L1.
+            // The cache is cold, so as on the 512-bit path, while a stretch is scored (a share per query) the next stretch is
+            // fetched into L1 and the rest of what the call reads into L2 (PrefetchToL2).
+            int width = headDim;
+            if (shared > 0) PrefetchPart(kp + sharedAt, 0, Math.Min(shared, KeysPerL1) * width, 0, 1, l2: false);
             for (int j = 0; j < shared; j += KeysPerL1)
             {
                 int je = Math.Min(shared, j + KeysPerL1);
+                int nf = (Math.Min(shared, je + KeysPerL1) - je) * width;
+                float* nk = je < shared ? kp + sharedAt + (nint)je * width : OwnStretch(rp, rows.Length, 0, shared, kp, width, out nf);
                 for (int t = 0; t < total; t += 2)
                 {
+                    for (int u = t; u < Math.Min(total, t + 2); u++)
+                    {
+                        PrefetchPart(nk, 0, nf, u, total, l2: false);
+                        PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, (j / KeysPerL1) * total + u, (shared + KeysPerL1 - 1) / KeysPerL1 * total);
+                    }
                     var r = rp[t / heads];
                     float* qa = qp + r.Query + (t % heads) * ldq, pa = pp + r.Probs + (t % heads) * ldp;
                     if (t + 1 == total)
@@ -50,16 +61,24 @@ public static unsafe partial class GroupAttention
                     ScorePair256(kp + sharedAt, j, je, headDim, qa, qp + r2.Query + h2 * ldq, pa, pp + r2.Probs + h2 * ldp, scale, pad);
                 }
             }
-            // Each sequence's own rows for its heads, two heads at a time.
+            // Each sequence's own rows for its heads, two heads at a time, a stretch at a time; after a shared prefix, the next
+            // stretch (this sequence's or the next one's) is fetched into L1 meanwhile.
             for (int m = 0; m < rows.Length; m++)
             {
                 var r = rp[m];
-                if (r.Length == shared) continue;
-                for (int h = 0; h < heads; h += 2)
+                for (int j = shared; j < r.Length; j += KeysPerL1)
                 {
-                    float* qa = qp + r.Query + h * ldq, pa = pp + r.Probs + h * ldp;
-                    if (h + 1 == heads) Score256(kp + r.Cache, shared, r.Length, headDim, qa, pa, scale, pad);
-                    else ScorePair256(kp + r.Cache, shared, r.Length, headDim, qa, qa + ldq, pa, pa + ldp, scale, pad);
+                    int je = Math.Min(r.Length, j + KeysPerL1);
+                    int nf = (Math.Min(r.Length, je + KeysPerL1) - je) * width;
+                    float* nk = je < r.Length ? kp + r.Cache + (nint)je * width : OwnStretch(rp, rows.Length, m + 1, shared, kp, width, out nf);
+                    for (int h = 0; h < heads; h += 2)
+                    {
+                        if (shared > 0)
+                            for (int u = h; u < Math.Min(heads, h + 2); u++) PrefetchPart(nk, 0, nf, u, heads, l2: false);
+                        float* qa = qp + r.Query + h * ldq, pa = pp + r.Probs + h * ldp;
+                        if (h + 1 == heads) Score256(kp + r.Cache, j, je, headDim, qa, pa, scale, pad);
+                        else ScorePair256(kp + r.Cache, j, je, headDim, qa, qa + ldq, pa, pa + ldp, scale, pad);
+                    }
                 }
             }
             for (int m = 0; m < rows.Length; m++)
