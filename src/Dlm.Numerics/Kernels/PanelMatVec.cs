@@ -576,7 +576,7 @@ public static unsafe class PanelMatVec
     // One panel (two 8-lane halves) × TB inputs over columns [k0, k1), the inputs at x + (k - k0)·stride + b: from zero, or
     // (resume) on from the sums y holds, which a float store and load keep exactly, so the chain is the one over all columns.
     // With prefetch, each column's line PassPrefetchBytes ahead is fetched into L2 (weights out of memory, read by several
-    // passes: the hardware's own prefetching kept two threads near 23 GB/s; this, near 29).
+    // passes: in a step-sized microbenchmark the hardware's own prefetching kept two threads near 23 GB/s; this, near 29).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile256<TW, T, TB>(T* w, int k0, int k1, float* x, int stride, float* y, int ldy, bool resume, bool prefetch)
         where TW : struct, IWeights<T> where T : unmanaged where TB : struct, ICount
