@@ -7,10 +7,10 @@ namespace Dlm.Numerics.Kernels;
 // The 256-bit path of GroupAttention, for machines without 512-bit vectors (AVX2 and FMA) and head widths
 // that are a multiple of 8 (up to 128): the same plan as the 512-bit path (each key row loaded once for the
 // queries of a pair of heads or sequences, the shared prefix's rows once for the queries of every sequence,
-// each value row once for the queries of a panel, and the prefetching of calls over a shared prefix). A score is its key's
-// block products summed by one FMA chain in block order, then the eight lanes by one fixed tree (Reduce8),
-// whatever tile computes it; a p·V output is one FMA chain per (query, block) over the rows in order. So, as
-// on the 512-bit path, a head's bits do not depend on the heads or sequences it is computed with.
+// each value row once for the queries of a panel, and the prefetching of calls over a shared prefix). A score
+// is its key's block products summed by one FMA chain in block order, then the eight lanes by one fixed tree
+// (Reduce8), whatever tile computes it; a p·V output is one FMA chain per (query, block) over the rows in
+// order. So, as on the 512-bit path, a head's bits do not depend on the heads or sequences it is computed with.
 public static unsafe partial class GroupAttention
 {
     // Keys a single-query tile scores, keys a pair tile scores, and value blocks and queries a p·V panel keeps in registers.
