@@ -6,15 +6,15 @@ namespace Dlm.Numerics.Kernels;
 
 // The 256-bit path of GroupAttention, for machines without 512-bit vectors (AVX2 and FMA) and head widths
 // that are a multiple of 8 (up to 128): the same plan as the 512-bit path (each key row loaded once for the
-// queries of a pair of heads or sequences, the shared prefix's rows once for the queries of every sequence,
+// queries of three heads or sequences, or of a pair where two are left, the shared prefix's rows once for the queries of every sequence,
 // each value row once for the queries of a panel, and the prefetching of calls over a shared prefix). A score
 // is its key's block products summed by one FMA chain in block order, then the eight lanes by one fixed tree
 // (Reduce8), whatever tile computes it; a p·V output is one FMA chain per (query, block) over the rows in
 // order. So, as on the 512-bit path, a head's bits do not depend on the heads or sequences it is computed with.
 public static unsafe partial class GroupAttention
 {
-    // Keys a single-query tile scores, keys a pair tile scores, and value blocks and queries a p·V panel keeps in registers.
-    private const int Keys256 = 8, PairKeys256 = 4, PanelBlocks256 = 4, PanelQueries256 = 2;
+    // Keys a single-query tile scores, keys a pair and a triple tile score, and value blocks and queries a p·V panel keeps in registers.
+    private const int Keys256 = 8, PairKeys256 = 4, TripleKeys256 = 4, PanelBlocks256 = 4, PanelQueries256 = 2;
 
     private static bool Vector256Fits(int headDim) =>
         Avx2.IsSupported && Fma.IsSupported && headDim % 8 == 0 && headDim <= 8 * MaxBlocks256;
@@ -36,29 +36,30 @@ public static unsafe partial class GroupAttention
             // The cache is cold, so as on the 512-bit path, while a stretch is scored (a share per query) the next stretch is
             // fetched into L1 and the rest of what the call reads into L2 (PrefetchToL2).
             int width = headDim;
+            // What PrefetchToL2 fetches, found once for the call, in as many parts as the shared scores have (stretch, query) turns.
+            long lines = shared > 0 ? LinesAfterSharedKeys(rp, rows.Length, shared, width) : 0;
+            int parts = (shared + KeysPerL1 - 1) / KeysPerL1 * total;
             if (shared > 0) PrefetchPart(kp + sharedAt, 0, Math.Min(shared, KeysPerL1) * width, 0, 1, l2: false);
             for (int j = 0; j < shared; j += KeysPerL1)
             {
                 int je = Math.Min(shared, j + KeysPerL1);
                 int nf = (Math.Min(shared, je + KeysPerL1) - je) * width;
                 float* nk = je < shared ? kp + sharedAt + (nint)je * width : OwnStretch(rp, rows.Length, 0, shared, kp, width, out nf);
-                for (int t = 0; t < total; t += 2)
+                // Three queries at a time, then a pair or one alone.
+                for (int t = 0, tn; t < total; t += tn)
                 {
-                    for (int u = t; u < Math.Min(total, t + 2); u++)
+                    tn = Math.Min(3, total - t);
+                    for (int u = t; u < t + tn; u++)
                     {
                         PrefetchPart(nk, 0, nf, u, total, l2: false);
-                        PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, (j / KeysPerL1) * total + u, (shared + KeysPerL1 - 1) / KeysPerL1 * total);
+                        PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, lines, (j / KeysPerL1) * total + u, parts);
                     }
-                    var r = rp[t / heads];
-                    float* qa = qp + r.Query + (t % heads) * ldq, pa = pp + r.Probs + (t % heads) * ldp;
-                    if (t + 1 == total)
-                    {
-                        Score256(kp + sharedAt, j, je, headDim, qa, pa, scale, pad);
-                        break;
-                    }
-                    var r2 = rp[(t + 1) / heads];
-                    int h2 = (t + 1) % heads;
-                    ScorePair256(kp + sharedAt, j, je, headDim, qa, qp + r2.Query + h2 * ldq, pa, pp + r2.Probs + h2 * ldp, scale, pad);
+                    float* qa = Query(rp, t, heads, qp, ldq), pa = Probs(rp, t, heads, pp, ldp);
+                    if (tn == 3)
+                        ScoreTriple256(kp + sharedAt, j, je, headDim, qa, Query(rp, t + 1, heads, qp, ldq), Query(rp, t + 2, heads, qp, ldq),
+                            pa, Probs(rp, t + 1, heads, pp, ldp), Probs(rp, t + 2, heads, pp, ldp), scale, pad);
+                    else if (tn == 2) ScorePair256(kp + sharedAt, j, je, headDim, qa, Query(rp, t + 1, heads, qp, ldq), pa, Probs(rp, t + 1, heads, pp, ldp), scale, pad);
+                    else Score256(kp + sharedAt, j, je, headDim, qa, pa, scale, pad);
                 }
             }
             // Each sequence's own rows for its heads, two heads at a time, a stretch at a time; after a shared prefix, the next
@@ -71,13 +72,15 @@ public static unsafe partial class GroupAttention
                     int je = Math.Min(r.Length, j + KeysPerL1);
                     int nf = (Math.Min(r.Length, je + KeysPerL1) - je) * width;
                     float* nk = je < r.Length ? kp + r.Cache + (nint)je * width : OwnStretch(rp, rows.Length, m + 1, shared, kp, width, out nf);
-                    for (int h = 0; h < heads; h += 2)
+                    for (int h = 0, hn; h < heads; h += hn)
                     {
+                        hn = Math.Min(3, heads - h);
                         if (shared > 0)
-                            for (int u = h; u < Math.Min(heads, h + 2); u++) PrefetchPart(nk, 0, nf, u, heads, l2: false);
+                            for (int u = h; u < h + hn; u++) PrefetchPart(nk, 0, nf, u, heads, l2: false);
                         float* qa = qp + r.Query + h * ldq, pa = pp + r.Probs + h * ldp;
-                        if (h + 1 == heads) Score256(kp + r.Cache, j, je, headDim, qa, pa, scale, pad);
-                        else ScorePair256(kp + r.Cache, j, je, headDim, qa, qa + ldq, pa, pa + ldp, scale, pad);
+                        if (hn == 3) ScoreTriple256(kp + r.Cache, j, je, headDim, qa, qa + ldq, qa + 2 * ldq, pa, pa + ldp, pa + 2 * ldp, scale, pad);
+                        else if (hn == 2) ScorePair256(kp + r.Cache, j, je, headDim, qa, qa + ldq, pa, pa + ldp, scale, pad);
+                        else Score256(kp + r.Cache, j, je, headDim, qa, pa, scale, pad);
                     }
                 }
             }
@@ -205,6 +208,78 @@ public static unsafe partial class GroupAttention
             pa[i] = scores.GetElement(i);
             pb[i] = scores.GetElement(PairKeys256 + i);
         }
+    }
+
+    // Query t of the call (sequence t / heads, head t % heads) and its probability row.
+    private static float* Query(AttentionRow* rp, int t, int heads, float* qp, int ldq) => qp + rp[t / heads].Query + t % heads * ldq;
+
+    private static float* Probs(AttentionRow* rp, int t, int heads, float* pp, int ldp) => pp + rp[t / heads].Probs + t % heads * ldp;
+
+    // pa, pb and pc[j] for key rows [j0, j1): Score256 for three queries, four keys a tile. Twelve accumulators (each key
+    // block loaded once for the three queries, 7 loads per 12 FMAs where a pair tile has 6 per 8) and the three queries'
+    // current block fill the sixteen registers; the whole range runs in one call, the last few keys from a copy in pad.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScoreTriple256(float* k, int j0, int j1, int width, float* qa, float* qb, float* qc, float* pa, float* pb, float* pc,
+        float scale, float* pad)
+    {
+        nint w = width;
+        var s = Vector128.Create(scale);
+        for (int j = j0; j < j1; j += TripleKeys256)
+        {
+            int count = Math.Min(TripleKeys256, j1 - j);
+            float* kj = k + j * w;
+            if (count < TripleKeys256)
+            {
+                Buffer.MemoryCopy(kj, pad, (long)TripleKeys256 * width * sizeof(float), (long)count * width * sizeof(float));
+                kj = pad;
+            }
+            var x = Vector256.Load(qa);
+            var y = Vector256.Load(qb);
+            var z = Vector256.Load(qc);
+            var v = Vector256.Load(kj);
+            Vector256<float> a0 = v * x, b0 = v * y, c0 = v * z;
+            v = Vector256.Load(kj + w);
+            Vector256<float> a1 = v * x, b1 = v * y, c1 = v * z;
+            v = Vector256.Load(kj + 2 * w);
+            Vector256<float> a2 = v * x, b2 = v * y, c2 = v * z;
+            v = Vector256.Load(kj + 3 * w);
+            Vector256<float> a3 = v * x, b3 = v * y, c3 = v * z;
+            for (nint c = 8; c < w; c += 8)
+            {
+                x = Vector256.Load(qa + c);
+                y = Vector256.Load(qb + c);
+                z = Vector256.Load(qc + c);
+                v = Vector256.Load(kj + c); a0 = Fma.MultiplyAdd(v, x, a0); b0 = Fma.MultiplyAdd(v, y, b0); c0 = Fma.MultiplyAdd(v, z, c0);
+                v = Vector256.Load(kj + w + c); a1 = Fma.MultiplyAdd(v, x, a1); b1 = Fma.MultiplyAdd(v, y, b1); c1 = Fma.MultiplyAdd(v, z, c1);
+                v = Vector256.Load(kj + 2 * w + c); a2 = Fma.MultiplyAdd(v, x, a2); b2 = Fma.MultiplyAdd(v, y, b2); c2 = Fma.MultiplyAdd(v, z, c2);
+                v = Vector256.Load(kj + 3 * w + c); a3 = Fma.MultiplyAdd(v, x, a3); b3 = Fma.MultiplyAdd(v, y, b3); c3 = Fma.MultiplyAdd(v, z, c3);
+            }
+            var ra = Reduce4(a0, a1, a2, a3) * s;
+            var rb = Reduce4(b0, b1, b2, b3) * s;
+            var rc = Reduce4(c0, c1, c2, c3) * s;
+            if (count == TripleKeys256)
+            {
+                ra.Store(pa + j);
+                rb.Store(pb + j);
+                rc.Store(pc + j);
+                continue;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                pa[j + i] = ra.GetElement(i);
+                pb[j + i] = rb.GetElement(i);
+                pc[j + i] = rc.GetElement(i);
+            }
+        }
+    }
+
+    // Four accumulators to their four lane sums by Reduce8's tree: after the horizontal adds, lane i of the low half holds
+    // accumulator i's (x0 + x1) + (x2 + x3) and of the high half its (x4 + x5) + (x6 + x7).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Reduce4(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3)
+    {
+        var t = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+        return t.GetLower() + t.GetUpper();
     }
 
     // Eight accumulators to their eight lane sums, in order: each sum by one tree, ((x0 + x1) + (x2 + x3)) +

@@ -201,6 +201,8 @@ public static unsafe partial class GroupAttention
             int width = headDim;
             // Only calls over a shared prefix prefetch: their scores of the shared keys give the time to fetch everything
             // else; a sequence alone (a few queries per key) leaves the stream to the hardware prefetcher, which keeps up.
+            long lines = shared > 0 ? LinesAfterSharedKeys(rp, rows.Length, shared, width) : 0;
+            int parts = (shared + KeysPerL1 - 1) / KeysPerL1 * total;
             if (shared > 0) PrefetchPart(kp + sharedAt, 0, Math.Min(shared, KeysPerL1) * width, 0, 1, l2: false);
             for (int j = 0; j < shared; j += KeysPerL1)
             {
@@ -214,7 +216,7 @@ public static unsafe partial class GroupAttention
                     for (int u = t; u <= (pair ? t + 1 : t); u++)
                     {
                         PrefetchPart(nk, 0, nf, u, total, l2: false);
-                        PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, (j / KeysPerL1) * total + u, (shared + KeysPerL1 - 1) / KeysPerL1 * total);
+                        PrefetchToL2(rp, rows.Length, shared, kp, vp + sharedAt, vp, width, lines, (j / KeysPerL1) * total + u, parts);
                     }
                     var r = rp[t / heads];
                     int h = t % heads;
@@ -720,11 +722,10 @@ public static unsafe partial class GroupAttention
     // Part `part` of `parts` of everything the call reads after the shared keys, into L2 while the shared keys are
     // scored (their arithmetic is most of the call's): every sequence's own keys (scored next), the shared values,
     // then every sequence's own values, in the order p·V reads them.
-    private static void PrefetchToL2(AttentionRow* rp, int count, int shared, float* kp, float* sharedValues, float* vp, int width, int part, int parts)
+    // (The call is made once per stretch and query, so the count of lines, LinesAfterSharedKeys, is found once per call.)
+    private static void PrefetchToL2(AttentionRow* rp, int count, int shared, float* kp, float* sharedValues, float* vp, int width, long lines, int part, int parts)
     {
         if (!Sse.IsSupported) return;
-        long lines = (long)shared * width / 16;
-        for (int m = 0; m < count; m++) lines += 2L * (((long)(rp[m].Length - shared) * width + 15) / 16);
         long a = lines * part / parts, b = lines * (part + 1) / parts;
         // Regions in order: own keys of each sequence, the shared values, own values of each sequence.
         for (int region = 0; region < 2 * count + 1 && a < b; region++)
@@ -752,6 +753,14 @@ public static unsafe partial class GroupAttention
             a -= n;
             b -= n;
         }
+    }
+
+    // The cache lines PrefetchToL2 divides into parts: the shared values and every sequence's own keys and values.
+    private static long LinesAfterSharedKeys(AttentionRow* rp, int count, int shared, int width)
+    {
+        long lines = (long)shared * width / 16;
+        for (int m = 0; m < count; m++) lines += 2L * (((long)(rp[m].Length - shared) * width + 15) / 16);
+        return lines;
     }
 
     // Part `part` of `parts` of the cache lines of floats [f0, f1) at p, into L1 (or only L2): a hint, harmless past the rows.
