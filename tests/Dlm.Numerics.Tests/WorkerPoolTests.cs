@@ -19,6 +19,23 @@ public sealed class WorkerPoolTests
         }
     }
 
+    // Records WorkerPool.InsideLoop as each index sees it.
+    private struct InsideBody(bool[] seen) : IParallelBody
+    {
+        public readonly void Invoke(int index) => seen[index] = WorkerPool.InsideLoop;
+    }
+
+    // Index 0 holds the pool's loop open until released; the other indices return at once.
+    private struct HoldingBody(ManualResetEventSlim started, ManualResetEventSlim release) : IParallelBody
+    {
+        public readonly void Invoke(int index)
+        {
+            if (index != 0) return;
+            started.Set();
+            release.Wait();
+        }
+    }
+
     private struct ThrowingBody(int bad) : IParallelBody
     {
         public readonly void Invoke(int index)
@@ -91,5 +108,38 @@ public sealed class WorkerPoolTests
         var hits = new int[5];
         pool.For(hits.Length, new CountBody(hits));
         Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Every_body_of_a_loop_sees_itself_inside_one_on_any_thread_count(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var seen = new bool[40];
+        pool.For(seen.Length, new InsideBody(seen));
+        Assert.All(seen, Assert.True);
+        Assert.False(WorkerPool.InsideLoop);
+        var alone = new bool[1];
+        pool.For(1, new InsideBody(alone));
+        Assert.False(alone[0]); // one index is no loop: a loop it starts may spread over the threads
+    }
+
+    [Fact]
+    public void A_loop_run_inline_while_another_caller_holds_the_pool_is_inside_a_loop()
+    {
+        using var pool = new WorkerPool(2);
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = new Thread(() => pool.For(2, new HoldingBody(started, release)));
+        holder.Start();
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
+        var seen = new bool[8];
+        pool.For(seen.Length, new InsideBody(seen)); // the pool is busy: this loop runs here, inline
+        release.Set();
+        holder.Join();
+        Assert.All(seen, Assert.True);
+        Assert.False(WorkerPool.InsideLoop);
     }
 }

@@ -71,7 +71,9 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>
     /// Whether the current thread is running a loop body of some pool (or is a pool worker): code
-    /// that would start threads of its own, such as OpenBLAS, must not be called from here.
+    /// that would start threads of its own, such as OpenBLAS, must not be called from here. True in the
+    /// body of any loop of two or more indices, on the workers or on the caller alone (a one-thread pool,
+    /// a nested loop, a pool busy with another caller), so that a body's choices do not depend on which.
     /// </summary>
     public static bool InsideLoop => t_inLoop;
 
@@ -102,9 +104,14 @@ public sealed unsafe class WorkerPool : IDisposable
     public void For<TBody>(int count, TBody body) where TBody : struct, IParallelBody
     {
         if (count <= 0) return;
-        if (count == 1 || _workers.Length == 0 || t_inLoop || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (count == 1)
         {
-            for (int i = 0; i < count; i++) body.Invoke(i);
+            body.Invoke(0); // a lone body is not inside a loop: a loop of its own may still spread
+            return;
+        }
+        if (_workers.Length == 0 || t_inLoop || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            RunInline(count, ref body);
             return;
         }
 
@@ -140,6 +147,23 @@ public sealed unsafe class WorkerPool : IDisposable
         {
             t_inLoop = false;
             Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    // A loop on the caller alone (one thread, nested, disposed, or the pool busy with another caller's loop) is still a loop:
+    // its bodies see InsideLoop as they do on the workers, so what they choose by it (PerShapeGemm takes the managed kernel
+    // inside a loop) does not depend on the thread count or on another thread's timing.
+    private static void RunInline<TBody>(int count, ref TBody body) where TBody : struct, IParallelBody
+    {
+        bool outer = t_inLoop;
+        t_inLoop = true;
+        try
+        {
+            for (int i = 0; i < count; i++) body.Invoke(i);
+        }
+        finally
+        {
+            t_inLoop = outer;
         }
     }
 
