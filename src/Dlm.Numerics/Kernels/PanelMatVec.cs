@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Dlm.Numerics.Gemm;
 
 namespace Dlm.Numerics.Kernels;
 
@@ -256,61 +257,17 @@ public static unsafe class PanelMatVec
                 TensorPrimitives.Multiply(new ReadOnlySpan<float>(x + (long)b0 * ldx, cols), scale, new Span<float>(g, cols));
                 continue;
             }
+            // Column-major by 4×4 transposes, four inputs at a time (the batched step packs every product's inputs on one
+            // thread while the others wait: element by element, a microbenchmark of the SmolLM2-135M step's products spent
+            // 2.9 ms of 25-33 packing), then any last one to three inputs alone, then the scale.
             float* xg = x + (long)b0 * ldx;
-            int k0 = nb == MaxInputs && Avx.IsSupported ? Transpose8(xg, ldx, cols, scale, g) : 0;
-            // The rest (every column of a group of two to seven), a column at a time: the writes run on in order.
-            for (int k = k0; k < cols; k++)
-                for (int b = 0; b < nb; b++) g[k * nb + b] = xg[(long)b * ldx + k] * scale;
+            int b = 0;
+            for (; b + 4 <= nb; b += 4) GemmPacking.Transpose4(xg + (long)b * ldx, ldx, cols, g + b, nb);
+            for (; b < nb; b++)
+                for (int k = 0; k < cols; k++) g[k * nb + b] = xg[(long)b * ldx + k];
+            if (scaled) TensorPrimitives.Multiply(new ReadOnlySpan<float>(g, nb * cols), scale, new Span<float>(g, nb * cols));
         }
         return scaled;
-    }
-
-    // g[k·8 + b] = x[b·ldx + k]·scale for eight inputs, eight columns at a time by an 8×8 transpose in registers; returns the
-    // columns done (all but the last cols % 8). A batched step packs every product's inputs on one thread while the
-    // others wait: element by element, a microbenchmark of the SmolLM2-135M step's products spent 2.9 ms of 25-33 packing.
-    private static int Transpose8(float* x, int ldx, int cols, float scale, float* g)
-    {
-        var s = Vector256.Create(scale);
-        int k = 0;
-        for (; k + 8 <= cols; k += 8)
-        {
-            float* xk = x + k;
-            var r0 = Vector256.Load(xk) * s;
-            var r1 = Vector256.Load(xk + ldx) * s;
-            var r2 = Vector256.Load(xk + 2L * ldx) * s;
-            var r3 = Vector256.Load(xk + 3L * ldx) * s;
-            var r4 = Vector256.Load(xk + 4L * ldx) * s;
-            var r5 = Vector256.Load(xk + 5L * ldx) * s;
-            var r6 = Vector256.Load(xk + 6L * ldx) * s;
-            var r7 = Vector256.Load(xk + 7L * ldx) * s;
-            // Pairs of rows interleaved, then quads (columns c and c + 4 in the two 128-bit halves), then the halves swapped into place.
-            var t0 = Avx.UnpackLow(r0, r1);
-            var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3);
-            var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5);
-            var t5 = Avx.UnpackHigh(r4, r5);
-            var t6 = Avx.UnpackLow(r6, r7);
-            var t7 = Avx.UnpackHigh(r6, r7);
-            var u0 = Avx.Shuffle(t0, t2, 0x44);
-            var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44);
-            var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, t6, 0x44);
-            var u5 = Avx.Shuffle(t4, t6, 0xEE);
-            var u6 = Avx.Shuffle(t5, t7, 0x44);
-            var u7 = Avx.Shuffle(t5, t7, 0xEE);
-            float* gk = g + (long)k * 8;
-            Avx.Permute2x128(u0, u4, 0x20).Store(gk);
-            Avx.Permute2x128(u1, u5, 0x20).Store(gk + 8);
-            Avx.Permute2x128(u2, u6, 0x20).Store(gk + 16);
-            Avx.Permute2x128(u3, u7, 0x20).Store(gk + 24);
-            Avx.Permute2x128(u0, u4, 0x31).Store(gk + 32);
-            Avx.Permute2x128(u1, u5, 0x31).Store(gk + 40);
-            Avx.Permute2x128(u2, u6, 0x31).Store(gk + 48);
-            Avx.Permute2x128(u3, u7, 0x31).Store(gk + 56);
-        }
-        return k;
     }
 
     /// <summary>
